@@ -1,0 +1,43 @@
+# ksc: KernelScript toolkit.  `make` builds ./ksc, `make check` runs every test.
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+KSC_CFLAGS := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
+              -Icompiler -Ikfunc -Ikmodgen -Iruntime -Ibuild
+LDLIBS   := -lbpf -lelf -lz -llzma -lzstd -llz4
+
+# Every C file of the front end, the backends and the kernel tooling goes into ksc.
+SRCS := $(sort $(wildcard compiler/*.c kfunc/*.c kmodgen/*.c))
+OBJS := $(SRCS:%.c=build/%.o) build/stdheaders.o
+KH   := $(sort $(wildcard compiler/include/*.kh))
+
+ksc: $(OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+build/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(KSC_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# ksc's standard headers are compiled into the binary, so `include "xdp.kh"`
+# works wherever ksc is installed.
+build/stdheaders.c: $(KH) scripts/embed-headers
+	@mkdir -p build
+	scripts/embed-headers $(KH) > $@.tmp && mv $@.tmp $@
+
+build/stdheaders.o: build/stdheaders.c
+	$(CC) $(KSC_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+# Sanitizer build used by the test suite for the front end.
+asan:
+	$(MAKE) BUILD=build-asan ksc-asan
+ksc-asan: $(SRCS) build/stdheaders.c
+	$(CC) $(KSC_CFLAGS) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	  -fno-sanitize-recover=all -o $@ $^ $(LDLIBS)
+
+check: ksc ksc-asan
+	tests/run
+
+clean:
+	rm -rf build ksc ksc-asan tests/out bench/out
+
+.PHONY: asan check clean
+-include $(OBJS:.o=.d)

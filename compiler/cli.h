@@ -1,0 +1,24 @@
+/* Command-line commands: each `do_X` returns the exit status (0, 1 or 2). */
+#ifndef KSC_CLI_H
+#define KSC_CLI_H
+
+#include <stdio.h>
+
+#include "util.h"
+
+struct cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	void (*help)(FILE *out);
+	const char *summary;
+};
+
+/* Exit statuses of the command-line contract. */
+enum { EXIT_OK = 0, EXIT_USER = 1, EXIT_USAGE = 2 };
+
+int do_check(int argc, char **argv);
+void help_check(FILE *out);
+int do_compile(int argc, char **argv);
+void help_compile(FILE *out);
+
+#endif

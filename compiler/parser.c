@@ -1,0 +1,1450 @@
+/*
+ * Recursive-descent parser for KernelScript 0.1.1.
+ *
+ * The grammar is the one the reference parser accepts (no statement
+ * terminators, attributes before declarations, match as an expression).
+ * Where ksc is more permissive (assignment to any lvalue, `e as T`,
+ * attribute identifier lists) it only accepts programs the reference
+ * rejects, so no valid 0.1.1 program changes meaning.
+ */
+#include "parser.h"
+
+#include <string.h>
+
+#include "lexer.h"
+
+/* Deeper nesting than this is not a program but an attack on our stack. */
+#define MAX_DEPTH 200
+
+struct parser {
+	struct arena *a;
+	struct diag *d;
+	struct token *tok;     /* current token */
+	struct token *toks;
+	int depth;
+	bool dead;             /* stop: nesting limit hit, everything after is noise */
+};
+
+/* ---- token helpers ---- */
+
+static struct token *peek(struct parser *p, int n)
+{
+	struct token *t = p->tok;
+
+	while (n-- > 0 && t->kind != TK_EOF)
+		t++;
+	return t;
+}
+
+static bool at(struct parser *p, enum tok_kind k)
+{
+	return p->tok->kind == k;
+}
+
+static struct token *advance(struct parser *p)
+{
+	struct token *t = p->tok;
+
+	if (t->kind != TK_EOF)
+		p->tok++;
+	return t;
+}
+
+static bool accept(struct parser *p, enum tok_kind k)
+{
+	if (!at(p, k))
+		return false;
+	advance(p);
+	return true;
+}
+
+static const char *describe(const struct token *t)
+{
+	switch (t->kind) {
+	case TK_EOF:
+		return "end of file";
+	case TK_IDENT:
+		return "identifier";
+	case TK_INT:
+		return "integer literal";
+	case TK_STRING:
+		return "string literal";
+	case TK_CHARLIT:
+		return "character literal";
+	default:
+		return NULL;
+	}
+}
+
+static void error_expected(struct parser *p, const char *what)
+{
+	const char *d = describe(p->tok);
+
+	if (p->dead)
+		return;
+	if (p->tok->kind == TK_IDENT)
+		diag_error(p->d, p->tok->loc, "expected %s, found '%s'", what, p->tok->text);
+	else if (d)
+		diag_error(p->d, p->tok->loc, "expected %s, found %s", what, d);
+	else
+		diag_error(p->d, p->tok->loc, "expected %s, found '%s'", what, tok_name(p->tok->kind));
+}
+
+static bool expect(struct parser *p, enum tok_kind k)
+{
+	char what[32];
+
+	if (accept(p, k))
+		return true;
+	snprintf(what, sizeof(what), "'%s'", tok_name(k));
+	error_expected(p, what);
+	return false;
+}
+
+/* Expects a closing token; names the opener when it is on another line. */
+static bool expect_close(struct parser *p, enum tok_kind k, const struct token *open)
+{
+	if (accept(p, k))
+		return true;
+	if (p->dead)
+		return false;
+	if (open->loc.line != p->tok->loc.line) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "'%s' to close '%s' at line %d", tok_name(k),
+			 tok_name(open->kind), open->loc.line);
+		error_expected(p, what);
+	} else {
+		char what[32];
+
+		snprintf(what, sizeof(what), "'%s'", tok_name(k));
+		error_expected(p, what);
+	}
+	return false;
+}
+
+static const char *expect_ident(struct parser *p, const char *what)
+{
+	if (at(p, TK_IDENT))
+		return advance(p)->text;
+	error_expected(p, what);
+	return NULL;
+}
+
+static bool enter(struct parser *p)
+{
+	if (p->dead)
+		return false;
+	if (++p->depth > MAX_DEPTH) {
+		diag_error(p->d, p->tok->loc, "nesting is too deep (more than %d levels)", MAX_DEPTH);
+		p->dead = true;
+		return false;
+	}
+	return true;
+}
+
+static void leave(struct parser *p)
+{
+	p->depth--;
+}
+
+static struct ks_loc span(struct ks_loc from, const struct token *last)
+{
+	if (last->loc.line == from.line && last->loc.col >= from.col)
+		from.len = last->loc.col + last->loc.len - from.col;
+	return from;
+}
+
+static struct token *prev(struct parser *p)
+{
+	return p->tok > p->toks ? p->tok - 1 : p->tok;
+}
+
+/* ---- types ---- */
+
+static struct type *parse_type(struct parser *p);
+
+static const struct {
+	enum tok_kind tok;
+	int size;
+	bool is_signed;
+} int_types[] = {
+	{ TK_U8, 1, false }, { TK_U16, 2, false }, { TK_U32, 4, false }, { TK_U64, 8, false },
+	{ TK_I8, 1, true }, { TK_I16, 2, true }, { TK_I32, 4, true }, { TK_I64, 8, true },
+};
+
+static bool is_map_kind(const char *s, enum map_kind *k)
+{
+	static const char *const names[MAP_KIND_COUNT] = {
+		[MAP_HASH] = "hash", [MAP_ARRAY] = "array", [MAP_PERCPU_HASH] = "percpu_hash",
+		[MAP_PERCPU_ARRAY] = "percpu_array", [MAP_LRU_HASH] = "lru_hash",
+	};
+
+	for (int i = 0; i < MAP_KIND_COUNT; i++) {
+		if (!strcmp(s, names[i])) {
+			*k = (enum map_kind)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static long long parse_size(struct parser *p, const char *what)
+{
+	struct token *t = p->tok;
+
+	if (!expect(p, TK_INT))
+		return 0;
+	if (t->is_unsigned || t->ival > 0x7fffffffULL) {
+		diag_error(p->d, t->loc, "%s is too large", what);
+		return 0;
+	}
+	return (long long)t->ival;
+}
+
+/* generic = IDENT "<" type ["," type] ">" ["(" INT ")"] */
+static struct type *parse_generic(struct parser *p, struct token *name)
+{
+	struct type *ty;
+	enum map_kind mk = MAP_HASH;
+	struct token *open;
+
+	advance(p); /* < */
+	if (!strcmp(name->text, "ringbuf")) {
+		ty = type_new(p->a, TY_RINGBUF);
+		ty->base = parse_type(p);
+		expect(p, TK_GT);
+		open = p->tok;
+		if (expect(p, TK_LPAREN)) {
+			ty->count = parse_size(p, "ring buffer size");
+			expect_close(p, TK_RPAREN, open);
+		}
+	} else {
+		if (!is_map_kind(name->text, &mk))
+			diag_error(p->d, name->loc,
+				   "unknown map type '%s' (expected hash, array, percpu_hash, percpu_array, lru_hash or ringbuf)",
+				   name->text);
+		ty = type_new(p->a, TY_MAP);
+		ty->map = mk;
+		ty->key = parse_type(p);
+		expect(p, TK_COMMA);
+		ty->base = parse_type(p);
+		expect(p, TK_GT);
+		open = p->tok;
+		if (accept(p, TK_LPAREN)) {
+			ty->count = parse_size(p, "map size");
+			expect_close(p, TK_RPAREN, open);
+		} else {
+			ty->count = 1024;
+			ty->map_default_size = true;
+		}
+	}
+	ty->loc = span(name->loc, prev(p));
+	return ty;
+}
+
+/* fntype = "fn" "(" [ [IDENT ":"] type { "," [IDENT ":"] type } ] ")" "->" type */
+static struct type *parse_fn_type(struct parser *p)
+{
+	struct token *fn = advance(p), *open = p->tok;
+	struct type *ty = type_new(p->a, TY_FUNC);
+	struct ptrvec params = { 0 };
+
+	expect(p, TK_LPAREN);
+	while (!at(p, TK_RPAREN) && !at(p, TK_EOF) && !p->dead) {
+		if (at(p, TK_IDENT) && peek(p, 1)->kind == TK_COLON)
+			p->tok += 2;
+		ptrvec_push(p->a, &params, parse_type(p));
+		if (!accept(p, TK_COMMA))
+			break;
+	}
+	expect_close(p, TK_RPAREN, open);
+	expect(p, TK_ARROW);
+	ty->base = parse_type(p);
+	ty->params = (struct type **)params.v;
+	ty->nparams = params.n;
+	ty->loc = span(fn->loc, prev(p));
+	return ty;
+}
+
+/*
+ * type = "*" type | prim ["[" INT "]"] | "str" "(" INT ")" | fntype
+ *      | IDENT ["[" INT "]"] | generic
+ */
+static struct type *parse_type(struct parser *p)
+{
+	struct token *t = p->tok;
+	struct type *ty = NULL;
+
+	if (!enter(p))
+		return type_new(p->a, TY_ERROR);
+	if (accept(p, TK_STAR)) {
+		ty = type_ptr(p->a, parse_type(p));
+		ty->loc = span(t->loc, prev(p));
+		leave(p);
+		return ty;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(int_types); i++)
+		if (t->kind == int_types[i].tok)
+			ty = type_int(p->a, int_types[i].size, int_types[i].is_signed);
+	switch (t->kind) {
+	case TK_BOOL:
+		ty = type_new(p->a, TY_BOOL);
+		break;
+	case TK_CHAR:
+		ty = type_new(p->a, TY_CHAR);
+		break;
+	case TK_VOID:
+		ty = type_new(p->a, TY_VOID);
+		break;
+	case TK_STR: {
+		struct token *open;
+
+		advance(p);
+		ty = type_new(p->a, TY_STR);
+		open = p->tok;
+		if (expect(p, TK_LPAREN)) {
+			ty->count = parse_size(p, "string size");
+			expect_close(p, TK_RPAREN, open);
+		}
+		ty->loc = span(t->loc, prev(p));
+		leave(p);
+		return ty;
+	}
+	case TK_FN:
+		ty = parse_fn_type(p);
+		leave(p);
+		return ty;
+	case TK_IDENT:
+		if (peek(p, 1)->kind == TK_LT) {
+			advance(p);
+			ty = parse_generic(p, t);
+			leave(p);
+			return ty;
+		}
+		ty = type_new(p->a, TY_NAMED);
+		ty->name = t->text;
+		break;
+	default:
+		break;
+	}
+	if (!ty) {
+		error_expected(p, "a type");
+		leave(p);
+		return type_new(p->a, TY_ERROR);
+	}
+	advance(p);
+	ty->loc = t->loc;
+	if (at(p, TK_LBRACKET) && peek(p, 1)->kind == TK_INT &&
+	    peek(p, 2)->kind == TK_RBRACKET) {
+		struct type *arr = type_new(p->a, TY_ARRAY);
+
+		advance(p);
+		arr->count = parse_size(p, "array size");
+		advance(p);
+		arr->base = ty;
+		arr->loc = span(t->loc, prev(p));
+		ty = arr;
+	}
+	leave(p);
+	return ty;
+}
+
+/* ---- expressions ---- */
+
+static struct expr *parse_expr(struct parser *p);
+static struct stmt *parse_block(struct parser *p);
+
+static struct expr *new_expr(struct parser *p, enum expr_kind k, struct ks_loc loc)
+{
+	struct expr *e = arena_alloc(p->a, sizeof(*e));
+
+	e->kind = k;
+	e->loc = loc;
+	e->param_index = -1;
+	return e;
+}
+
+static struct expr *error_expr(struct parser *p)
+{
+	struct expr *e = new_expr(p, E_INT, p->tok->loc);
+
+	return e;
+}
+
+/* args = [ expr { "," expr } ] */
+static struct expr *parse_args(struct parser *p, enum tok_kind close, struct token *open)
+{
+	struct expr head = { 0 }, *cur = &head;
+
+	while (!at(p, close) && !at(p, TK_EOF) && !p->dead) {
+		cur = cur->next = parse_expr(p);
+		if (!accept(p, TK_COMMA))
+			break;
+	}
+	expect_close(p, close, open);
+	return head.next;
+}
+
+/* structlit = IDENT "{" [ field ":" expr { "," field ":" expr } [","] ] "}" */
+static struct expr *parse_struct_lit(struct parser *p)
+{
+	struct token *name = advance(p), *open = advance(p);
+	struct expr *e = new_expr(p, E_STRUCTLIT, name->loc);
+	struct field_init head = { 0 }, *cur = &head;
+
+	e->str = name->text;
+	while (!at(p, TK_RBRACE) && !at(p, TK_EOF) && !p->dead) {
+		struct field_init *f = arena_alloc(p->a, sizeof(*f));
+
+		f->loc = p->tok->loc;
+		if (accept(p, TK_TYPE))
+			f->name = "type";
+		else if (!(f->name = expect_ident(p, "a field name")))
+			break;
+		expect(p, TK_COLON);
+		f->value = parse_expr(p);
+		cur = cur->next = f;
+		if (!accept(p, TK_COMMA))
+			break;
+	}
+	expect_close(p, TK_RBRACE, open);
+	e->fields = head.next;
+	e->loc = span(name->loc, prev(p));
+	return e;
+}
+
+static bool starts_struct_lit(struct parser *p)
+{
+	struct token *t1 = peek(p, 1), *t2 = peek(p, 2), *t3 = peek(p, 3);
+
+	if (t1->kind != TK_LBRACE)
+		return false;
+	return t2->kind == TK_RBRACE ||
+	       ((t2->kind == TK_IDENT || t2->kind == TK_TYPE) && t3->kind == TK_COLON);
+}
+
+/* pattern = ["-"] INT | STRING | CHAR | "true" | "false" | IDENT | "default" */
+static bool parse_pattern(struct parser *p, struct match_arm *arm)
+{
+	if (at(p, TK_MINUS) && peek(p, 1)->kind == TK_INT) {
+		advance(p);
+		arm->pat_neg = true;
+	}
+	arm->pat_tok = p->tok;
+	arm->loc = p->tok->loc;
+	switch (p->tok->kind) {
+	case TK_INT:
+		arm->pat = PAT_INT;
+		break;
+	case TK_STRING:
+		arm->pat = PAT_STR;
+		break;
+	case TK_CHARLIT:
+		arm->pat = PAT_CHAR;
+		break;
+	case TK_TRUE:
+	case TK_FALSE:
+		arm->pat = PAT_BOOL;
+		break;
+	case TK_IDENT:
+		arm->pat = PAT_IDENT;
+		break;
+	case TK_DEFAULT:
+		arm->pat = PAT_DEFAULT;
+		break;
+	default:
+		error_expected(p, "a match pattern (literal, enum constant or 'default')");
+		return false;
+	}
+	advance(p);
+	return true;
+}
+
+/* match = "match" "(" expr ")" "{" arm { "," arm } [","] "}"
+ * arm   = pattern ":" ( expr | "{" stmts "}" ) */
+static struct expr *parse_match(struct parser *p)
+{
+	struct token *kw = advance(p), *open = p->tok;
+	struct expr *e = new_expr(p, E_MATCH, kw->loc);
+	struct match_arm head = { 0 }, *cur = &head;
+
+	expect(p, TK_LPAREN);
+	e->lhs = parse_expr(p);
+	expect_close(p, TK_RPAREN, open);
+	open = p->tok;
+	if (!expect(p, TK_LBRACE))
+		return e;
+	while (!at(p, TK_RBRACE) && !at(p, TK_EOF) && !p->dead) {
+		struct match_arm *arm = arena_alloc(p->a, sizeof(*arm));
+
+		if (!parse_pattern(p, arm))
+			break;
+		expect(p, TK_COLON);
+		if (at(p, TK_LBRACE)) {
+			arm->is_block = true;
+			arm->body = parse_block(p);
+		} else {
+			arm->value = parse_expr(p);
+		}
+		cur = cur->next = arm;
+		if (!accept(p, TK_COMMA))
+			break;
+	}
+	expect_close(p, TK_RBRACE, open);
+	e->arms = head.next;
+	if (!e->arms && !p->dead)
+		diag_error(p->d, kw->loc, "match needs at least one arm");
+	return e;
+}
+
+/* array literal = "[" [ expr { "," expr } ] "]" */
+static struct expr *parse_array_lit(struct parser *p)
+{
+	struct token *open = advance(p);
+	struct expr *e = new_expr(p, E_ARRAY, open->loc);
+
+	e->args = parse_args(p, TK_RBRACKET, open);
+	e->loc = span(open->loc, prev(p));
+	return e;
+}
+
+/*
+ * primary = INT | STRING | CHAR | "true" | "false" | "null" | arraylit
+ *         | structlit | IDENT | "(" expr ")" | match
+ *         | "new" type "(" [expr] ")"
+ */
+static struct expr *parse_primary(struct parser *p)
+{
+	struct token *t = p->tok;
+	struct expr *e;
+
+	switch (t->kind) {
+	case TK_INT:
+		advance(p);
+		e = new_expr(p, E_INT, t->loc);
+		e->ival = t->ival;
+		e->is_unsigned = t->is_unsigned;
+		e->hex = t->hex;
+		return e;
+	case TK_STRING:
+		advance(p);
+		e = new_expr(p, E_STR, t->loc);
+		e->str = t->text;
+		e->str_len = t->text_len;
+		return e;
+	case TK_CHARLIT:
+		advance(p);
+		e = new_expr(p, E_CHAR, t->loc);
+		e->ival = t->ival;
+		return e;
+	case TK_TRUE:
+	case TK_FALSE:
+		advance(p);
+		e = new_expr(p, E_BOOL, t->loc);
+		e->ival = t->kind == TK_TRUE;
+		return e;
+	case TK_NULL:
+		advance(p);
+		return new_expr(p, E_NULL, t->loc);
+	case TK_LBRACKET:
+		return parse_array_lit(p);
+	case TK_IDENT:
+		if (starts_struct_lit(p))
+			return parse_struct_lit(p);
+		advance(p);
+		e = new_expr(p, E_IDENT, t->loc);
+		e->str = t->text;
+		return e;
+	case TK_LPAREN:
+		advance(p);
+		e = parse_expr(p);
+		expect_close(p, TK_RPAREN, t);
+		e->paren = true;
+		return e;
+	case TK_MATCH:
+		return parse_match(p);
+	case TK_NEW: {
+		struct token *open;
+
+		advance(p);
+		e = new_expr(p, E_NEW, t->loc);
+		e->ty = parse_type(p);
+		open = p->tok;
+		if (expect(p, TK_LPAREN)) {
+			if (!at(p, TK_RPAREN))
+				e->lhs = parse_expr(p);
+			expect_close(p, TK_RPAREN, open);
+		}
+		e->loc = span(t->loc, prev(p));
+		return e;
+	}
+	default:
+		error_expected(p, "an expression");
+		if (!at(p, TK_EOF) && !at(p, TK_RBRACE))
+			advance(p);
+		return error_expr(p);
+	}
+}
+
+static const char *parse_field_name(struct parser *p)
+{
+	if (accept(p, TK_TYPE))
+		return "type";
+	return expect_ident(p, "a field name");
+}
+
+/* postfix = primary { "." field | "->" field | "(" args ")" | "[" expr "]" } */
+static struct expr *parse_postfix(struct parser *p)
+{
+	struct expr *e = parse_primary(p);
+
+	for (;;) {
+		struct token *t = p->tok;
+		struct expr *n;
+
+		if (t->kind == TK_DOT || t->kind == TK_ARROW) {
+			advance(p);
+			n = new_expr(p, t->kind == TK_DOT ? E_FIELD : E_ARROW, t->loc);
+			n->lhs = e;
+			n->str = parse_field_name(p);
+			if (!n->str)
+				return e;
+			n->loc = span(e->loc, prev(p));
+		} else if (t->kind == TK_LPAREN) {
+			advance(p);
+			n = new_expr(p, E_CALL, e->loc);
+			n->lhs = e;
+			n->args = parse_args(p, TK_RPAREN, t);
+			n->loc = span(e->loc, prev(p));
+		} else if (t->kind == TK_LBRACKET) {
+			advance(p);
+			n = new_expr(p, E_INDEX, e->loc);
+			n->lhs = e;
+			n->rhs = parse_expr(p);
+			expect_close(p, TK_RBRACKET, t);
+			n->loc = span(e->loc, prev(p));
+		} else {
+			return e;
+		}
+		e = n;
+	}
+}
+
+/*
+ * `as` is not a 0.1.1 keyword, so a cast is recognised only as `e as T`
+ * on one line with a type after it; `as` stays usable as a name.
+ */
+static bool at_cast(struct parser *p)
+{
+	struct token *t = p->tok, *n = peek(p, 1);
+
+	if (t->kind != TK_IDENT || strcmp(t->text, "as") || t->nl_before)
+		return false;
+	if (n->nl_before)
+		return false;
+	switch (n->kind) {
+	case TK_STAR: case TK_IDENT: case TK_U8: case TK_U16: case TK_U32: case TK_U64:
+	case TK_I8: case TK_I16: case TK_I32: case TK_I64: case TK_BOOL: case TK_CHAR:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* unary = ("!" | "-" | "*" | "&") unary | postfix ["as" type] */
+static struct expr *parse_unary(struct parser *p)
+{
+	struct token *t = p->tok;
+	struct expr *e;
+	int op = -1;
+
+	switch (t->kind) {
+	case TK_NOT:
+		op = UOP_NOT;
+		break;
+	case TK_MINUS:
+		op = UOP_NEG;
+		break;
+	case TK_STAR:
+		op = UOP_DEREF;
+		break;
+	case TK_AMP:
+		op = UOP_ADDR;
+		break;
+	default:
+		break;
+	}
+	if (!enter(p))
+		return error_expr(p);
+	if (op >= 0) {
+		advance(p);
+		e = new_expr(p, E_UNARY, t->loc);
+		e->op = op;
+		e->lhs = parse_unary(p);
+		e->loc = span(t->loc, prev(p));
+		leave(p);
+		return e;
+	}
+	e = parse_postfix(p);
+	while (at_cast(p)) {
+		struct expr *c = new_expr(p, E_CAST, e->loc);
+
+		advance(p);
+		c->lhs = e;
+		c->ty = parse_type(p);
+		c->loc = span(e->loc, prev(p));
+		e = c;
+	}
+	leave(p);
+	return e;
+}
+
+/* Binary operator levels, lowest first. */
+static const struct {
+	enum tok_kind tok;
+	enum binop op;
+	int level;
+} binops[] = {
+	{ TK_OROR, OP_OR, 0 },
+	{ TK_ANDAND, OP_AND, 1 },
+	{ TK_EQ, OP_EQ, 2 }, { TK_NE, OP_NE, 2 },
+	{ TK_LT, OP_LT, 3 }, { TK_LE, OP_LE, 3 }, { TK_GT, OP_GT, 3 }, { TK_GE, OP_GE, 3 },
+	{ TK_PLUS, OP_ADD, 4 }, { TK_MINUS, OP_SUB, 4 },
+	{ TK_STAR, OP_MUL, 5 }, { TK_SLASH, OP_DIV, 5 }, { TK_PERCENT, OP_MOD, 5 },
+};
+
+#define BINOP_LEVELS 6
+
+static int binop_at(struct parser *p, int level)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(binops); i++)
+		if (binops[i].tok == p->tok->kind && binops[i].level == level)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * or  = and { "||" and }        and = eq { "&&" eq }
+ * eq  = rel { ("=="|"!=") rel } rel = add { ("<"|"<="|">"|">=") add }
+ * add = mul { ("+"|"-") mul }   mul = unary { ("*"|"/"|"%") unary }
+ * All levels are left-associative.
+ */
+static struct expr *parse_binary(struct parser *p, int level)
+{
+	struct expr *e;
+	int i;
+
+	if (level == BINOP_LEVELS)
+		return parse_unary(p);
+	e = parse_binary(p, level + 1);
+	while ((i = binop_at(p, level)) >= 0 && !p->dead) {
+		struct token *t = advance(p);
+		struct expr *b = new_expr(p, E_BINARY, t->loc);
+
+		b->op = binops[i].op;
+		b->lhs = e;
+		b->rhs = parse_binary(p, level + 1);
+		e = b;
+	}
+	return e;
+}
+
+static struct expr *parse_expr(struct parser *p)
+{
+	struct expr *e;
+
+	if (!enter(p))
+		return error_expr(p);
+	e = parse_binary(p, 0);
+	leave(p);
+	return e;
+}
+
+static bool starts_expr(enum tok_kind k)
+{
+	switch (k) {
+	case TK_INT: case TK_STRING: case TK_CHARLIT: case TK_TRUE: case TK_FALSE:
+	case TK_NULL: case TK_LBRACKET: case TK_IDENT: case TK_LPAREN: case TK_MATCH:
+	case TK_NEW: case TK_NOT: case TK_MINUS: case TK_STAR: case TK_AMP:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* ---- statements ---- */
+
+static struct stmt *parse_stmt(struct parser *p);
+
+static struct stmt *new_stmt(struct parser *p, enum stmt_kind k, struct ks_loc loc)
+{
+	struct stmt *s = arena_alloc(p->a, sizeof(*s));
+
+	s->kind = k;
+	s->loc = loc;
+	s->op = -1;
+	return s;
+}
+
+static bool starts_stmt(enum tok_kind k)
+{
+	switch (k) {
+	case TK_VAR: case TK_CONST: case TK_RETURN: case TK_IF: case TK_WHILE:
+	case TK_FOR: case TK_DELETE: case TK_BREAK: case TK_CONTINUE: case TK_TRY:
+	case TK_THROW: case TK_DEFER:
+		return true;
+	default:
+		return starts_expr(k);
+	}
+}
+
+/* After an error, skips to a token that can start the next statement on a new line. */
+static void sync_stmt(struct parser *p, struct token *err_at)
+{
+	while (!at(p, TK_EOF) && !at(p, TK_RBRACE)) {
+		if (p->tok != err_at && p->tok->nl_before && starts_stmt(p->tok->kind))
+			return;
+		advance(p);
+	}
+}
+
+/* block = "{" { stmt } "}" */
+static struct stmt *parse_block(struct parser *p)
+{
+	struct token *open = p->tok;
+	struct stmt head = { 0 }, *cur = &head;
+
+	if (!expect(p, TK_LBRACE))
+		return NULL;
+	if (!enter(p))
+		return NULL;
+	while (!at(p, TK_RBRACE) && !at(p, TK_EOF) && !p->dead) {
+		struct token *start = p->tok;
+		int errs = diag_errors(p->d);
+		struct stmt *s = parse_stmt(p);
+
+		if (s)
+			cur = cur->next = s;
+		if (diag_errors(p->d) != errs)
+			sync_stmt(p, start);
+		else if (p->tok == start)
+			advance(p);
+	}
+	leave(p);
+	expect_close(p, TK_RBRACE, open);
+	return head.next;
+}
+
+/* vardecl = ("var" | "const") IDENT [":" type] ["=" expr] */
+static struct stmt *parse_var(struct parser *p)
+{
+	struct token *kw = advance(p);
+	struct stmt *s = new_stmt(p, S_VAR, kw->loc);
+
+	s->is_const = kw->kind == TK_CONST;
+	s->name_loc = p->tok->loc;
+	if (!(s->name = expect_ident(p, "a variable name")))
+		return s;
+	if (accept(p, TK_COLON))
+		s->ty = parse_type(p);
+	if (accept(p, TK_ASSIGN))
+		s->value = parse_expr(p);
+	else if (!s->ty)
+		error_expected(p, "':' or '='");
+	else if (s->is_const)
+		diag_error(p->d, s->name_loc, "constant '%s' needs a value", s->name);
+	return s;
+}
+
+/* if = "if" "(" ( expr | "var" IDENT "=" expr ) ")" block
+ *      [ "else" ( if | block ) ] */
+static struct stmt *parse_if(struct parser *p)
+{
+	struct token *kw = advance(p), *open = p->tok;
+	struct stmt *s = new_stmt(p, S_IF, kw->loc);
+
+	expect(p, TK_LPAREN);
+	if (accept(p, TK_VAR)) {
+		s->kind = S_IFVAR;
+		s->name_loc = p->tok->loc;
+		s->name = expect_ident(p, "a variable name");
+		expect(p, TK_ASSIGN);
+	}
+	s->value = parse_expr(p);
+	expect_close(p, TK_RPAREN, open);
+	s->then = parse_block(p);
+	if (accept(p, TK_ELSE)) {
+		if (at(p, TK_IF)) {
+			if (enter(p)) {
+				s->els = parse_if(p);
+				leave(p);
+			}
+		} else {
+			s->els = parse_block(p);
+		}
+	}
+	return s;
+}
+
+/* for = "for" "(" IDENT "in" expr ".." expr ")" block */
+static struct stmt *parse_for(struct parser *p)
+{
+	struct token *kw = advance(p), *open = p->tok;
+	struct stmt *s = new_stmt(p, S_FOR, kw->loc);
+
+	expect(p, TK_LPAREN);
+	s->name_loc = p->tok->loc;
+	s->name = expect_ident(p, "a loop variable");
+	expect(p, TK_IN);
+	s->lhs = parse_binary(p, 4);
+	expect(p, TK_DOTDOT);
+	s->key = parse_binary(p, 4);
+	expect_close(p, TK_RPAREN, open);
+	s->body = parse_block(p);
+	return s;
+}
+
+/* try = "try" block { "catch" ( INT | "_" ) block } */
+static struct stmt *parse_try(struct parser *p)
+{
+	struct token *kw = advance(p);
+	struct stmt *s = new_stmt(p, S_TRY, kw->loc);
+	struct catch_clause head = { 0 }, *cur = &head;
+
+	s->body = parse_block(p);
+	while (at(p, TK_CATCH)) {
+		struct catch_clause *c = arena_alloc(p->a, sizeof(*c));
+
+		c->loc = advance(p)->loc;
+		if (at(p, TK_INT)) {
+			struct token *t = advance(p);
+
+			if (t->ival > 0x7fffffffULL)
+				diag_error(p->d, t->loc, "catch code is too large");
+			c->code = (long long)t->ival;
+		} else if (at(p, TK_IDENT) && !strcmp(p->tok->text, "_")) {
+			advance(p);
+			c->wildcard = true;
+		} else {
+			error_expected(p, "an error code or '_' after 'catch'");
+			return s;
+		}
+		c->body = parse_block(p);
+		cur = cur->next = c;
+	}
+	s->catches = head.next;
+	return s;
+}
+
+static int assign_op(enum tok_kind k)
+{
+	switch (k) {
+	case TK_ASSIGN: return -1;
+	case TK_PLUSEQ: return OP_ADD;
+	case TK_MINUSEQ: return OP_SUB;
+	case TK_STAREQ: return OP_MUL;
+	case TK_SLASHEQ: return OP_DIV;
+	case TK_PERCENTEQ: return OP_MOD;
+	default: return -2;
+	}
+}
+
+/* simple = expr [ ("=" | "+=" | "-=" | "*=" | "/=" | "%=") expr ] */
+static struct stmt *parse_simple(struct parser *p)
+{
+	struct token *start = p->tok;
+	struct expr *e = parse_expr(p);
+	int op = assign_op(p->tok->kind);
+	struct stmt *s;
+
+	if (op == -2) {
+		s = new_stmt(p, S_EXPR, start->loc);
+		s->value = e;
+		return s;
+	}
+	s = new_stmt(p, S_ASSIGN, p->tok->loc);
+	advance(p);
+	s->op = op;
+	s->lhs = e;
+	s->value = parse_expr(p);
+	return s;
+}
+
+static struct stmt *parse_stmt(struct parser *p)
+{
+	struct token *t = p->tok;
+	struct stmt *s;
+
+	switch (t->kind) {
+	case TK_VAR:
+	case TK_CONST:
+		return parse_var(p);
+	case TK_IF:
+		return parse_if(p);
+	case TK_WHILE: {
+		struct token *open;
+
+		advance(p);
+		s = new_stmt(p, S_WHILE, t->loc);
+		open = p->tok;
+		expect(p, TK_LPAREN);
+		s->value = parse_expr(p);
+		expect_close(p, TK_RPAREN, open);
+		s->body = parse_block(p);
+		return s;
+	}
+	case TK_FOR:
+		return parse_for(p);
+	case TK_RETURN:
+		advance(p);
+		s = new_stmt(p, S_RETURN, t->loc);
+		if (starts_expr(p->tok->kind))
+			s->value = parse_expr(p);
+		return s;
+	case TK_BREAK:
+	case TK_CONTINUE:
+		advance(p);
+		return new_stmt(p, t->kind == TK_BREAK ? S_BREAK : S_CONTINUE, t->loc);
+	case TK_DELETE:
+		advance(p);
+		s = new_stmt(p, S_DELETE, t->loc);
+		s->lhs = parse_expr(p);
+		/* `delete m[k]` removes a map entry; the index parsed as E_INDEX. */
+		if (s->lhs->kind == E_INDEX && !s->lhs->paren) {
+			s->key = s->lhs->rhs;
+			s->lhs = s->lhs->lhs;
+		}
+		return s;
+	case TK_TRY:
+		return parse_try(p);
+	case TK_THROW:
+	case TK_DEFER:
+		advance(p);
+		s = new_stmt(p, t->kind == TK_THROW ? S_THROW : S_DEFER, t->loc);
+		s->value = parse_expr(p);
+		return s;
+	case TK_LBRACE:
+		diag_error(p->d, t->loc, "a block must follow 'if', 'else', 'while', 'for', 'try' or 'catch'");
+		advance(p);
+		return NULL;
+	default:
+		if (!starts_expr(t->kind)) {
+			error_expected(p, "a statement");
+			return NULL;
+		}
+		return parse_simple(p);
+	}
+}
+
+/* ---- declarations ---- */
+
+static struct decl *new_decl(struct parser *p, enum decl_kind k, struct ks_loc loc)
+{
+	struct decl *d = arena_alloc(p->a, sizeof(*d));
+
+	d->kind = k;
+	d->loc = loc;
+	return d;
+}
+
+/* attr = "@" IDENT [ "(" ( STRING | flagitem { ("|" | ",") flagitem } ) ")" ] */
+static struct attr *parse_attr(struct parser *p)
+{
+	struct token *at_tok = advance(p), *open;
+	struct attr *a = arena_alloc(p->a, sizeof(*a));
+	struct attr_arg head = { 0 }, *cur = &head;
+
+	a->loc = at_tok->loc;
+	if (!(a->name = expect_ident(p, "an attribute name")))
+		return NULL;
+	a->loc = span(at_tok->loc, prev(p));
+	open = p->tok;
+	if (!accept(p, TK_LPAREN))
+		return a;
+	a->has_parens = true;
+	while (!at(p, TK_RPAREN) && !at(p, TK_EOF)) {
+		struct attr_arg *arg = arena_alloc(p->a, sizeof(*arg));
+
+		arg->loc = p->tok->loc;
+		if (at(p, TK_STRING)) {
+			arg->str = advance(p)->text;
+		} else if (at(p, TK_IDENT)) {
+			arg->name = advance(p)->text;
+			if (at(p, TK_LPAREN)) {
+				struct token *o2 = advance(p);
+
+				if (at(p, TK_INT)) {
+					arg->ival = (long long)(advance(p)->ival & 0x7fffffff);
+					arg->has_ival = true;
+				} else {
+					error_expected(p, "an integer");
+				}
+				expect_close(p, TK_RPAREN, o2);
+			}
+		} else {
+			error_expected(p, "an attribute argument");
+			break;
+		}
+		arg->loc = span(arg->loc, prev(p));
+		cur = cur->next = arg;
+		if (!accept(p, TK_PIPE) && !accept(p, TK_COMMA))
+			break;
+	}
+	expect_close(p, TK_RPAREN, open);
+	a->args = head.next;
+	return a;
+}
+
+/* params = [ IDENT ":" type { "," IDENT ":" type } ] */
+static struct param *parse_params(struct parser *p, int *count)
+{
+	struct token *open = p->tok;
+	struct param head = { 0 }, *cur = &head;
+
+	*count = 0;
+	if (!expect(p, TK_LPAREN))
+		return NULL;
+	while (!at(p, TK_RPAREN) && !at(p, TK_EOF) && !p->dead) {
+		struct param *prm = arena_alloc(p->a, sizeof(*prm));
+
+		prm->loc = p->tok->loc;
+		if (!(prm->name = expect_ident(p, "a parameter name")))
+			break;
+		expect(p, TK_COLON);
+		prm->ty = parse_type(p);
+		cur = cur->next = prm;
+		(*count)++;
+		if (!accept(p, TK_COMMA))
+			break;
+	}
+	expect_close(p, TK_RPAREN, open);
+	return head.next;
+}
+
+/* fn = "fn" IDENT params [ "->" [IDENT ":"] type ] block */
+static struct decl *parse_fn(struct parser *p, struct attr *attrs)
+{
+	struct token *kw = advance(p);
+	struct decl *d = new_decl(p, D_FUNC, kw->loc);
+
+	d->attrs = attrs;
+	d->name_loc = p->tok->loc;
+	if (!(d->name = expect_ident(p, "a function name")))
+		return NULL;
+	d->params = parse_params(p, &d->nparams);
+	if (accept(p, TK_ARROW)) {
+		if (at(p, TK_IDENT) && peek(p, 1)->kind == TK_COLON) {
+			d->ret_name = advance(p)->text;
+			advance(p);
+		}
+		d->ret = parse_type(p);
+	}
+	d->body = parse_block(p);
+	return d;
+}
+
+/* extern = "extern" IDENT params [ "->" type ] */
+static struct decl *parse_extern(struct parser *p)
+{
+	struct token *kw = advance(p);
+	struct decl *d = new_decl(p, D_EXTERN, kw->loc);
+
+	d->name_loc = p->tok->loc;
+	if (!(d->name = expect_ident(p, "a function name")))
+		return NULL;
+	d->params = parse_params(p, &d->nparams);
+	if (accept(p, TK_ARROW))
+		d->ret = parse_type(p);
+	return d;
+}
+
+/* struct = "struct" IDENT "{" [ field ":" type { "," field ":" type } [","] ] "}" */
+static struct decl *parse_struct(struct parser *p, struct attr *attrs)
+{
+	struct token *kw = advance(p), *open;
+	struct decl *d = new_decl(p, D_STRUCT, kw->loc);
+	struct struct_field head = { 0 }, *cur = &head;
+
+	d->attrs = attrs;
+	d->name_loc = p->tok->loc;
+	if (!(d->name = expect_ident(p, "a struct name")))
+		return NULL;
+	open = p->tok;
+	if (!expect(p, TK_LBRACE))
+		return d;
+	while (!at(p, TK_RBRACE) && !at(p, TK_EOF) && !p->dead) {
+		struct struct_field *f = arena_alloc(p->a, sizeof(*f));
+
+		f->loc = p->tok->loc;
+		if (!(f->name = parse_field_name(p)))
+			break;
+		expect(p, TK_COLON);
+		f->ty = parse_type(p);
+		cur = cur->next = f;
+		if (!accept(p, TK_COMMA))
+			break;
+	}
+	expect_close(p, TK_RBRACE, open);
+	d->fields = head.next;
+	return d;
+}
+
+/* enum = "enum" IDENT "{" [ IDENT ["=" ["-"] INT] { "," ... } [","] ] "}" */
+static struct decl *parse_enum(struct parser *p)
+{
+	struct token *kw = advance(p), *open;
+	struct decl *d = new_decl(p, D_ENUM, kw->loc);
+	struct enum_const head = { 0 }, *cur = &head;
+
+	d->name_loc = p->tok->loc;
+	if (!(d->name = expect_ident(p, "an enum name")))
+		return NULL;
+	open = p->tok;
+	if (!expect(p, TK_LBRACE))
+		return d;
+	while (!at(p, TK_RBRACE) && !at(p, TK_EOF)) {
+		struct enum_const *c = arena_alloc(p->a, sizeof(*c));
+
+		c->loc = p->tok->loc;
+		if (!(c->name = expect_ident(p, "an enum constant")))
+			break;
+		if (accept(p, TK_ASSIGN)) {
+			bool neg = accept(p, TK_MINUS);
+			struct token *v = p->tok;
+
+			if (expect(p, TK_INT)) {
+				c->has_value = true;
+				c->value = neg ? -(long long)v->ival : (long long)v->ival;
+			}
+		}
+		cur = cur->next = c;
+		if (!accept(p, TK_COMMA))
+			break;
+	}
+	expect_close(p, TK_RBRACE, open);
+	d->consts = head.next;
+	return d;
+}
+
+/* config = "config" IDENT "{" [ IDENT ":" type ["=" expr] { "," ... } [","] ] "}" */
+static struct decl *parse_config(struct parser *p)
+{
+	struct token *kw = advance(p), *open;
+	struct decl *d = new_decl(p, D_CONFIG, kw->loc);
+	struct config_field head = { 0 }, *cur = &head;
+
+	d->name_loc = p->tok->loc;
+	if (!(d->name = expect_ident(p, "a config name")))
+		return NULL;
+	open = p->tok;
+	if (!expect(p, TK_LBRACE))
+		return d;
+	while (!at(p, TK_RBRACE) && !at(p, TK_EOF) && !p->dead) {
+		struct config_field *f = arena_alloc(p->a, sizeof(*f));
+
+		f->loc = p->tok->loc;
+		if (!(f->name = expect_ident(p, "a config field name")))
+			break;
+		expect(p, TK_COLON);
+		f->ty = parse_type(p);
+		if (accept(p, TK_ASSIGN))
+			f->value = parse_expr(p);
+		cur = cur->next = f;
+		if (!accept(p, TK_COMMA))
+			break;
+	}
+	expect_close(p, TK_RBRACE, open);
+	d->cfields = head.next;
+	return d;
+}
+
+/*
+ * global = ["pin"] ["local"] "var" IDENT [":" type] ["=" expr]
+ * A global whose type is a map or ring buffer declares a map.
+ */
+static struct decl *parse_global(struct parser *p, struct attr *attrs)
+{
+	struct token *start = p->tok;
+	struct decl *d = new_decl(p, D_GLOBAL, start->loc);
+
+	d->attrs = attrs;
+	d->is_pinned = accept(p, TK_PIN);
+	d->is_local = accept(p, TK_LOCAL);
+	if (!expect(p, TK_VAR))
+		return NULL;
+	d->name_loc = p->tok->loc;
+	if (!(d->name = expect_ident(p, "a variable name")))
+		return NULL;
+	if (accept(p, TK_COLON))
+		d->ty = parse_type(p);
+	if (accept(p, TK_ASSIGN))
+		d->init = parse_expr(p);
+	else if (!d->ty)
+		error_expected(p, "':' or '='");
+	if (d->ty && (d->ty->kind == TY_MAP || d->ty->kind == TY_RINGBUF))
+		d->kind = D_MAP;
+	return d;
+}
+
+/* impl = attrs "impl" IDENT "{" { fn | IDENT ":" expr "," } "}" */
+static struct decl *parse_impl(struct parser *p, struct attr *attrs)
+{
+	struct token *kw = advance(p), *open;
+	struct decl *d = new_decl(p, D_IMPL, kw->loc);
+	struct decl mhead = { 0 }, *mcur = &mhead;
+	struct impl_field fhead = { 0 }, *fcur = &fhead;
+
+	d->attrs = attrs;
+	d->name_loc = p->tok->loc;
+	if (!(d->name = expect_ident(p, "an impl block name")))
+		return NULL;
+	open = p->tok;
+	if (!expect(p, TK_LBRACE))
+		return d;
+	while (!at(p, TK_RBRACE) && !at(p, TK_EOF) && !p->dead) {
+		if (at(p, TK_FN)) {
+			struct decl *m = parse_fn(p, NULL);
+
+			if (!m)
+				break;
+			m->impl = d;
+			mcur = mcur->next = m;
+		} else if (at(p, TK_IDENT) && peek(p, 1)->kind == TK_COLON) {
+			struct impl_field *f = arena_alloc(p->a, sizeof(*f));
+
+			f->loc = p->tok->loc;
+			f->name = advance(p)->text;
+			advance(p);
+			f->value = parse_expr(p);
+			fcur = fcur->next = f;
+			if (!at(p, TK_RBRACE))
+				expect(p, TK_COMMA);
+		} else {
+			error_expected(p, "'fn' or 'field: value,' in impl block");
+			break;
+		}
+	}
+	expect_close(p, TK_RBRACE, open);
+	d->methods = mhead.next;
+	d->ifields = fhead.next;
+	return d;
+}
+
+static bool starts_decl(enum tok_kind k)
+{
+	switch (k) {
+	case TK_FN: case TK_EXTERN: case TK_INCLUDE: case TK_IMPORT: case TK_CONFIG:
+	case TK_STRUCT: case TK_ENUM: case TK_TYPE: case TK_VAR: case TK_PIN:
+	case TK_LOCAL: case TK_AT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void sync_decl(struct parser *p, struct token *err_at)
+{
+	int depth = 0;
+
+	while (!at(p, TK_EOF)) {
+		if (p->tok != err_at && depth <= 0 && p->tok->nl_before && starts_decl(p->tok->kind))
+			return;
+		if (at(p, TK_LBRACE))
+			depth++;
+		else if (at(p, TK_RBRACE))
+			depth--;
+		advance(p);
+	}
+}
+
+static struct decl *parse_decl(struct parser *p)
+{
+	struct token *t = p->tok;
+	struct attr head = { 0 }, *cur = &head;
+	struct decl *d;
+
+	while (at(p, TK_AT)) {
+		struct attr *a = parse_attr(p);
+
+		if (!a)
+			return NULL;
+		cur = cur->next = a;
+	}
+	switch (p->tok->kind) {
+	case TK_FN:
+		return parse_fn(p, head.next);
+	case TK_STRUCT:
+		return parse_struct(p, head.next);
+	case TK_IMPL:
+		return parse_impl(p, head.next);
+	case TK_VAR:
+	case TK_PIN:
+	case TK_LOCAL:
+		return parse_global(p, head.next);
+	default:
+		break;
+	}
+	if (head.next) {
+		error_expected(p, "'fn', 'struct', 'impl' or 'var' after attributes");
+		return NULL;
+	}
+	switch (t->kind) {
+	case TK_INCLUDE:
+	case TK_IMPORT:
+		advance(p);
+		d = new_decl(p, t->kind == TK_INCLUDE ? D_INCLUDE : D_IMPORT, t->loc);
+		if (t->kind == TK_IMPORT) {
+			d->name_loc = p->tok->loc;
+			d->name = expect_ident(p, "a module name");
+			if (!d->name || !expect(p, TK_FROM))
+				return NULL;
+		}
+		if (!at(p, TK_STRING)) {
+			error_expected(p, "a file name in quotes");
+			return NULL;
+		}
+		d->import_path = p->tok->text;
+		d->loc = span(t->loc, advance(p));
+		return d;
+	case TK_CONFIG:
+		return parse_config(p);
+	case TK_EXTERN:
+		return parse_extern(p);
+	case TK_ENUM:
+		return parse_enum(p);
+	case TK_TYPE:
+		advance(p);
+		d = new_decl(p, D_ALIAS, t->loc);
+		d->name_loc = p->tok->loc;
+		if (!(d->name = expect_ident(p, "a type name")) || !expect(p, TK_ASSIGN))
+			return NULL;
+		d->ty = parse_type(p);
+		return d;
+	default:
+		error_expected(p, "a declaration");
+		return NULL;
+	}
+}
+
+struct decl *parse_source(struct arena *a, struct diag *d, const struct ks_src *src)
+{
+	int ntok;
+	struct parser p = { .a = a, .d = d };
+	struct decl head = { 0 }, *cur = &head;
+
+	p.toks = p.tok = lex_source(a, d, src, &ntok);
+	while (!at(&p, TK_EOF) && !p.dead && !diag_too_many(d)) {
+		struct token *start = p.tok;
+		int errs = diag_errors(d);
+		struct decl *decl = parse_decl(&p);
+
+		if (decl)
+			cur = cur->next = decl;
+		if (diag_errors(d) != errs)
+			sync_decl(&p, start);
+		else if (p.tok == start)
+			advance(&p);
+	}
+	return head.next;
+}

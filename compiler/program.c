@@ -1,0 +1,240 @@
+#include "program.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "builtins.h"
+#include "parser.h"
+#include "sema.h"
+#include "stdheaders.h"
+
+/* Imports nest; deeper than this is a cycle the path check missed or abuse. */
+#define MAX_IMPORT_DEPTH 16
+#define MAX_INCLUDE_DEPTH 32
+
+struct loader {
+	struct arena *a;
+	struct diag *d;
+	struct ptrvec seen;      /* real paths of headers already spliced */
+	int import_depth;
+};
+
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
+}
+
+static bool seen_before(struct loader *l, const char *key)
+{
+	for (int i = 0; i < l->seen.n; i++)
+		if (!strcmp(l->seen.v[i], key))
+			return true;
+	ptrvec_push(l->a, &l->seen, arena_strdup(l->a, key));
+	return false;
+}
+
+static void mark_header(struct decl *list)
+{
+	for (struct decl *d = list; d; d = d->next)
+		d->from_header = true;
+}
+
+static struct decl *expand(struct loader *l, struct decl *list, const char *dir, int depth);
+
+/* Headers hold declarations only: types, externs and further includes. */
+static void check_header_decls(struct loader *l, struct decl *list)
+{
+	for (struct decl *d = list; d; d = d->next) {
+		switch (d->kind) {
+		case D_STRUCT:
+		case D_ENUM:
+		case D_ALIAS:
+		case D_EXTERN:
+		case D_INCLUDE:
+			break;
+		default:
+			diag_error(l->d, d->loc,
+				   "a .kh header may only declare types, enums, aliases and extern functions");
+		}
+	}
+}
+
+static struct decl *load_header(struct loader *l, struct decl *inc, const char *dir, int depth)
+{
+	char *path = xasprintf("%s/%s", dir, inc->import_path);
+	char real[PATH_MAX];
+	struct ks_src *src = NULL;
+	struct decl *list;
+	int err = -ENOENT;
+
+	if (inc->import_path[0] == '/') {
+		free(path);
+		path = xstrdup(inc->import_path);
+	}
+	if (realpath(path, real)) {
+		if (seen_before(l, real)) {
+			free(path);
+			return NULL;
+		}
+		src = diag_load_source(l->d, path, &err);
+	} else if (!strchr(inc->import_path, '/')) {
+		for (const struct ks_stdheader *h = ks_stdheaders; h->name; h++) {
+			if (strcmp(h->name, inc->import_path))
+				continue;
+			if (seen_before(l, h->name)) {
+				free(path);
+				return NULL;
+			}
+			src = diag_add_source(l->d, xasprintf("<ksc>/%s", h->name),
+					      xstrdup(h->text), strlen(h->text));
+		}
+	}
+	if (!src) {
+		diag_error(l->d, inc->loc, "cannot open include file '%s': %s", inc->import_path,
+			   strerror(-err));
+		free(path);
+		return NULL;
+	}
+	list = parse_source(l->a, l->d, src);
+	check_header_decls(l, list);
+	mark_header(list);
+	{
+		char *hdir = src->path[0] == '<' ? xstrdup(dir) : dir_of(path);
+
+		list = expand(l, list, hdir, depth + 1);
+		free(hdir);
+	}
+	free(path);
+	return list;
+}
+
+static struct program *load_program(struct loader *l, const char *path, int *err);
+
+static void load_import(struct loader *l, struct decl *imp, const char *dir)
+{
+	char *path = imp->import_path[0] == '/' ? xstrdup(imp->import_path)
+						 : xasprintf("%s/%s", dir, imp->import_path);
+	size_t n = strlen(path);
+	int err = 0;
+
+	if (n > 3 && !strcmp(path + n - 3, ".py")) {
+		if (access(path, R_OK))
+			diag_error(l->d, imp->loc, "cannot open imported Python module '%s': %s",
+				   imp->import_path, strerror(errno));
+		imp->import_path = arena_strdup(l->a, path);
+		free(path);
+		return;
+	}
+	if (n <= 3 || strcmp(path + n - 3, ".ks")) {
+		diag_error(l->d, imp->loc, "can only import .ks and .py files, not '%s'",
+			   imp->import_path);
+	} else if (l->import_depth >= MAX_IMPORT_DEPTH) {
+		diag_error(l->d, imp->loc, "imports nest too deeply (import cycle?)");
+	} else {
+		struct program *sub;
+
+		l->import_depth++;
+		sub = load_program(l, path, &err);
+		l->import_depth--;
+		if (err)
+			diag_error(l->d, imp->loc, "cannot open imported file '%s': %s",
+				   imp->import_path, strerror(-err));
+		imp->imported = sub;
+	}
+	free(path);
+}
+
+/* Replaces each include by the header's declarations; loads imports in place. */
+static struct decl *expand(struct loader *l, struct decl *list, const char *dir, int depth)
+{
+	struct decl head = { 0 }, *cur = &head;
+
+	for (struct decl *d = list, *next; d; d = next) {
+		next = d->next;
+		d->next = NULL;
+		cur->next = d;
+		cur = d;
+		if (d->kind == D_IMPORT) {
+			load_import(l, d, dir);
+		} else if (d->kind == D_INCLUDE) {
+			struct decl *h;
+
+			if (depth >= MAX_INCLUDE_DEPTH) {
+				diag_error(l->d, d->loc, "includes nest too deeply (include cycle?)");
+				continue;
+			}
+			h = load_header(l, d, dir, depth);
+			cur->next = h;
+			while (cur->next)
+				cur = cur->next;
+		}
+	}
+	return head.next;
+}
+
+static const char *base_name(struct arena *a, const char *path)
+{
+	const char *s = strrchr(path, '/');
+	size_t n;
+
+	s = s ? s + 1 : path;
+	n = strlen(s);
+	if (n > 3 && !strcmp(s + n - 3, ".ks"))
+		n -= 3;
+	return arena_strndup(a, s, n);
+}
+
+static struct program *load_program(struct loader *l, const char *path, int *err)
+{
+	struct program *prog = arena_alloc(l->a, sizeof(*prog));
+	struct ks_src *src, *pre;
+	struct decl *prelude, *decls, *tail;
+	char *dir;
+
+	struct ptrvec outer_seen = l->seen;
+
+	*err = 0;
+	src = diag_load_source(l->d, path, err);
+	if (!src)
+		return NULL;
+	/* Each program sees its own headers, even ones its importer included. */
+	l->seen = (struct ptrvec){ 0 };
+	prog->path = arena_strdup(l->a, path);
+	prog->base = base_name(l->a, path);
+	prog->arena = l->a;
+	pre = diag_add_source(l->d, "<builtin>", xstrdup(ks_prelude), strlen(ks_prelude));
+	prelude = parse_source(l->a, l->d, pre);
+	mark_header(prelude);
+	dir = dir_of(path);
+	decls = expand(l, parse_source(l->a, l->d, src), dir, 0);
+	free(dir);
+	for (tail = prelude; tail && tail->next; tail = tail->next)
+		;
+	if (tail)
+		tail->next = decls;
+	prog->decls = prelude ? prelude : decls;
+	l->seen = outer_seen;
+	if (diag_errors(l->d))
+		return prog;
+	sema_check(prog, l->d);
+	if (!diag_errors(l->d))
+		target_split(prog);
+	return prog;
+}
+
+struct program *program_load(const char *path, struct arena *a, struct diag *d, int *err)
+{
+	struct loader l = { .a = a, .d = d };
+	struct program *prog = load_program(&l, path, err);
+
+	if (*err) {
+		p_err("cannot read '%s': %s", path, strerror(-*err));
+		return NULL;
+	}
+	return diag_errors(d) ? NULL : prog;
+}

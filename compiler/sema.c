@@ -1,0 +1,642 @@
+/*
+ * Semantic analysis: resolve names, type every expression, enforce the
+ * per-context rules.  Declarations are visited in source order and only
+ * what precedes a use is visible (definition before use).
+ *
+ * Expressions are checked by sema_expr.c, statements and function bodies by
+ * sema_stmt.c; this file holds the symbol tables and the declarations.
+ */
+#include "sema_internal.h"
+
+#include <string.h>
+
+/* ---- symbol tables ---- */
+
+static unsigned hash_name(const char *s)
+{
+	unsigned h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h % SEMA_BUCKETS;
+}
+
+struct sym *sym_lookup(struct sym **table, const char *name)
+{
+	for (struct sym *s = table[hash_name(name)]; s; s = s->next)
+		if (!strcmp(s->name, name))
+			return s;
+	return NULL;
+}
+
+struct sym *sym_add(struct checker *c, struct sym **table, const char *name, enum ref_kind kind)
+{
+	struct sym *s = arena_alloc(c->a, sizeof(*s));
+	unsigned h = hash_name(name);
+
+	s->name = name;
+	s->kind = kind;
+	s->next = table[h];
+	table[h] = s;
+	return s;
+}
+
+static const char *ref_kind_name(const struct sym *s)
+{
+	switch (s->kind) {
+	case REF_GLOBAL: return "global variable";
+	case REF_MAP: return "map";
+	case REF_CONFIG: return "config";
+	case REF_FUNC: return "function";
+	case REF_EXTERN: return "extern function";
+	case REF_ENUMCONST: return "enum constant";
+	case REF_BUILTIN: return "builtin function";
+	case REF_IMPL: return "impl block";
+	case REF_IMPORT: return "imported module";
+	default: return "name";
+	}
+}
+
+/*
+ * Declares a value name.  Redefinition is an error, except that enum
+ * constants may repeat across enums (the reference allows it; a match on an
+ * enum picks the constant of the scrutinee's enum).
+ */
+struct sym *declare_value(struct checker *c, const char *name, struct ks_loc loc,
+			  enum ref_kind kind, struct decl *decl)
+{
+	struct sym *old = sym_lookup(c->values, name);
+	struct sym *s;
+
+	if (old && !(old->kind == REF_ENUMCONST && kind == REF_ENUMCONST) &&
+	    !(old->decl && old->decl->from_header && decl && decl->from_header &&
+	      old->kind == kind)) {
+		if (old->kind == REF_BUILTIN) {
+			diag_error(c->d, loc, "'%s' is a builtin function and cannot be redefined", name);
+		} else {
+			diag_error(c->d, loc, "redefinition of '%s'", name);
+			if (old->decl)
+				diag_note(c->d, old->decl->name_loc, "previous definition of %s '%s' is here",
+					  ref_kind_name(old), name);
+		}
+		return NULL;
+	}
+	s = sym_add(c, c->values, name, kind);
+	s->decl = decl;
+	return s;
+}
+
+static void declare_type(struct checker *c, struct decl *d)
+{
+	struct sym *old = sym_lookup(c->types, d->name);
+
+	if (old) {
+		/* Headers may repeat a kernel type; a program may not. */
+		if (old->decl->from_header && d->from_header)
+			return;
+		diag_error(c->d, d->name_loc, "redefinition of type '%s'", d->name);
+		diag_note(c->d, old->decl->name_loc, "previous definition is here");
+		return;
+	}
+	sym_add(c, c->types, d->name, REF_NONE)->decl = d;
+}
+
+/* ---- types ---- */
+
+static void resolve_named(struct checker *c, struct type *t)
+{
+	struct sym *s;
+
+	if (t->decl)
+		return;
+	if (!strcmp(t->name, "ProgramHandle")) {
+		t->kind = TY_HANDLE;
+		return;
+	}
+	s = sym_lookup(c->types, t->name);
+	if (!s) {
+		struct sym *v = sym_lookup(c->values, t->name);
+
+		if (v && v->kind == REF_IMPL) {
+			t->kind = TY_IMPL;
+			t->decl = v->decl;
+			return;
+		}
+		diag_error(c->d, t->loc, "unknown type '%s'", t->name);
+		t->kind = TY_ERROR;
+		return;
+	}
+	t->decl = s->decl;
+	if (s->decl->kind == D_STRUCT)
+		t->kind = TY_STRUCT;
+	else if (s->decl->kind == D_ENUM)
+		t->kind = TY_ENUM;
+}
+
+static bool is_plain_value_type(const struct type *t)
+{
+	t = type_unalias((struct type *)t);
+	switch (t->kind) {
+	case TY_MAP:
+	case TY_RINGBUF:
+	case TY_VOID:
+	case TY_FUNC:
+	case TY_HANDLE:
+	case TY_IMPL:
+		return false;
+	default:
+		return true;
+	}
+}
+
+void resolve_type(struct checker *c, struct type *t)
+{
+	if (!t)
+		return;
+	switch (t->kind) {
+	case TY_NAMED:
+		resolve_named(c, t);
+		break;
+	case TY_ARRAY:
+		resolve_type(c, t->base);
+		if (t->count <= 0)
+			diag_error(c->d, t->loc, "array size must be positive");
+		else if (!type_is_error(t->base) && !is_plain_value_type(t->base))
+			diag_error(c->d, t->loc, "arrays of %s are not allowed",
+				   type_str(c->a, t->base));
+		break;
+	case TY_STR:
+		if (t->count <= 0)
+			diag_error(c->d, t->loc, "string size must be positive");
+		break;
+	case TY_PTR:
+		resolve_type(c, t->base);
+		break;
+	case TY_FUNC:
+		for (int i = 0; i < t->nparams; i++)
+			resolve_type(c, t->params[i]);
+		resolve_type(c, t->base);
+		break;
+	case TY_MAP:
+		resolve_type(c, t->key);
+		resolve_type(c, t->base);
+		if (t->count <= 0)
+			diag_error(c->d, t->loc, "map size must be positive");
+		if (!type_is_error(t->key) && !is_plain_value_type(t->key))
+			diag_error(c->d, t->key->loc, "a map key cannot be %s",
+				   type_str(c->a, t->key));
+		if (!type_is_error(t->base) && !is_plain_value_type(t->base))
+			diag_error(c->d, t->base->loc, "a map value cannot be %s",
+				   type_str(c->a, t->base));
+		break;
+	case TY_RINGBUF:
+		resolve_type(c, t->base);
+		if (!type_is_error(t->base) && !is_plain_value_type(t->base))
+			diag_error(c->d, t->base->loc, "a ring buffer cannot carry %s",
+				   type_str(c->a, t->base));
+		/* The kernel wants a power-of-two multiple of the page size. */
+		if (t->count < 4096 || (t->count & (t->count - 1)))
+			diag_error(c->d, t->loc,
+				   "ring buffer size %lld must be a power of two of at least 4096 bytes",
+				   t->count);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- attributes ---- */
+
+static const struct attr *find_attr(const struct decl *d, const char *name)
+{
+	for (const struct attr *a = d->attrs; a; a = a->next)
+		if (!strcmp(a->name, name))
+			return a;
+	return NULL;
+}
+
+/* The single string argument of an attribute, or NULL (diagnosed). */
+static const char *attr_string(struct checker *c, const struct attr *a, bool required)
+{
+	if (!a->args) {
+		if (required)
+			diag_error(c->d, a->loc, "@%s needs a string argument, e.g. @%s(\"%s\")",
+				   a->name, a->name,
+				   !strcmp(a->name, "tc") ? "ingress" :
+				   !strcmp(a->name, "tracepoint") ? "sched/sched_switch" :
+				   !strcmp(a->name, "struct_ops") ? "tcp_congestion_ops" : "do_exit");
+		return NULL;
+	}
+	if (!a->args->str || a->args->next) {
+		diag_error(c->d, a->args->loc, "@%s takes one string argument", a->name);
+		return NULL;
+	}
+	return a->args->str;
+}
+
+static void no_attr_args(struct checker *c, const struct attr *a)
+{
+	if (a->has_parens)
+		diag_error(c->d, a->loc, "@%s takes no arguments", a->name);
+}
+
+static const char *const kfunc_flags[] = {
+	"acquire", "release", "ret_null", "trusted_args", "sleepable", "destructive",
+};
+
+static void check_kfunc_attr(struct checker *c, const struct attr *a)
+{
+	for (const struct attr_arg *arg = a->args; arg; arg = arg->next) {
+		bool ok = false;
+
+		for (size_t i = 0; arg->name && !arg->has_ival && i < ARRAY_SIZE(kfunc_flags); i++)
+			ok |= !strcmp(arg->name, kfunc_flags[i]);
+		if (!ok)
+			diag_error(c->d, arg->loc,
+				   "unknown kfunc flag (expected acquire, release, ret_null, trusted_args, sleepable or destructive)");
+	}
+}
+
+/* Program attributes and the program type each selects. */
+static const struct {
+	const char *name;
+	enum prog_kind prog;
+} prog_attrs[] = {
+	{ "xdp", PROG_XDP }, { "tc", PROG_TC }, { "probe", PROG_PROBE },
+	{ "tracepoint", PROG_TRACEPOINT }, { "perf_event", PROG_PERF_EVENT },
+};
+
+static bool classify_prog(struct checker *c, struct decl *fn, const struct attr *a)
+{
+	const char *arg;
+
+	for (size_t i = 0; i < ARRAY_SIZE(prog_attrs); i++) {
+		if (strcmp(a->name, prog_attrs[i].name))
+			continue;
+		fn->role = ROLE_PROG;
+		fn->prog = prog_attrs[i].prog;
+		switch (fn->prog) {
+		case PROG_XDP:
+		case PROG_PERF_EVENT:
+			no_attr_args(c, a);
+			break;
+		case PROG_TC:
+			arg = attr_string(c, a, true);
+			if (arg && strcmp(arg, "ingress") && strcmp(arg, "egress"))
+				diag_error(c->d, a->args->loc,
+					   "@tc direction must be \"ingress\" or \"egress\", not \"%s\"", arg);
+			fn->attach_target = arg;
+			break;
+		case PROG_PROBE:
+			arg = attr_string(c, a, true);
+			if (arg && !*arg)
+				diag_error(c->d, a->args->loc, "@probe needs a kernel function name");
+			if (arg && strchr(arg, '+'))
+				fn->prog = PROG_KPROBE;
+			fn->attach_target = arg;
+			break;
+		case PROG_TRACEPOINT:
+			arg = attr_string(c, a, true);
+			if (arg && (!strchr(arg, '/') || strchr(arg, '/') == arg ||
+				    !strchr(arg, '/')[1] || strchr(strchr(arg, '/') + 1, '/')))
+				diag_error(c->d, a->args->loc,
+					   "@tracepoint target must be \"category/event\", not \"%s\"", arg);
+			fn->attach_target = arg;
+			break;
+		default:
+			break;
+		}
+		return true;
+	}
+	return false;
+}
+
+/* Sets role/prog from the attributes; reports unknown or conflicting ones. */
+static void classify_function(struct checker *c, struct decl *fn)
+{
+	int roles = 0;
+
+	fn->role = ROLE_USER;
+	for (const struct attr *a = fn->attrs; a; a = a->next) {
+		if (classify_prog(c, fn, a)) {
+			roles++;
+			continue;
+		}
+		roles++;
+		if (!strcmp(a->name, "helper")) {
+			fn->role = ROLE_HELPER;
+			no_attr_args(c, a);
+		} else if (!strcmp(a->name, "kfunc")) {
+			fn->role = ROLE_KFUNC;
+			check_kfunc_attr(c, a);
+		} else if (!strcmp(a->name, "private")) {
+			fn->role = ROLE_PRIVATE;
+			no_attr_args(c, a);
+		} else if (!strcmp(a->name, "test")) {
+			fn->role = ROLE_TEST;
+			no_attr_args(c, a);
+		} else {
+			roles--;
+			diag_error(c->d, a->loc, "unknown function attribute '@%s'", a->name);
+		}
+	}
+	if (roles > 1)
+		diag_error(c->d, fn->attrs->next->loc,
+			   "function '%s' has more than one kind attribute", fn->name);
+}
+
+/* ---- declarations ---- */
+
+static void declare_struct(struct checker *c, struct decl *d)
+{
+	declare_type(c, d);
+	for (const struct attr *a = d->attrs; a; a = a->next) {
+		if (!strcmp(a->name, "struct_ops"))
+			d->struct_ops = attr_string(c, a, true);
+		else
+			diag_error(c->d, a->loc, "unknown struct attribute '@%s'", a->name);
+	}
+	for (struct struct_field *f = d->fields; f; f = f->next) {
+		resolve_type(c, f->ty);
+		for (struct struct_field *g = d->fields; g != f; g = g->next)
+			if (!strcmp(g->name, f->name))
+				diag_error(c->d, f->loc, "duplicate field '%s' in struct '%s'",
+					   f->name, d->name);
+		if (type_is_void(f->ty) ||
+		    (type_unalias(f->ty)->kind == TY_STRUCT && type_unalias(f->ty)->decl == d))
+			diag_error(c->d, f->loc, "field '%s' cannot have type %s", f->name,
+				   type_str(c->a, f->ty));
+	}
+}
+
+static void declare_enum(struct checker *c, struct decl *d)
+{
+	long long next = 0;
+
+	declare_type(c, d);
+	for (struct enum_const *e = d->consts; e; e = e->next) {
+		struct sym *s;
+
+		if (e->has_value)
+			next = e->value;
+		e->value = next++;
+		s = declare_value(c, e->name, e->loc, REF_ENUMCONST, d);
+		if (s)
+			s->ec = e;
+	}
+}
+
+static void declare_alias(struct checker *c, struct decl *d)
+{
+	resolve_type(c, d->ty);
+	declare_type(c, d);
+}
+
+/* A constant initializer: literals, enum constants, arrays and struct literals of those. */
+static bool is_constant(struct checker *c, const struct expr *e)
+{
+	switch (e->kind) {
+	case E_INT: case E_STR: case E_CHAR: case E_BOOL: case E_NULL:
+		return true;
+	case E_UNARY:
+		return e->op == UOP_NEG && is_constant(c, e->lhs);
+	case E_IDENT:
+		return e->ref == REF_ENUMCONST;
+	case E_ARRAY:
+		for (const struct expr *a = e->args; a; a = a->next)
+			if (!is_constant(c, a))
+				return false;
+		return true;
+	case E_STRUCTLIT:
+		for (const struct field_init *f = e->fields; f; f = f->next)
+			if (!is_constant(c, f->value))
+				return false;
+		return true;
+	case E_BINARY:
+		return e->op <= OP_MOD && is_constant(c, e->lhs) && is_constant(c, e->rhs);
+	default:
+		return false;
+	}
+}
+
+static void declare_config(struct checker *c, struct decl *d)
+{
+	for (struct config_field *f = d->cfields; f; f = f->next) {
+		resolve_type(c, f->ty);
+		for (struct config_field *g = d->cfields; g != f; g = g->next)
+			if (!strcmp(g->name, f->name))
+				diag_error(c->d, f->loc, "duplicate field '%s' in config '%s'",
+					   f->name, d->name);
+		if (!f->value)
+			continue;
+		check_value(c, f->value, f->ty, "config field default");
+		if (!is_constant(c, f->value))
+			diag_error(c->d, f->value->loc, "a config default must be a constant");
+	}
+	declare_value(c, d->name, d->name_loc, REF_CONFIG, d);
+}
+
+static const struct {
+	const char *name;
+	bool has_arg;
+} map_flag_names[] = {
+	{ "no_prealloc", false }, { "no_common_lru", false }, { "rdonly", false },
+	{ "wronly", false }, { "clone", false }, { "numa_node", true },
+	{ "rdonly_prog", false }, { "wronly_prog", false }, { "mmapable", false },
+};
+
+static void check_map_flags(struct checker *c, struct decl *d)
+{
+	struct map_flag head = { 0 }, *cur = &head;
+
+	for (const struct attr *a = d->attrs; a; a = a->next) {
+		if (strcmp(a->name, "flags")) {
+			diag_error(c->d, a->loc, "unknown map attribute '@%s' (only @flags is allowed)",
+				   a->name);
+			continue;
+		}
+		if (d->kind != D_MAP) {
+			diag_error(c->d, a->loc, "@flags applies only to maps");
+			continue;
+		}
+		for (const struct attr_arg *arg = a->args; arg; arg = arg->next) {
+			size_t i;
+
+			for (i = 0; i < ARRAY_SIZE(map_flag_names); i++)
+				if (arg->name && !strcmp(arg->name, map_flag_names[i].name))
+					break;
+			if (i == ARRAY_SIZE(map_flag_names) ||
+			    arg->has_ival != map_flag_names[i].has_arg) {
+				diag_error(c->d, arg->loc, "unknown map flag '%s'",
+					   arg->name ? arg->name : arg->str);
+				continue;
+			}
+			cur = cur->next = arena_alloc(c->a, sizeof(*cur));
+			cur->name = arg->name;
+			cur->arg = arg->ival;
+			cur->has_arg = arg->has_ival;
+			cur->loc = arg->loc;
+		}
+	}
+	d->flags = head.next;
+}
+
+static void declare_map(struct checker *c, struct decl *d)
+{
+	struct type *t = d->ty;
+
+	resolve_type(c, t);
+	check_map_flags(c, d);
+	if (d->is_local)
+		diag_error(c->d, d->loc, "a map cannot be 'local'");
+	if (d->init)
+		diag_error(c->d, d->init->loc, "a map cannot have an initializer");
+	if (t->kind == TY_MAP && (t->map == MAP_ARRAY || t->map == MAP_PERCPU_ARRAY) &&
+	    !type_is_error(t->key) && !type_is_int(t->key))
+		diag_error(c->d, t->key->loc, "an array map's key must be an integer, not %s",
+			   type_str(c->a, t->key));
+	declare_value(c, d->name, d->name_loc, REF_MAP, d);
+}
+
+static void declare_global(struct checker *c, struct decl *d)
+{
+	bool module_state = false;
+
+	for (const struct attr *a = d->attrs; a; a = a->next) {
+		if (!strcmp(a->name, "private")) {
+			module_state = true;
+			no_attr_args(c, a);
+		} else {
+			diag_error(c->d, a->loc, "unknown attribute '@%s' on a variable", a->name);
+		}
+	}
+	if (module_state && (d->is_local || d->is_pinned))
+		diag_error(c->d, d->loc, "@private module state cannot be 'pin' or 'local'");
+	if (d->ty)
+		resolve_type(c, d->ty);
+	c->ctx = module_state ? TARGET_KMOD : TARGET_NONE;
+	if (d->init) {
+		struct type *t = d->ty ? check_value(c, d->init, d->ty, "initializer")
+				       : check_expr(c, d->init, NULL);
+
+		if (!is_constant(c, d->init))
+			diag_error(c->d, d->init->loc, "a global initializer must be a constant");
+		if (!d->ty)
+			d->ty = infer_var_type(c, t, d->init);
+	}
+	if (d->ty && !type_is_error(d->ty) && !is_plain_value_type(d->ty))
+		diag_error(c->d, d->name_loc, "global '%s' cannot have type %s", d->name,
+			   type_str(c->a, d->ty));
+	d->target = module_state ? TARGET_KMOD : TARGET_EBPF;
+	declare_value(c, d->name, d->name_loc, REF_GLOBAL, d);
+}
+
+static void declare_extern(struct checker *c, struct decl *d)
+{
+	for (struct param *p = d->params; p; p = p->next)
+		resolve_type(c, p->ty);
+	if (d->ret)
+		resolve_type(c, d->ret);
+	declare_value(c, d->name, d->name_loc, REF_EXTERN, d);
+}
+
+static void declare_impl(struct checker *c, struct decl *d)
+{
+	const struct attr *a = find_attr(d, "struct_ops");
+
+	for (const struct attr *x = d->attrs; x; x = x->next)
+		if (strcmp(x->name, "struct_ops"))
+			diag_error(c->d, x->loc, "unknown impl block attribute '@%s'", x->name);
+	if (!a)
+		diag_error(c->d, d->loc, "impl block '%s' needs @struct_ops(\"kernel_struct\")",
+			   d->name);
+	else
+		d->struct_ops = attr_string(c, a, true);
+	declare_value(c, d->name, d->name_loc, REF_IMPL, d);
+	for (struct impl_field *f = d->ifields; f; f = f->next) {
+		c->ctx = TARGET_EBPF;
+		check_expr(c, f->value, NULL);
+		if (!is_constant(c, f->value))
+			diag_error(c->d, f->value->loc, "an impl field value must be a constant");
+	}
+	for (struct decl *m = d->methods; m; m = m->next) {
+		m->role = ROLE_METHOD;
+		m->prog = PROG_STRUCT_OPS;
+		for (struct decl *o = d->methods; o != m; o = o->next)
+			if (!strcmp(o->name, m->name))
+				diag_error(c->d, m->name_loc, "duplicate method '%s' in impl block '%s'",
+					   m->name, d->name);
+		check_function(c, m);
+	}
+}
+
+static void declare_func(struct checker *c, struct decl *d)
+{
+	classify_function(c, d);
+	/* Declared before its body is checked so it may refer to itself. */
+	declare_value(c, d->name, d->name_loc, REF_FUNC, d);
+	check_function(c, d);
+}
+
+static void check_decl(struct checker *c, struct decl *d)
+{
+	switch (d->kind) {
+	case D_INCLUDE:
+		break;
+	case D_IMPORT:
+		declare_value(c, d->name, d->name_loc, REF_IMPORT, d);
+		break;
+	case D_CONFIG:
+		declare_config(c, d);
+		break;
+	case D_FUNC:
+		declare_func(c, d);
+		break;
+	case D_EXTERN:
+		declare_extern(c, d);
+		break;
+	case D_MAP:
+		declare_map(c, d);
+		break;
+	case D_STRUCT:
+		declare_struct(c, d);
+		break;
+	case D_ENUM:
+		declare_enum(c, d);
+		break;
+	case D_ALIAS:
+		declare_alias(c, d);
+		break;
+	case D_GLOBAL:
+		declare_global(c, d);
+		break;
+	case D_IMPL:
+		declare_impl(c, d);
+		break;
+	}
+	if (d->kind != D_GLOBAL && d->kind != D_MAP && d->kind != D_FUNC && d->kind != D_STRUCT &&
+	    d->kind != D_IMPL && d->attrs)
+		diag_error(c->d, d->attrs->loc, "attributes are not allowed here");
+}
+
+static void declare_builtins(struct checker *c)
+{
+	for (int b = 1; b < BI_COUNT; b++)
+		sym_add(c, c->values, builtin_name((enum builtin)b), REF_BUILTIN)->bi = (enum builtin)b;
+}
+
+int sema_check(struct program *prog, struct diag *d)
+{
+	struct checker c = { .a = prog->arena, .d = d, .prog = prog };
+	bool has_main = false;
+
+	declare_builtins(&c);
+	for (struct decl *x = prog->decls; x && !diag_too_many(d); x = x->next) {
+		check_decl(&c, x);
+		if (x->kind == D_FUNC && !strcmp(x->name, "main") && x->role == ROLE_USER)
+			has_main = true;
+	}
+	(void)has_main;
+	free(c.locals);
+	return diag_errors(d) ? -1 : 0;
+}

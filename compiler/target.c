@@ -1,0 +1,68 @@
+/*
+ * The target split: where each function's code goes (eBPF object,
+ * userspace loader, kernel module), decided here once from its attribute,
+ * and which program types reach each kfunc (they decide its registration).
+ */
+#include <string.h>
+
+#include "program.h"
+#include "target.h"
+
+enum target target_of_role(enum func_role r)
+{
+	switch (r) {
+	case ROLE_PROG:
+	case ROLE_HELPER:
+	case ROLE_METHOD:
+		return TARGET_EBPF;
+	case ROLE_KFUNC:
+	case ROLE_PRIVATE:
+		return TARGET_KMOD;
+	case ROLE_USER:
+	case ROLE_TEST:
+		return TARGET_USER;
+	}
+	return TARGET_USER;
+}
+
+/* Marks every kfunc reachable from `fn` through eBPF subprograms as used by `prog`. */
+static void mark_kfunc_users(struct decl *fn, enum prog_kind prog, unsigned depth)
+{
+	/* Call chains are checked acyclic only for tail position; bound the walk. */
+	if (depth > 64)
+		return;
+	for (int i = 0; i < fn->calls.n; i++) {
+		struct decl *callee = fn->calls.v[i];
+
+		if (callee->kind != D_FUNC)
+			continue;
+		if (callee->role == ROLE_KFUNC) {
+			callee->prog_users |= 1u << prog;
+		} else if (callee->role == ROLE_HELPER && !(callee->prog_users & (1u << prog))) {
+			callee->prog_users |= 1u << prog;
+			mark_kfunc_users(callee, prog, depth + 1);
+		}
+	}
+}
+
+static void split_function(struct program *prog, struct decl *fn)
+{
+	fn->target = target_of_role(fn->role);
+	if (fn->target == TARGET_KMOD)
+		prog->has_kmod = true;
+	if (fn->role == ROLE_PROG || fn->role == ROLE_METHOD)
+		mark_kfunc_users(fn, fn->prog, 0);
+}
+
+void target_split(struct program *prog)
+{
+	for (struct decl *d = prog->decls; d; d = d->next) {
+		if (d->kind == D_FUNC)
+			split_function(prog, d);
+		else if (d->kind == D_IMPL)
+			for (struct decl *m = d->methods; m; m = m->next)
+				split_function(prog, m);
+		else if (d->kind == D_GLOBAL && d->target == TARGET_KMOD)
+			prog->has_kmod = true;
+	}
+}

@@ -1,0 +1,295 @@
+#include "types.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct type *type_new(struct arena *a, enum type_kind k)
+{
+	struct type *t = arena_alloc(a, sizeof(*t));
+
+	t->kind = k;
+	return t;
+}
+
+struct type *type_int(struct arena *a, int size, bool is_signed)
+{
+	struct type *t = type_new(a, TY_INT);
+
+	t->size = size;
+	t->is_signed = is_signed;
+	return t;
+}
+
+struct type *type_ptr(struct arena *a, struct type *base)
+{
+	struct type *t = type_new(a, TY_PTR);
+
+	t->base = base;
+	return t;
+}
+
+struct type *type_unalias(struct type *t)
+{
+	int guard = 0;
+
+	while (t && t->kind == TY_NAMED && t->decl && t->decl->kind == D_ALIAS && guard++ < 64)
+		t = t->decl->ty;
+	return t;
+}
+
+bool type_is_error(const struct type *t)
+{
+	t = type_unalias((struct type *)t);
+	return !t || t->kind == TY_ERROR || (t->kind == TY_NAMED && !t->decl);
+}
+
+bool type_is_void(const struct type *t)
+{
+	t = type_unalias((struct type *)t);
+	return t && t->kind == TY_VOID;
+}
+
+bool type_is_int(const struct type *t)
+{
+	t = type_unalias((struct type *)t);
+	return t && (t->kind == TY_INT || t->kind == TY_CHAR || t->kind == TY_ENUM);
+}
+
+bool type_is_scalar(const struct type *t)
+{
+	t = type_unalias((struct type *)t);
+	return t && (type_is_int(t) || t->kind == TY_BOOL || t->kind == TY_PTR ||
+		     t->kind == TY_NULL);
+}
+
+static void type_spell(struct strbuf *sb, const struct type *t)
+{
+	static const char *const map_names[] = {
+		"hash", "array", "percpu_hash", "percpu_array", "lru_hash",
+	};
+
+	if (!t) {
+		sb_puts(sb, "void");
+		return;
+	}
+	switch (t->kind) {
+	case TY_ERROR:
+		sb_puts(sb, "<error>");
+		break;
+	case TY_VOID:
+		sb_puts(sb, "void");
+		break;
+	case TY_BOOL:
+		sb_puts(sb, "bool");
+		break;
+	case TY_CHAR:
+		sb_puts(sb, "char");
+		break;
+	case TY_INT:
+		if (t->int_literal)
+			sb_puts(sb, "integer literal");
+		else
+			sb_printf(sb, "%c%d", t->is_signed ? 'i' : 'u', t->size * 8);
+		break;
+	case TY_STR:
+		sb_printf(sb, "str(%lld)", t->count);
+		break;
+	case TY_ARRAY:
+		type_spell(sb, t->base);
+		sb_printf(sb, "[%lld]", t->count);
+		break;
+	case TY_PTR:
+		sb_putc(sb, '*');
+		type_spell(sb, t->base);
+		break;
+	case TY_FUNC:
+		sb_puts(sb, "fn(");
+		for (int i = 0; i < t->nparams; i++) {
+			if (i)
+				sb_puts(sb, ", ");
+			type_spell(sb, t->params[i]);
+		}
+		sb_puts(sb, ") -> ");
+		type_spell(sb, t->base);
+		break;
+	case TY_MAP:
+		sb_printf(sb, "%s<", map_names[t->map]);
+		type_spell(sb, t->key);
+		sb_puts(sb, ", ");
+		type_spell(sb, t->base);
+		sb_printf(sb, ">(%lld)", t->count);
+		break;
+	case TY_RINGBUF:
+		sb_puts(sb, "ringbuf<");
+		type_spell(sb, t->base);
+		sb_printf(sb, ">(%lld)", t->count);
+		break;
+	case TY_NAMED:
+		sb_puts(sb, t->name ? t->name : "?");
+		break;
+	case TY_STRUCT:
+	case TY_ENUM:
+	case TY_IMPL:
+		sb_puts(sb, t->decl ? t->decl->name : "?");
+		break;
+	case TY_NULL:
+		sb_puts(sb, "null");
+		break;
+	case TY_HANDLE:
+		sb_puts(sb, "ProgramHandle");
+		break;
+	}
+}
+
+const char *type_str(struct arena *a, const struct type *t)
+{
+	struct strbuf sb;
+	char *s, *r;
+
+	sb_init(&sb);
+	type_spell(&sb, t);
+	s = sb_detach(&sb);
+	r = arena_strdup(a, s);
+	free(s);
+	return r;
+}
+
+/* Resolves a TY_NAMED that sema bound to a struct/enum/impl to its kind. */
+static const struct type *canon(const struct type *t)
+{
+	return type_unalias((struct type *)t);
+}
+
+static enum type_kind named_kind(const struct type *t)
+{
+	if (t->kind != TY_NAMED || !t->decl)
+		return t->kind;
+	switch (t->decl->kind) {
+	case D_STRUCT:
+		return TY_STRUCT;
+	case D_ENUM:
+		return TY_ENUM;
+	case D_IMPL:
+		return TY_IMPL;
+	default:
+		return t->kind;
+	}
+}
+
+bool type_equal(const struct type *a, const struct type *b)
+{
+	a = canon(a);
+	b = canon(b);
+	if (!a || !b)
+		return a == b;
+	if (type_is_error(a) || type_is_error(b))
+		return true;
+	if (named_kind(a) != named_kind(b))
+		return false;
+	switch (named_kind(a)) {
+	case TY_INT:
+		return a->size == b->size && a->is_signed == b->is_signed;
+	case TY_STR:
+		return a->count == b->count;
+	case TY_ARRAY:
+		return a->count == b->count && type_equal(a->base, b->base);
+	case TY_PTR:
+		return type_equal(a->base, b->base);
+	case TY_FUNC:
+		if (a->nparams != b->nparams || !type_equal(a->base, b->base))
+			return false;
+		for (int i = 0; i < a->nparams; i++)
+			if (!type_equal(a->params[i], b->params[i]))
+				return false;
+		return true;
+	case TY_MAP:
+		return a->map == b->map && type_equal(a->key, b->key) && type_equal(a->base, b->base);
+	case TY_RINGBUF:
+		return type_equal(a->base, b->base);
+	case TY_STRUCT:
+	case TY_ENUM:
+	case TY_IMPL:
+		return a->decl == b->decl;
+	default:
+		return true;
+	}
+}
+
+bool type_assignable(const struct type *to, const struct type *from)
+{
+	to = canon(to);
+	from = canon(from);
+	if (type_is_error(to) || type_is_error(from))
+		return true;
+	/* Integers, chars and enums convert to one another implicitly, as in C. */
+	if (type_is_int(to) && type_is_int(from))
+		return true;
+	if (to->kind == TY_BOOL && (from->kind == TY_BOOL || type_is_int(from)))
+		return true;
+	if (type_is_int(to) && from->kind == TY_BOOL)
+		return true;
+	if (to->kind == TY_PTR && from->kind == TY_NULL)
+		return true;
+	if (to->kind == TY_PTR && from->kind == TY_PTR) {
+		const struct type *tb = canon(to->base), *fb = canon(from->base);
+
+		/* *void and *u8 take any pointer, like void * and char * in C. */
+		if (tb->kind == TY_VOID || fb->kind == TY_VOID)
+			return true;
+		if (tb->kind == TY_INT && tb->size == 1)
+			return true;
+		return type_equal(tb, fb);
+	}
+	/* A shorter string fits into a longer one. */
+	if (to->kind == TY_STR && from->kind == TY_STR)
+		return from->count <= to->count;
+	if (to->kind == TY_ARRAY && from->kind == TY_ARRAY)
+		return from->count <= to->count && type_assignable(to->base, from->base);
+	return type_equal(to, from);
+}
+
+long long type_size(const struct type *t)
+{
+	t = canon(t);
+	if (!t)
+		return 0;
+	switch (named_kind(t)) {
+	case TY_BOOL:
+	case TY_CHAR:
+		return 1;
+	case TY_INT:
+		return t->size;
+	case TY_ENUM:
+		return 4;
+	case TY_PTR:
+	case TY_FUNC:
+	case TY_HANDLE:
+		return 8;
+	case TY_STR:
+		/* str(N) is a length-prefixed buffer of N + 1 bytes on the eBPF side. */
+		return t->count + 1 + 2;
+	case TY_ARRAY: {
+		long long e = type_size(t->base);
+
+		return e < 0 ? -1 : e * t->count;
+	}
+	case TY_STRUCT: {
+		long long sz = 0, align = 1;
+
+		for (struct struct_field *f = t->decl->fields; f; f = f->next) {
+			long long fs = type_size(f->ty), fa = fs >= 8 ? 8 : fs >= 4 ? 4 : fs >= 2 ? 2 : 1;
+
+			if (fs < 0)
+				return -1;
+			if (canon(f->ty)->kind == TY_ARRAY || canon(f->ty)->kind == TY_STR)
+				fa = 1;
+			sz = (sz + fa - 1) / fa * fa + fs;
+			if (fa > align)
+				align = fa;
+		}
+		return (sz + align - 1) / align * align;
+	}
+	default:
+		return -1;
+	}
+}

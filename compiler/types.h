@@ -1,0 +1,30 @@
+/* Type helpers: construction, naming for messages, compatibility, sizes. */
+#ifndef KSC_TYPES_H
+#define KSC_TYPES_H
+
+#include "ast.h"
+
+/* Follows aliases (TY_NAMED resolved to an alias) to the underlying type. */
+struct type *type_unalias(struct type *t);
+
+bool type_is_int(const struct type *t);      /* TY_INT, TY_CHAR, TY_ENUM */
+bool type_is_scalar(const struct type *t);   /* int-like, bool, pointer */
+bool type_is_error(const struct type *t);
+bool type_is_void(const struct type *t);
+
+/* Human-readable spelling in KernelScript syntax, e.g. "*xdp_md", "str(16)". */
+const char *type_str(struct arena *a, const struct type *t);
+
+bool type_equal(const struct type *a, const struct type *b);
+
+/*
+ * Whether a value of type `from` may be stored where `to` is expected.
+ * `from_const` says the value is an integer constant (checked for range by
+ * the caller).
+ */
+bool type_assignable(const struct type *to, const struct type *from);
+
+/* Size in bytes on the eBPF side, for the stack limit; -1 if unknown. */
+long long type_size(const struct type *t);
+
+#endif

@@ -1,0 +1,54 @@
+/* Small helpers shared by every part of ksc: memory, strings, files, messages. */
+#ifndef KSC_UTIL_H
+#define KSC_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define KSC_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/* Allocation failure is not recoverable for a compiler: these abort. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) KSC_PRINTF(1, 2);
+
+/* Growable string. */
+struct strbuf {
+	char *buf;
+	size_t len, cap;
+};
+void sb_init(struct strbuf *sb);
+void sb_free(struct strbuf *sb);
+void sb_putc(struct strbuf *sb, char c);
+void sb_puts(struct strbuf *sb, const char *s);
+void sb_putn(struct strbuf *sb, const char *s, size_t n);
+void sb_printf(struct strbuf *sb, const char *fmt, ...) KSC_PRINTF(2, 3);
+void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap);
+/* Hands the buffer over to the caller (NUL-terminated, never NULL). */
+char *sb_detach(struct strbuf *sb);
+
+/*
+ * Reads a whole file.  Returns 0 and a NUL-terminated buffer the caller frees,
+ * or a negative errno.
+ */
+int read_file(const char *path, char **data, size_t *len);
+int write_file(const char *path, const char *data, size_t len);
+
+/* Output verbosity set by -q / -v; progress lines go to stderr. */
+extern int ksc_verbose; /* -1 quiet, 0 normal, 1 verbose */
+
+/* The one printer for errors that are not source diagnostics: "ksc: error: ...". */
+void p_err(const char *fmt, ...) KSC_PRINTF(1, 2);
+void p_warn(const char *fmt, ...) KSC_PRINTF(1, 2);
+/* One progress line for a long step, silenced by -q. */
+void p_step(const char *fmt, ...) KSC_PRINTF(1, 2);
+/* Shown only with -v (commands run, details). */
+void p_debug(const char *fmt, ...) KSC_PRINTF(1, 2);
+
+#endif

@@ -1,0 +1,28 @@
+# Shared helpers for test scripts.  Each case prints "ok NAME" or "not ok NAME"
+# (tests/run counts them); details of a failure follow on indented lines.
+set -u
+: "${KSC_TOP:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+: "${KSC:=$KSC_TOP/ksc}"
+: "${KSC_ASAN:=$KSC_TOP/ksc-asan}"
+: "${KSC_TEST_OUT:=$KSC_TOP/tests/out}"
+
+pass() { echo "ok $1"; }
+fail() {
+	echo "not ok $1"
+	shift
+	(($#)) && printf '%s\n' "$@" | sed 's/^/    /'
+	return 0
+}
+
+# check NAME EXPECTED ACTUAL: compares two strings.
+check() {
+	if [ "$2" = "$3" ]; then pass "$1"; else
+		fail "$1" "expected: $2" "actual:   $3"
+	fi
+}
+
+# A scratch directory for one script, emptied on each run.
+scratch() {
+	local d="$KSC_TEST_OUT/$1"
+	rm -rf "$d" && mkdir -p "$d" && echo "$d"
+}
