@@ -216,6 +216,7 @@ struct stmt {
 	/* (sema) */
 	struct type *var_type;     /* S_VAR/S_IFVAR/S_FOR variable type */
 	bool binds_pointer;        /* S_IFVAR: variable is the lookup pointer */
+	bool from_lookup;          /* S_VAR: initialized by a map lookup (may be null) */
 };
 
 /* ---- declarations ---- */
@@ -309,6 +310,8 @@ struct decl {
 	struct attr *attrs;
 	struct decl *next;
 	bool from_header;          /* declared in a .kh file: kernel-provided */
+	bool from_btf;             /* made from the kernel's BTF */
+	bool is_union;             /* D_STRUCT from a BTF union */
 	const char *import_path;   /* D_INCLUDE/D_IMPORT path as written */
 	struct program *imported;  /* D_IMPORT of a .ks (parsed and checked) */
 

@@ -8,6 +8,8 @@
  */
 #include "sema_internal.h"
 
+#include "btf_types.h"
+
 #include <string.h>
 
 /* ---- symbol tables ---- */
@@ -68,17 +70,19 @@ struct sym *declare_value(struct checker *c, const char *name, struct ks_loc loc
 	struct sym *old = sym_lookup(c->values, name);
 	struct sym *s;
 
+	/* A program's own function may take a builtin's name (the reference allows it). */
+	if (old && old->kind == REF_BUILTIN && kind == REF_FUNC) {
+		s = sym_add(c, c->values, name, kind);
+		s->decl = decl;
+		return s;
+	}
 	if (old && !(old->kind == REF_ENUMCONST && kind == REF_ENUMCONST) &&
 	    !(old->decl && old->decl->from_header && decl && decl->from_header &&
 	      old->kind == kind)) {
-		if (old->kind == REF_BUILTIN) {
-			diag_error(c->d, loc, "'%s' is a builtin function and cannot be redefined", name);
-		} else {
-			diag_error(c->d, loc, "redefinition of '%s'", name);
-			if (old->decl)
-				diag_note(c->d, old->decl->name_loc, "previous definition of %s '%s' is here",
-					  ref_kind_name(old), name);
-		}
+		diag_error(c->d, loc, "redefinition of '%s'", name);
+		if (old->decl)
+			diag_note(c->d, old->decl->name_loc, "previous definition of %s '%s' is here",
+				  ref_kind_name(old), name);
 		return NULL;
 	}
 	s = sym_add(c, c->values, name, kind);
@@ -117,12 +121,27 @@ static void resolve_named(struct checker *c, struct type *t)
 	if (!s) {
 		struct sym *v = sym_lookup(c->values, t->name);
 
+		struct decl *k;
+
 		if (v && v->kind == REF_IMPL) {
 			t->kind = TY_IMPL;
 			t->decl = v->decl;
 			return;
 		}
-		diag_error(c->d, t->loc, "unknown type '%s'", t->name);
+		k = btf_find_type(c->a, t->name);
+		if (k) {
+			sym_add(c, c->types, k->name, REF_NONE)->decl = k;
+			t->decl = k;
+			t->kind = k->kind == D_ENUM ? TY_ENUM : TY_STRUCT;
+			return;
+		}
+		if (btf_available())
+			diag_error(c->d, t->loc, "unknown type '%s' (not declared, and not in the kernel BTF %s)",
+				   t->name, btf_types_path());
+		else
+			diag_error(c->d, t->loc,
+				   "unknown type '%s' (not declared; no kernel BTF at %s to look it up, use --btf FILE)",
+				   t->name, btf_types_path());
 		t->kind = TY_ERROR;
 		return;
 	}
@@ -349,7 +368,6 @@ static void classify_function(struct checker *c, struct decl *fn)
 
 static void declare_struct(struct checker *c, struct decl *d)
 {
-	declare_type(c, d);
 	for (const struct attr *a = d->attrs; a; a = a->next) {
 		if (!strcmp(a->name, "struct_ops"))
 			d->struct_ops = attr_string(c, a, true);
@@ -373,7 +391,6 @@ static void declare_enum(struct checker *c, struct decl *d)
 {
 	long long next = 0;
 
-	declare_type(c, d);
 	for (struct enum_const *e = d->consts; e; e = e->next) {
 		struct sym *s;
 
@@ -384,12 +401,6 @@ static void declare_enum(struct checker *c, struct decl *d)
 		if (s)
 			s->ec = e;
 	}
-}
-
-static void declare_alias(struct checker *c, struct decl *d)
-{
-	resolve_type(c, d->ty);
-	declare_type(c, d);
 }
 
 /* A constant initializer: literals, enum constants, arrays and struct literals of those. */
@@ -540,7 +551,7 @@ static void declare_extern(struct checker *c, struct decl *d)
 	declare_value(c, d->name, d->name_loc, REF_EXTERN, d);
 }
 
-static void declare_impl(struct checker *c, struct decl *d)
+static void check_impl(struct checker *c, struct decl *d)
 {
 	const struct attr *a = find_attr(d, "struct_ops");
 
@@ -552,7 +563,6 @@ static void declare_impl(struct checker *c, struct decl *d)
 			   d->name);
 	else
 		d->struct_ops = attr_string(c, a, true);
-	declare_value(c, d->name, d->name_loc, REF_IMPL, d);
 	for (struct impl_field *f = d->ifields; f; f = f->next) {
 		c->ctx = TARGET_EBPF;
 		check_expr(c, f->value, NULL);
@@ -566,7 +576,9 @@ static void declare_impl(struct checker *c, struct decl *d)
 			if (!strcmp(o->name, m->name))
 				diag_error(c->d, m->name_loc, "duplicate method '%s' in impl block '%s'",
 					   m->name, d->name);
+		c->impl = d;
 		check_function(c, m);
+		c->impl = NULL;
 	}
 }
 
@@ -578,26 +590,27 @@ static void declare_func(struct checker *c, struct decl *d)
 	check_function(c, d);
 }
 
-static void check_decl(struct checker *c, struct decl *d)
+/*
+ * Pass 1: type names, so a struct may be used before its definition (the
+ * reference resolves types over the whole file).
+ */
+static void declare_type_names(struct checker *c, struct decl *d)
 {
 	switch (d->kind) {
-	case D_INCLUDE:
+	case D_STRUCT:
+	case D_ENUM:
+	case D_ALIAS:
+		declare_type(c, d);
 		break;
-	case D_IMPORT:
-		declare_value(c, d->name, d->name_loc, REF_IMPORT, d);
+	default:
 		break;
-	case D_CONFIG:
-		declare_config(c, d);
-		break;
-	case D_FUNC:
-		declare_func(c, d);
-		break;
-	case D_EXTERN:
-		declare_extern(c, d);
-		break;
-	case D_MAP:
-		declare_map(c, d);
-		break;
+	}
+}
+
+/* Pass 2: type bodies, then the program's state: everything but functions. */
+static void declare_type_bodies(struct checker *c, struct decl *d)
+{
+	switch (d->kind) {
 	case D_STRUCT:
 		declare_struct(c, d);
 		break;
@@ -605,18 +618,49 @@ static void check_decl(struct checker *c, struct decl *d)
 		declare_enum(c, d);
 		break;
 	case D_ALIAS:
-		declare_alias(c, d);
+		resolve_type(c, d->ty);
+		break;
+	default:
+		break;
+	}
+}
+
+static void declare_state(struct checker *c, struct decl *d)
+{
+	switch (d->kind) {
+	case D_IMPORT:
+		declare_value(c, d->name, d->name_loc, REF_IMPORT, d);
+		break;
+	case D_CONFIG:
+		declare_config(c, d);
+		break;
+	case D_EXTERN:
+		declare_extern(c, d);
+		break;
+	case D_MAP:
+		declare_map(c, d);
 		break;
 	case D_GLOBAL:
 		declare_global(c, d);
 		break;
 	case D_IMPL:
-		declare_impl(c, d);
+		declare_value(c, d->name, d->name_loc, REF_IMPL, d);
+		break;
+	default:
 		break;
 	}
 	if (d->kind != D_GLOBAL && d->kind != D_MAP && d->kind != D_FUNC && d->kind != D_STRUCT &&
 	    d->kind != D_IMPL && d->attrs)
 		diag_error(c->d, d->attrs->loc, "attributes are not allowed here");
+}
+
+/* Pass 3: functions, in order: a function is visible only after its definition. */
+static void check_code(struct checker *c, struct decl *d)
+{
+	if (d->kind == D_FUNC)
+		declare_func(c, d);
+	else if (d->kind == D_IMPL)
+		check_impl(c, d);
 }
 
 static void declare_builtins(struct checker *c)
@@ -628,15 +672,16 @@ static void declare_builtins(struct checker *c)
 int sema_check(struct program *prog, struct diag *d)
 {
 	struct checker c = { .a = prog->arena, .d = d, .prog = prog };
-	bool has_main = false;
 
 	declare_builtins(&c);
-	for (struct decl *x = prog->decls; x && !diag_too_many(d); x = x->next) {
-		check_decl(&c, x);
-		if (x->kind == D_FUNC && !strcmp(x->name, "main") && x->role == ROLE_USER)
-			has_main = true;
-	}
-	(void)has_main;
+	for (struct decl *x = prog->decls; x; x = x->next)
+		declare_type_names(&c, x);
+	for (struct decl *x = prog->decls; x && !diag_too_many(d); x = x->next)
+		declare_type_bodies(&c, x);
+	for (struct decl *x = prog->decls; x && !diag_too_many(d); x = x->next)
+		declare_state(&c, x);
+	for (struct decl *x = prog->decls; x && !diag_too_many(d); x = x->next)
+		check_code(&c, x);
 	free(c.locals);
 	return diag_errors(d) ? -1 : 0;
 }

@@ -1,4 +1,5 @@
 /* Expression checking: every expression gets a type and its names a meaning. */
+#include "btf_types.h"
 #include "lexer.h"
 #include "sema_internal.h"
 
@@ -133,7 +134,11 @@ struct type *check_value(struct checker *c, struct expr *e, struct type *to, con
 			   type_str(c->a, t), type_str(c->a, to));
 		return to;
 	}
-	if (type_unalias(t)->int_literal && !literal_fits(to, e))
+	if (type_unalias(t)->kind == TY_STR && type_unalias(to)->kind == TY_STR &&
+	    type_unalias(t)->count > type_unalias(to)->count)
+		diag_warning(c->d, e->loc, "%s does not fit in %s and will be truncated",
+			     type_str(c->a, t), type_str(c->a, to));
+	else if (type_unalias(t)->int_literal && !literal_fits(to, e))
 		diag_warning(c->d, e->loc, "constant does not fit in %s and will be truncated",
 			     type_str(c->a, to));
 	return t;
@@ -190,8 +195,27 @@ static struct type *check_ident(struct checker *c, struct expr *e)
 		e->param_index = l->param;
 		return l->ty ? l->ty : ty_error(c);
 	}
+	if (c->impl) {
+		for (struct decl *m = c->impl->methods; m; m = m->next) {
+			if (!strcmp(m->name, e->str)) {
+				e->ref = REF_FUNC;
+				e->decl = m;
+				return func_type(c, m);
+			}
+		}
+	}
 	s = sym_lookup(c->values, e->str);
 	if (!s) {
+		long long v;
+		struct decl *k = btf_find_enum_const(c->a, e->str, &v);
+
+		if (k) {
+			e->ref = REF_ENUMCONST;
+			e->decl = k;
+			e->enum_value = e->cval = v;
+			e->const_known = true;
+			return enum_type(c, k);
+		}
 		diag_error(c->d, e->loc, "'%s' is not defined%s", e->str,
 			   sym_lookup(c->types, e->str) ? " as a value (it is a type)" : "");
 		return ty_error(c);
@@ -326,6 +350,22 @@ static bool is_null_or_ptr(const struct type *t)
 	return t->kind == TY_PTR || t->kind == TY_NULL;
 }
 
+/*
+ * What may be compared with null: pointers, program handles, and map
+ * lookups (directly or through a variable they initialized), whose null
+ * means "no such entry".
+ */
+static bool is_nullable(struct checker *c, const struct expr *e)
+{
+	const struct type *t = type_unalias(e->type);
+
+	if (t->kind == TY_PTR || t->kind == TY_NULL || t->kind == TY_HANDLE)
+		return true;
+	if (e->kind == E_INDEX && e->map_lookup)
+		return true;
+	return e->kind == E_IDENT && e->ref == REF_LOCAL && e->local && e->local->from_lookup;
+}
+
 static struct type *check_binary(struct checker *c, struct expr *e)
 {
 	struct type *a = check_expr(c, e->lhs, NULL);
@@ -348,6 +388,9 @@ static struct type *check_binary(struct checker *c, struct expr *e)
 		if ((type_is_int(a) || ua->kind == TY_BOOL) && (type_is_int(b) || ub->kind == TY_BOOL))
 			return ty_bool(c);
 		if (is_null_or_ptr(a) && is_null_or_ptr(b))
+			return ty_bool(c);
+		if ((ua->kind == TY_NULL && is_nullable(c, e->rhs)) ||
+		    (ub->kind == TY_NULL && is_nullable(c, e->lhs)))
 			return ty_bool(c);
 		if (ua->kind == TY_STR && ub->kind == TY_STR)
 			return ty_bool(c);
@@ -385,6 +428,30 @@ static struct type *check_binary(struct checker *c, struct expr *e)
 	return e->op >= OP_EQ ? ty_bool(c) : ty_error(c);
 }
 
+/*
+ * ctx->data and friends are declared as u32 in the context structs (the
+ * UAPI layout) but hold packet addresses: '*ctx->data' reads a packet byte.
+ */
+bool is_packet_field(const struct expr *e)
+{
+	const struct type *t;
+
+	if (e->kind != E_ARROW && e->kind != E_FIELD)
+		return false;
+	t = type_unalias(e->lhs->type);
+	if (t && t->kind == TY_PTR)
+		t = type_unalias(t->base);
+	if (!t || t->kind != TY_STRUCT || !t->decl)
+		return false;
+	if (!strcmp(t->decl->name, "xdp_md"))
+		return !strcmp(e->str, "data") || !strcmp(e->str, "data_end") ||
+		       !strcmp(e->str, "data_meta");
+	if (!strcmp(t->decl->name, "__sk_buff"))
+		return !strcmp(e->str, "data") || !strcmp(e->str, "data_end") ||
+		       !strcmp(e->str, "data_meta");
+	return false;
+}
+
 static bool is_lvalue(struct checker *c, const struct expr *e)
 {
 	switch (e->kind) {
@@ -419,6 +486,8 @@ static struct type *check_unary(struct checker *c, struct expr *e)
 			return ty_int_literal(c, 0, false);
 		return t;
 	case UOP_DEREF:
+		if (is_packet_field(e->lhs))
+			return type_int(c->a, 1, false);
 		if (u->kind != TY_PTR)
 			break;
 		if (type_is_void(u->base)) {
@@ -921,7 +990,8 @@ static void check_call_target(struct checker *c, struct expr *e, struct decl *f,
 		diag_error(c->d, e->loc, "@test function '%s' cannot be called; the test runner calls it", n);
 		return;
 	case ROLE_METHOD:
-		diag_error(c->d, e->loc, "struct_ops method '%s' cannot be called directly", n);
+		if (c->impl != f->impl)
+			diag_error(c->d, e->loc, "struct_ops method '%s' cannot be called from outside its impl block", n);
 		return;
 	case ROLE_USER:
 		if (c->ctx != TARGET_USER)

@@ -38,6 +38,7 @@ struct checker {
 	int nlocals, caplocals;
 	int depth;                 /* block nesting in the current function */
 	struct decl *fn;           /* function being checked, NULL at top level */
+	struct decl *impl;         /* impl block whose method is being checked */
 	enum target ctx;           /* where the current code runs */
 	int loops;
 	long long stack;           /* eBPF stack bytes of the current function */
@@ -62,6 +63,7 @@ struct type *infer_var_type(struct checker *c, struct type *t, struct expr *e);
 struct type *ty_basic(struct checker *c, enum type_kind k);
 bool const_eval(const struct expr *e, long long *v);
 void check_lvalue(struct checker *c, struct expr *e, bool compound);
+bool is_packet_field(const struct expr *e);
 
 /* sema_stmt.c */
 void check_function(struct checker *c, struct decl *fn);

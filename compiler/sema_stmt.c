@@ -104,6 +104,7 @@ static void check_var(struct checker *c, struct stmt *s)
 		t = infer_var_type(c, check_expr(c, s->value, NULL), s->value);
 	}
 	s->var_type = t;
+	s->from_lookup = s->value && s->value->kind == E_INDEX && s->value->map_lookup;
 	account_stack(c, t, s->name, s->name_loc);
 	l = add_local(c, s->name, s->name_loc, t, s);
 	l->is_const = s->is_const;

@@ -240,9 +240,9 @@ bool type_assignable(const struct type *to, const struct type *from)
 			return true;
 		return type_equal(tb, fb);
 	}
-	/* A shorter string fits into a longer one. */
+	/* Strings convert between sizes; a longer one is truncated (checker warns). */
 	if (to->kind == TY_STR && from->kind == TY_STR)
-		return from->count <= to->count;
+		return true;
 	if (to->kind == TY_ARRAY && from->kind == TY_ARRAY)
 		return from->count <= to->count && type_assignable(to->base, from->base);
 	return type_equal(to, from);

@@ -14,6 +14,9 @@ fail() {
 	return 0
 }
 
+# skip NAME WHY: a case that cannot run here (counted apart, never as passed).
+skip() { echo "skip $1: $2"; }
+
 # check NAME EXPECTED ACTUAL: compares two strings.
 check() {
 	if [ "$2" = "$3" ]; then pass "$1"; else

@@ -1,0 +1,257 @@
+#include "btf_types.h"
+
+#include <bpf/btf.h>
+#include <errno.h>
+#include <string.h>
+
+#include "util.h"
+
+static const char *btf_path;
+static struct btf *kbtf;
+static bool tried;
+/* Declarations made so far, by BTF type id, so each type is built once. */
+static struct decl **made;
+static unsigned nmade;
+
+void btf_types_set_path(const char *path)
+{
+	btf_path = path;
+}
+
+const char *btf_types_path(void)
+{
+	return btf_path ? btf_path : "/sys/kernel/btf/vmlinux";
+}
+
+bool btf_available(void)
+{
+	if (!tried) {
+		tried = true;
+		kbtf = btf__parse(btf_types_path(), NULL);
+		if (!kbtf) {
+			kbtf = NULL;
+		} else {
+			nmade = btf__type_cnt(kbtf);
+			made = xcalloc(nmade, sizeof(*made));
+		}
+	}
+	return kbtf != NULL;
+}
+
+static struct decl *make_decl(struct arena *a, __u32 id);
+
+/* Skips modifiers and typedefs that do not name a struct. */
+static __u32 skip_mods(__u32 id)
+{
+	const struct btf_type *t;
+
+	for (int guard = 0; guard < 32; guard++) {
+		t = btf__type_by_id(kbtf, id);
+		if (!t)
+			return 0;
+		switch (btf_kind(t)) {
+		case BTF_KIND_VOLATILE:
+		case BTF_KIND_CONST:
+		case BTF_KIND_RESTRICT:
+		case BTF_KIND_TYPE_TAG:
+		case BTF_KIND_TYPEDEF:
+			id = t->type;
+			break;
+		default:
+			return id;
+		}
+	}
+	return id;
+}
+
+/* KernelScript type of a BTF type; NULL when KernelScript cannot express it. */
+static struct type *conv(struct arena *a, __u32 id, int depth)
+{
+	const struct btf_type *t;
+	struct type *ty;
+
+	id = skip_mods(id);
+	if (!id)
+		return type_new(a, TY_VOID);
+	t = btf__type_by_id(kbtf, id);
+	if (!t || depth > 8)
+		return NULL;
+	switch (btf_kind(t)) {
+	case BTF_KIND_INT: {
+		__u32 enc = btf_int_encoding(t);
+
+		if (enc & BTF_INT_BOOL)
+			return type_new(a, TY_BOOL);
+		if (t->size > 8)
+			return NULL;
+		return type_int(a, (int)t->size, enc & BTF_INT_SIGNED);
+	}
+	case BTF_KIND_PTR: {
+		__u32 tid = skip_mods(t->type);
+		const struct btf_type *pt = btf__type_by_id(kbtf, tid);
+		struct type *base;
+
+		/* Function pointers and other inexpressible targets read as *void. */
+		base = pt && (btf_is_func_proto(pt)) ? NULL : conv(a, t->type, depth + 1);
+		return type_ptr(a, base ? base : type_new(a, TY_VOID));
+	}
+	case BTF_KIND_ARRAY: {
+		const struct btf_array *arr = btf_array(t);
+		struct type *elem;
+
+		if (!arr->nelems)
+			return NULL;
+		elem = conv(a, arr->type, depth + 1);
+		if (!elem)
+			return NULL;
+		ty = type_new(a, TY_ARRAY);
+		ty->base = elem;
+		ty->count = arr->nelems;
+		return ty;
+	}
+	case BTF_KIND_STRUCT:
+	case BTF_KIND_UNION:
+	case BTF_KIND_ENUM:
+	case BTF_KIND_ENUM64: {
+		struct decl *d = make_decl(a, id);
+
+		if (!d) {
+			/* An anonymous enum is just its integer. */
+			if (btf_is_any_enum(t))
+				return type_int(a, (int)t->size, false);
+			return NULL;
+		}
+		ty = type_new(a, d->kind == D_ENUM ? TY_ENUM : TY_STRUCT);
+		ty->decl = d;
+		ty->name = d->name;
+		return ty;
+	}
+	default:
+		return NULL;
+	}
+}
+
+static void add_members(struct arena *a, struct decl *d, struct struct_field ***tail,
+			__u32 id, int depth)
+{
+	const struct btf_type *t = btf__type_by_id(kbtf, id);
+	const struct btf_member *m = btf_members(t);
+
+	for (unsigned i = 0; i < btf_vlen(t); i++, m++) {
+		const char *name = btf__name_by_offset(kbtf, m->name_off);
+		struct struct_field *f;
+		struct type *ft;
+
+		if (!name || !*name) {
+			/* Members of anonymous structs and unions read as the parent's. */
+			__u32 mid = skip_mods(m->type);
+			const struct btf_type *mt = btf__type_by_id(kbtf, mid);
+
+			if (mt && btf_is_composite(mt) && depth < 8)
+				add_members(a, d, tail, mid, depth + 1);
+			continue;
+		}
+		ft = conv(a, m->type, 0);
+		if (!ft)
+			continue;
+		f = arena_alloc(a, sizeof(*f));
+		f->name = arena_strdup(a, name);
+		f->ty = ft;
+		**tail = f;
+		*tail = &f->next;
+	}
+}
+
+static struct decl *make_decl(struct arena *a, __u32 id)
+{
+	const struct btf_type *t = btf__type_by_id(kbtf, id);
+	const char *name;
+	struct decl *d;
+
+	if (id < nmade && made[id])
+		return made[id];
+	name = btf__name_by_offset(kbtf, t->name_off);
+	if (!name || !*name)
+		return NULL;
+	d = arena_alloc(a, sizeof(*d));
+	d->name = arena_strdup(a, name);
+	d->from_header = true;
+	d->from_btf = true;
+	made[id] = d;
+	if (btf_is_composite(t)) {
+		struct struct_field *head = NULL, **tail = &head;
+
+		d->kind = D_STRUCT;
+		d->is_union = btf_is_union(t);
+		add_members(a, d, &tail, id, 0);
+		d->fields = head;
+	} else {
+		struct enum_const *head = NULL, **tail = &head;
+		unsigned n = btf_vlen(t);
+
+		d->kind = D_ENUM;
+		for (unsigned i = 0; i < n; i++) {
+			struct enum_const *ec = arena_alloc(a, sizeof(*ec));
+
+			if (btf_is_enum(t)) {
+				const struct btf_enum *e = btf_enum(t) + i;
+
+				ec->name = arena_strdup(a, btf__name_by_offset(kbtf, e->name_off));
+				ec->value = btf_kflag(t) ? (long long)e->val : (long long)(__u32)e->val;
+			} else {
+				const struct btf_enum64 *e = btf_enum64(t) + i;
+
+				ec->name = arena_strdup(a, btf__name_by_offset(kbtf, e->name_off));
+				ec->value = (long long)btf_enum64_value(e);
+			}
+			ec->has_value = true;
+			*tail = ec;
+			tail = &ec->next;
+		}
+		d->consts = head;
+	}
+	return d;
+}
+
+struct decl *btf_find_type(struct arena *a, const char *name)
+{
+	static const __u32 kinds[] = { BTF_KIND_STRUCT, BTF_KIND_UNION, BTF_KIND_ENUM,
+				       BTF_KIND_ENUM64, BTF_KIND_TYPEDEF };
+	int id = -1;
+
+	if (!btf_available())
+		return NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(kinds) && id < 0; i++)
+		id = btf__find_by_name_kind(kbtf, name, kinds[i]);
+	if (id <= 0)
+		return NULL;
+	id = (int)skip_mods((__u32)id);
+	if (!id || (!btf_is_composite(btf__type_by_id(kbtf, (__u32)id)) &&
+		    !btf_is_any_enum(btf__type_by_id(kbtf, (__u32)id))))
+		return NULL;
+	return make_decl(a, (__u32)id);
+}
+
+struct decl *btf_find_enum_const(struct arena *a, const char *name, long long *value)
+{
+	__u32 n;
+
+	if (!btf_available())
+		return NULL;
+	n = btf__type_cnt(kbtf);
+	for (__u32 id = 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(kbtf, id);
+
+		if (!btf_is_enum(t) || !t->name_off)
+			continue;
+		for (unsigned i = 0; i < btf_vlen(t); i++) {
+			const struct btf_enum *e = btf_enum(t) + i;
+
+			if (strcmp(btf__name_by_offset(kbtf, e->name_off), name))
+				continue;
+			*value = btf_kflag(t) ? (long long)e->val : (long long)(__u32)e->val;
+			return make_decl(a, id);
+		}
+	}
+	return NULL;
+}

@@ -1,0 +1,25 @@
+/*
+ * Kernel types from BTF: a type name the program does not declare is looked
+ * up in the kernel's BTF and turned into a KernelScript declaration, so
+ * `*task_struct` or `*tcp_sock` type-check against the real layout.  The
+ * BTF comes from --btf FILE, else /sys/kernel/btf/vmlinux.
+ */
+#ifndef KSC_BTF_TYPES_H
+#define KSC_BTF_TYPES_H
+
+#include "ast.h"
+
+/* Sets the BTF file (NULL: the running kernel's). */
+void btf_types_set_path(const char *path);
+const char *btf_types_path(void);
+
+/* A struct, union, enum or typedef'd struct of that name, or NULL. */
+struct decl *btf_find_type(struct arena *a, const char *name);
+
+/* An enumerator of a kernel enum (e.g. TCP_CA_Loss): its enum decl, or NULL. */
+struct decl *btf_find_enum_const(struct arena *a, const char *name, long long *value);
+
+/* Whether BTF could be loaded (for messages); loads it on first call. */
+bool btf_available(void);
+
+#endif
