@@ -237,11 +237,13 @@ static void lex_charlit(struct lexer *l)
 	l->p++;
 	if (l->p >= l->end || *l->p == '\n') {
 		diag_error(l->d, loc_at(l, start, 1), "unterminated character literal");
+		push(l, TK_CHARLIT, start);
 		return;
 	}
 	if (*l->p == '\'') {
 		l->p++;
 		diag_error(l->d, loc_at(l, start, 2), "empty character literal");
+		push(l, TK_CHARLIT, start);
 		return;
 	}
 	c = lex_char_in_literal(l, &bad);
@@ -251,6 +253,8 @@ static void lex_charlit(struct lexer *l)
 		if (l->p < l->end && *l->p == '\'')
 			l->p++;
 		diag_error(l->d, loc_at(l, start, (int)(l->p - start)), "invalid character literal");
+		/* A stand-in token keeps one bad literal from derailing the parse. */
+		push(l, TK_CHARLIT, start);
 		return;
 	}
 	l->p++;
@@ -272,6 +276,11 @@ static void lex_ident(struct lexer *l)
 	while (l->p < l->end && is_ident_char((unsigned char)*l->p))
 		l->p++;
 	n = (size_t)(l->p - start);
+	if (n > KS_MAX_IDENT) {
+		diag_error(l->d, loc_at(l, start, 1), "identifier is %zu characters long; the limit is %d",
+			   n, KS_MAX_IDENT);
+		n = KS_MAX_IDENT;
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(kw); i++) {
 		if (strlen(kw[i].s) == n && !memcmp(kw[i].s, start, n)) {
 			push(l, kw[i].k, start);

@@ -33,6 +33,9 @@
 	X(RPAREN, ")") X(LBRACKET, "[") X(RBRACKET, "]") X(COMMA, ",") \
 	X(DOT, ".") X(COLON, ":")
 
+/* Names become C and BTF symbols; the kernel's symbol limit is far above this. */
+#define KS_MAX_IDENT 255
+
 enum tok_kind {
 	TK_EOF,
 	TK_IDENT,

@@ -799,10 +799,26 @@ static bool starts_stmt(enum tok_kind k)
 	}
 }
 
+/*
+ * Tokens that only start a top-level declaration.  Seen at the start of a
+ * line inside a block, they mean the block's '}' is missing.
+ */
+static bool starts_toplevel(const struct token *t)
+{
+	switch (t->kind) {
+	case TK_FN: case TK_EXTERN: case TK_INCLUDE: case TK_IMPORT: case TK_CONFIG:
+	case TK_STRUCT: case TK_ENUM: case TK_TYPE: case TK_PIN: case TK_LOCAL: case TK_AT:
+	case TK_IMPL:
+		return t->nl_before;
+	default:
+		return false;
+	}
+}
+
 /* After an error, skips to a token that can start the next statement on a new line. */
 static void sync_stmt(struct parser *p, struct token *err_at)
 {
-	while (!at(p, TK_EOF) && !at(p, TK_RBRACE)) {
+	while (!at(p, TK_EOF) && !at(p, TK_RBRACE) && !starts_toplevel(p->tok)) {
 		if (p->tok != err_at && p->tok->nl_before && starts_stmt(p->tok->kind))
 			return;
 		advance(p);
@@ -819,7 +835,7 @@ static struct stmt *parse_block(struct parser *p)
 		return NULL;
 	if (!enter(p))
 		return NULL;
-	while (!at(p, TK_RBRACE) && !at(p, TK_EOF) && !p->dead) {
+	while (!at(p, TK_RBRACE) && !at(p, TK_EOF) && !p->dead && !starts_toplevel(p->tok)) {
 		struct token *start = p->tok;
 		int errs = diag_errors(p->d);
 		struct stmt *s = parse_stmt(p);

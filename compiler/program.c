@@ -64,18 +64,24 @@ static void check_header_decls(struct loader *l, struct decl *list)
 	}
 }
 
+/* dir/name, without a leading "./" so messages name files as the user wrote them. */
+static char *join(const char *dir, const char *name)
+{
+	if (name[0] == '/')
+		return xstrdup(name);
+	if (!strcmp(dir, "."))
+		return xstrdup(name);
+	return xasprintf("%s/%s", dir, name);
+}
+
 static struct decl *load_header(struct loader *l, struct decl *inc, const char *dir, int depth)
 {
-	char *path = xasprintf("%s/%s", dir, inc->import_path);
+	char *path = join(dir, inc->import_path);
 	char real[PATH_MAX];
 	struct ks_src *src = NULL;
 	struct decl *list;
 	int err = -ENOENT;
 
-	if (inc->import_path[0] == '/') {
-		free(path);
-		path = xstrdup(inc->import_path);
-	}
 	if (realpath(path, real)) {
 		if (seen_before(l, real)) {
 			free(path);
@@ -117,8 +123,7 @@ static struct program *load_program(struct loader *l, const char *path, int *err
 
 static void load_import(struct loader *l, struct decl *imp, const char *dir)
 {
-	char *path = imp->import_path[0] == '/' ? xstrdup(imp->import_path)
-						 : xasprintf("%s/%s", dir, imp->import_path);
+	char *path = join(dir, imp->import_path);
 	size_t n = strlen(path);
 	int err = 0;
 

@@ -216,6 +216,14 @@ static struct type *check_ident(struct checker *c, struct expr *e)
 			e->const_known = true;
 			return enum_type(c, k);
 		}
+		for (struct decl *d = c->prog->decls; d; d = d->next) {
+			if (d->kind == D_FUNC && !strcmp(d->name, e->str)) {
+				diag_error(c->d, e->loc,
+					   "'%s' is used before its definition at line %d (functions must be defined before use)",
+					   e->str, d->name_loc.line);
+				return ty_error(c);
+			}
+		}
 		diag_error(c->d, e->loc, "'%s' is not defined%s", e->str,
 			   sym_lookup(c->types, e->str) ? " as a value (it is a type)" : "");
 		return ty_error(c);
