@@ -217,6 +217,8 @@ struct stmt {
 	struct type *var_type;     /* S_VAR/S_IFVAR/S_FOR variable type */
 	bool binds_pointer;        /* S_IFVAR: variable is the lookup pointer */
 	bool from_lookup;          /* S_VAR: initialized by a map lookup (may be null) */
+	bool null_checked;         /* S_VAR from_lookup: compared with null somewhere */
+	const char *cname;         /* (codegen) C name of the variable */
 };
 
 /* ---- declarations ---- */
@@ -353,6 +355,7 @@ struct decl {
 struct program {
 	const char *path;
 	const char *base;          /* file name without directory and .ks */
+	const char *ident;         /* base as a C identifier (module name, symbols) */
 	struct decl *decls;
 	struct arena *arena;
 	bool has_kmod;             /* (target split) any module-side code or state */

@@ -1,5 +1,6 @@
 #include "program.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -194,6 +195,19 @@ static const char *base_name(struct arena *a, const char *path)
 	return arena_strndup(a, s, n);
 }
 
+/* kbuild turns '-' in module names into '_'; other odd characters follow suit. */
+static const char *c_ident(struct arena *a, const char *base)
+{
+	char *s = arena_strdup(a, base);
+
+	for (char *p = s; *p; p++)
+		if (!(isalnum((unsigned char)*p) || *p == '_'))
+			*p = '_';
+	if (isdigit((unsigned char)s[0]))
+		s = arena_printf(a, "_%s", s);
+	return s;
+}
+
 static struct program *load_program(struct loader *l, const char *path, int *err)
 {
 	struct program *prog = arena_alloc(l->a, sizeof(*prog));
@@ -211,6 +225,7 @@ static struct program *load_program(struct loader *l, const char *path, int *err
 	l->seen = (struct ptrvec){ 0 };
 	prog->path = arena_strdup(l->a, path);
 	prog->base = base_name(l->a, path);
+	prog->ident = c_ident(l->a, prog->base);
 	prog->arena = l->a;
 	pre = diag_add_source(l->d, "<builtin>", xstrdup(ks_prelude), strlen(ks_prelude));
 	prelude = parse_source(l->a, l->d, pre);

@@ -551,6 +551,39 @@ static void declare_extern(struct checker *c, struct decl *d)
 	declare_value(c, d->name, d->name_loc, REF_EXTERN, d);
 }
 
+/* Size of the kernel struct's char array `name` member (tcp_congestion_ops: 16), or 0. */
+static long long struct_ops_name_size(struct checker *c, const char *kstruct)
+{
+	struct decl *k = kstruct ? btf_find_type(c->a, kstruct) : NULL;
+
+	if (!k || k->kind != D_STRUCT)
+		return 0;
+	for (struct struct_field *f = k->fields; f; f = f->next)
+		if (!strcmp(f->name, "name") && type_unalias(f->ty)->kind == TY_ARRAY)
+			return type_unalias(f->ty)->count;
+	return 0;
+}
+
+static void check_impl_name(struct checker *c, struct decl *d)
+{
+	long long size = struct_ops_name_size(c, d->struct_ops);
+
+	if (!size)
+		return;
+	for (struct impl_field *f = d->ifields; f; f = f->next) {
+		if (strcmp(f->name, "name"))
+			continue;
+		if (f->value->kind == E_STR && f->value->str_len >= size)
+			diag_error(c->d, f->value->loc, "%s names are at most %lld characters",
+				   d->struct_ops, size - 1);
+		return;
+	}
+	if ((long long)strlen(d->name) >= size)
+		diag_warning(c->d, d->name_loc,
+			     "'%s' is registered as '%.*s' (%s names are at most %lld characters); set name: \"...\" to choose",
+			     d->name, (int)(size - 1), d->name, d->struct_ops, size - 1);
+}
+
 static void check_impl(struct checker *c, struct decl *d)
 {
 	const struct attr *a = find_attr(d, "struct_ops");
@@ -563,6 +596,7 @@ static void check_impl(struct checker *c, struct decl *d)
 			   d->name);
 	else
 		d->struct_ops = attr_string(c, a, true);
+	check_impl_name(c, d);
 	for (struct impl_field *f = d->ifields; f; f = f->next) {
 		c->ctx = TARGET_EBPF;
 		check_expr(c, f->value, NULL);

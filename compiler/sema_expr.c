@@ -1,5 +1,6 @@
 /* Expression checking: every expression gets a type and its names a meaning. */
 #include "btf_types.h"
+#include "format.h"
 #include "lexer.h"
 #include "sema_internal.h"
 
@@ -371,7 +372,11 @@ static bool is_nullable(struct checker *c, const struct expr *e)
 		return true;
 	if (e->kind == E_INDEX && e->map_lookup)
 		return true;
-	return e->kind == E_IDENT && e->ref == REF_LOCAL && e->local && e->local->from_lookup;
+	if (e->kind == E_IDENT && e->ref == REF_LOCAL && e->local && e->local->from_lookup) {
+		e->local->null_checked = true;
+		return true;
+	}
+	return false;
 }
 
 static struct type *check_binary(struct checker *c, struct expr *e)
@@ -741,6 +746,63 @@ static bool is_struct_named(const struct type *t, const char *name)
 	return t && t->kind == TY_STRUCT && t->decl && !strcmp(t->decl->name, name);
 }
 
+/* print(FORMAT, args...): printf conversions, each matched with its argument. */
+static void check_print_format(struct checker *c, struct expr *e)
+{
+	struct expr *f = e->args, *a;
+	struct fmt_conv conv[64];
+	int n, bad, i = 0;
+
+	if (!f)
+		return;
+	if (f->kind != E_STR) {
+		if (f->next || (!type_is_error(f->type) && type_unalias(f->type)->kind != TY_STR))
+			diag_error(c->d, f->loc, "print() needs a format string literal first");
+		return;
+	}
+	n = fmt_parse(f->str, f->str_len, conv, 64, &bad);
+	if (n < 0) {
+		struct ks_loc loc = f->loc;
+
+		if (loc.line == f->loc.line) {
+			loc.col += bad + 1;
+			loc.len = 2;
+		}
+		diag_error(c->d, loc, "unsupported conversion in print() format (use %%d %%i %%u %%x %%o %%c %%s %%p)");
+		return;
+	}
+	if (n > 64) {
+		diag_error(c->d, f->loc, "print() format has more than 64 conversions");
+		return;
+	}
+	for (a = f->next; a && i < n; a = a->next, i++) {
+		struct type *t = type_unalias(a->type);
+		bool ok;
+
+		if (type_is_error(t))
+			continue;
+		switch (conv[i].kind) {
+		case FMT_STR:
+			ok = t->kind == TY_STR;
+			break;
+		case FMT_PTR:
+			ok = t->kind == TY_PTR || t->kind == TY_NULL;
+			break;
+		default:
+			ok = type_is_int(t) || t->kind == TY_BOOL;
+			break;
+		}
+		if (!ok)
+			diag_error(c->d, a->loc, "'%%%c' in the print() format does not take %s",
+				   conv[i].conv, type_str(c->a, t));
+	}
+	if (i < n)
+		diag_error(c->d, e->loc, "print() format has %d conversion%s but %d argument%s follow%s",
+			   n, n == 1 ? "" : "s", i, i == 1 ? "" : "s", i == 1 ? "s" : "");
+	else if (a && n > 0)
+		diag_warning(c->d, a->loc, "print() has more arguments than its format uses; the rest are not printed");
+}
+
 static struct type *check_builtin_call(struct checker *c, struct expr *e, enum builtin bi)
 {
 	int n = count_args(e);
@@ -764,8 +826,7 @@ static struct type *check_builtin_call(struct checker *c, struct expr *e, enum b
 				diag_error(c->d, a->loc, "print() cannot format a value of type %s",
 					   type_str(c->a, t));
 		}
-		if (e->args && e->args->kind != E_STR)
-			diag_warning(c->d, e->args->loc, "print() expects a format string first");
+		check_print_format(c, e);
 		return type_int(c->a, 4, false);
 	case BI_LOAD:
 		if (n != 1) {

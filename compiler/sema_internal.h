@@ -61,9 +61,7 @@ struct type *check_cond(struct checker *c, struct expr *e);
 /* The type a `var x = e` gets. */
 struct type *infer_var_type(struct checker *c, struct type *t, struct expr *e);
 struct type *ty_basic(struct checker *c, enum type_kind k);
-bool const_eval(const struct expr *e, long long *v);
 void check_lvalue(struct checker *c, struct expr *e, bool compound);
-bool is_packet_field(const struct expr *e);
 
 /* sema_stmt.c */
 void check_function(struct checker *c, struct decl *fn);

@@ -149,6 +149,11 @@ static void check_return(struct checker *c, struct stmt *s)
 	c->tail_pos = true;
 	check_value(c, s->value, want, "returned value");
 	c->tail_pos = false;
+	if (s->value->kind == E_UNARY && s->value->op == UOP_ADDR &&
+	    s->value->lhs->kind == E_IDENT && s->value->lhs->ref == REF_LOCAL)
+		diag_warning(c->d, s->value->loc,
+			     "returning the address of local '%s', which is gone once '%s' returns",
+			     s->value->lhs->str, fn->name);
 }
 
 /* if (var x = e): e must be a map lookup or a pointer; x is bound in the then-branch only. */
@@ -161,7 +166,10 @@ static void check_ifvar(struct checker *c, struct stmt *s)
 		diag_error(c->d, s->value->loc,
 			   "'if (var ...)' needs a map lookup or a pointer, not %s", type_str(c->a, t));
 	}
+	/* A struct map value binds the lookup pointer: updates go to the map. */
 	s->binds_pointer = u->kind == TY_STRUCT && s->value->kind == E_INDEX;
+	if (s->binds_pointer)
+		t = type_ptr(c->a, t);
 	s->var_type = t;
 	enter_scope(c);
 	add_local(c, s->name, s->name_loc, t, s);
@@ -502,6 +510,18 @@ static void check_params(struct checker *c, struct decl *fn)
 	}
 }
 
+/*
+ * A function with a return type whose last statement is an expression
+ * returns that expression (the reference compiles `match` bodies this way).
+ */
+static void implicit_return(struct decl *fn)
+{
+	struct stmt *last = last_stmt(fn->body);
+
+	if (last && last->kind == S_EXPR && fn->ret && !type_is_void(fn->ret) && !fn->ret_name)
+		last->kind = S_RETURN;
+}
+
 void check_function(struct checker *c, struct decl *fn)
 {
 	c->fn = fn;
@@ -536,6 +556,7 @@ void check_function(struct checker *c, struct decl *fn)
 		add_local(c, fn->ret_name, fn->ret->loc, fn->ret, slot);
 		account_stack(c, fn->ret, fn->ret_name, fn->ret->loc);
 	}
+	implicit_return(fn);
 	check_scoped(c, fn->body);
 	fn->stack_bytes = (int)c->stack;
 	c->fn = NULL;

@@ -24,6 +24,15 @@ bool type_equal(const struct type *a, const struct type *b);
  */
 bool type_assignable(const struct type *to, const struct type *from);
 
+/* Value of an integer constant expression (literals, enum constants, + - * / %). */
+bool const_eval(const struct expr *e, long long *v);
+
+/*
+ * ctx->data, ->data_end, ->data_meta of xdp_md and __sk_buff: declared u32
+ * (the UAPI layout) but holding packet addresses.
+ */
+bool is_packet_field(const struct expr *e);
+
 /* Size in bytes on the eBPF side, for the stack limit; -1 if unknown. */
 long long type_size(const struct type *t);
 

@@ -1,0 +1,127 @@
+/*
+ * The C emitter shared by the three backends.  It turns checked function
+ * bodies into C statements; what differs per target (integer type names,
+ * print, allocation, strings, map access, tail calls) comes from hooks.
+ *
+ * Locals are hoisted to the top of each function (kernel style, and no
+ * declaration-after-statement warnings on older kernels) and given unique
+ * C names when KernelScript scopes shadow each other.
+ */
+#ifndef KSC_CGEN_H
+#define KSC_CGEN_H
+
+#include "ast.h"
+#include "util.h"
+
+struct cgen;
+
+enum cg_sink_kind { SINK_DISCARD, SINK_RETURN, SINK_ASSIGN };
+
+/* Where the value of a lowered expression (match, block arm) goes. */
+struct cg_sink {
+	enum cg_sink_kind kind;
+	const char *target;        /* SINK_ASSIGN: C lvalue */
+	struct type *type;         /* SINK_ASSIGN: its type */
+};
+
+struct cg_hooks {
+	/* C name of an integer type: "u32" in the kernel, "__u32" in eBPF. */
+	const char *(*int_name)(int size, bool is_signed);
+	/* print(...) as a statement-level C expression. */
+	void (*print)(struct cgen *g, struct strbuf *sb, struct expr *call);
+	/* new T / new T(flag) */
+	void (*new_obj)(struct cgen *g, struct strbuf *sb, struct expr *e);
+	/* delete p */
+	void (*delete_ptr)(struct cgen *g, struct stmt *s);
+	/* Copies a string value into a char array lvalue. */
+	void (*str_assign)(struct cgen *g, const char *dst, struct type *dt, struct expr *src);
+	/* Optional: a call the backend emits itself (builtins, tail calls); false: not handled. */
+	bool (*call)(struct cgen *g, struct strbuf *sb, struct expr *e);
+	/* Optional: map reads/writes and other target-only statements; false: not handled. */
+	bool (*stmt)(struct cgen *g, struct stmt *s);
+	bool (*expr)(struct cgen *g, struct strbuf *sb, struct expr *e);
+	/* Optional: emits `return v` itself (e.g. tail calls); false: not handled. */
+	bool (*return_value)(struct cgen *g, struct expr *v);
+	/* Optional: code run before every return (e.g. releasing resources). */
+	void (*before_return)(struct cgen *g);
+	/* Optional: the C name of a global function or variable (default: its own). */
+	const char *(*global_name)(struct cgen *g, struct decl *d);
+	/* Optional: an initializer for a hoisted local's declaration (" = NULL"), or NULL. */
+	const char *(*decl_init)(struct cgen *g, struct stmt *var);
+	/* Optional: declarations a hoisted local needs besides itself. */
+	void (*extra_decls)(struct cgen *g, struct stmt *var);
+	/* Whether #line directives are emitted before each statement. */
+	bool line_directives;
+};
+
+struct cgen {
+	struct arena *a;
+	struct program *prog;
+	struct strbuf *out;
+	int indent;
+	const struct cg_hooks *h;
+	void *backend;             /* the backend's own state */
+	struct decl *fn;           /* function being emitted */
+	int ntmp;                  /* temporaries made in this function */
+	int ndefer;                /* defer statements in this function */
+	int *try_stack;            /* ids of the enclosing try blocks */
+	int try_depth, ntry;
+	bool uses_err;             /* the function needs the try/throw status */
+	bool uses_out;             /* returns go through the exit label */
+	struct ptrvec hoisted;     /* struct stmt * whose variables are declared on top */
+	struct ptrvec defers;      /* struct stmt * (S_DEFER), in order */
+};
+
+void cg_init(struct cgen *g, struct arena *a, struct program *prog, struct strbuf *out,
+	     const struct cg_hooks *h);
+
+/* Emits one indented line. */
+void cg_line(struct cgen *g, const char *fmt, ...) KSC_PRINTF(2, 3);
+/* Emits a blank line. */
+void cg_blank(struct cgen *g);
+
+/* The C type for a value of t; cg_decl adds a declarator ("u8 buf[16]"). */
+const char *cg_type(struct cgen *g, struct type *t);
+const char *cg_decl(struct cgen *g, struct type *t, const char *name);
+/* A function's C prototype without trailing ';' (storage class by the caller). */
+const char *cg_prototype(struct cgen *g, struct decl *fn, const char *name);
+
+/* The program's own structs and enums (not kernel ones), dependencies first. */
+void cg_emit_user_types(struct cgen *g);
+
+/* Appends the C expression for e. */
+void cg_expr(struct cgen *g, struct strbuf *sb, struct expr *e);
+const char *cg_expr_str(struct cgen *g, struct expr *e);
+/* A C string literal for the bytes s[0..len). */
+void cg_string_lit(struct strbuf *sb, const char *s, int len);
+
+/*
+ * With line directives on: maps the next line to a .ks line, and back to
+ * the generated file (cg_line_reset, fixed up by cg_fix_line_resets once
+ * the output is complete).
+ */
+void cg_line_map(struct cgen *g, struct ks_loc loc);
+void cg_line_reset(struct cgen *g);
+void cg_fix_line_resets(struct strbuf *out, const char *file);
+
+/* Emits statements at the current indentation (for backends' own blocks). */
+void cg_emit_stmts(struct cgen *g, struct stmt *s);
+
+/* Emits a function's body (the part between its braces, braces included). */
+void cg_function_body(struct cgen *g, struct decl *fn);
+
+/* The C name of a global function or variable, as the backend names it. */
+const char *cg_global_name(struct cgen *g, struct decl *d);
+
+/* The C name given to a KernelScript local (after hoisting). */
+const char *cg_local_name(struct stmt *decl);
+
+/*
+ * Splits a print() format into C format text suitable for printf-style
+ * functions with explicit casts per conversion, so any KernelScript
+ * integer type prints without -Wformat warnings.  `cast[i]` receives the
+ * C type each argument is cast to (NULL: pass as is).
+ */
+int cg_print_args(struct cgen *g, struct expr *call, struct strbuf *fmt, const char ***casts);
+
+#endif

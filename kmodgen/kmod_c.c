@@ -1,0 +1,452 @@
+/* The module's C source: types, state, functions, kfunc sets, init/exit. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "builtins.h"
+#include "cgen.h"
+#include "kmodgen.h"
+#include "kmodgen_internal.h"
+#include "types.h"
+
+/* ---- cgen hooks for kernel C ---- */
+
+static const char *kernel_int(int size, bool is_signed)
+{
+	static const char *const u[] = { "u8", "u16", "u32", "u64" };
+	static const char *const s[] = { "s8", "s16", "s32", "s64" };
+	int i = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
+
+	return is_signed ? s[i] : u[i];
+}
+
+/* Kernel log lines end in a newline; add it unless the format has one. */
+static void kernel_print(struct cgen *g, struct strbuf *sb, struct expr *call)
+{
+	struct strbuf fmt;
+	const char **casts;
+	int n = 0;
+	struct expr *a = call->args ? call->args->next : NULL;
+
+	sb_init(&fmt);
+	if (call->args)
+		n = cg_print_args(g, call, &fmt, &casts);
+	if (!fmt.len || fmt.buf[fmt.len - 1] != '\n')
+		sb_putc(&fmt, '\n');
+	sb_puts(sb, "pr_info(");
+	cg_string_lit(sb, fmt.buf, (int)fmt.len);
+	if (call->args && call->args->kind != E_STR)
+		a = call->args;
+	for (int i = 0; a && i < n; a = a->next, i++) {
+		sb_puts(sb, ", ");
+		if (casts[i])
+			sb_printf(sb, "(%s)", casts[i]);
+		cg_expr(g, sb, a);
+	}
+	sb_putc(sb, ')');
+	sb_free(&fmt);
+}
+
+static const char *gfp_name(struct expr *flag)
+{
+	long long v;
+
+	/* gfp_flag constants are symbolic: map them to the kernel's own flags. */
+	if (flag && const_eval(flag, &v) && v == 1)
+		return "GFP_KERNEL";
+	return "GFP_ATOMIC";
+}
+
+/*
+ * new T: zeroed memory.  Without an explicit flag GFP_ATOMIC, because a
+ * kfunc runs in the context of the BPF program calling it (often softirq).
+ */
+static void kernel_new(struct cgen *g, struct strbuf *sb, struct expr *e)
+{
+	sb_printf(sb, "kzalloc(sizeof(%s), %s)", cg_type(g, e->ty), gfp_name(e->lhs));
+}
+
+static void kernel_delete(struct cgen *g, struct stmt *s)
+{
+	cg_line(g, "kfree(%s);", cg_expr_str(g, s->lhs));
+}
+
+static void kernel_str_assign(struct cgen *g, const char *dst, struct type *dt, struct expr *src)
+{
+	if (src->kind == E_BINARY && src->op == OP_ADD) {
+		cg_line(g, "snprintf(%s, sizeof(%s), \"%%s%%s\", %s, %s);", dst, dst,
+			cg_expr_str(g, src->lhs), cg_expr_str(g, src->rhs));
+		return;
+	}
+	cg_line(g, "strscpy(%s, %s, sizeof(%s));", dst, cg_expr_str(g, src), dst);
+}
+
+static bool kernel_expr(struct cgen *g, struct strbuf *sb, struct expr *e)
+{
+	struct type *lt;
+
+	/* String comparison: == and != on str values compare contents. */
+	if (e->kind == E_BINARY && (e->op == OP_EQ || e->op == OP_NE)) {
+		lt = type_unalias(e->lhs->type);
+		if (lt && lt->kind == TY_STR) {
+			sb_printf(sb, "%sstrcmp(", e->op == OP_EQ ? "!" : "");
+			cg_expr(g, sb, e->lhs);
+			sb_puts(sb, ", ");
+			cg_expr(g, sb, e->rhs);
+			sb_putc(sb, ')');
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool kernel_call(struct cgen *g, struct strbuf *sb, struct expr *e)
+{
+	if (e->lhs->kind == E_IDENT && e->lhs->ref == REF_BUILTIN && e->builtin == BI_PRINT) {
+		kernel_print(g, sb, e);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Module-private functions and state carry the module's name, so they
+ * cannot collide with kernel macros (a @private fn clamp would meet
+ * <linux/minmax.h>'s clamp()).  kfuncs keep their names: they are the API.
+ */
+static const char *kernel_global_name(struct cgen *g, struct decl *d)
+{
+	if (d->target == TARGET_KMOD && !(d->kind == D_FUNC && d->role == ROLE_KFUNC))
+		return arena_printf(g->a, "%s_%s", g->prog->ident, d->name);
+	return d->name;
+}
+
+static const struct cg_hooks kernel_hooks = {
+	.global_name = kernel_global_name,
+	.int_name = kernel_int,
+	.print = kernel_print,
+	.new_obj = kernel_new,
+	.delete_ptr = kernel_delete,
+	.str_assign = kernel_str_assign,
+	.call = kernel_call,
+	.expr = kernel_expr,
+};
+
+/* ---- which declarations the module needs ---- */
+
+static bool is_module_fn(const struct decl *d)
+{
+	return d->kind == D_FUNC && d->target == TARGET_KMOD;
+}
+
+static bool is_module_state(const struct decl *d)
+{
+	return d->kind == D_GLOBAL && d->target == TARGET_KMOD;
+}
+
+static void emit_state(struct cgen *g)
+{
+	bool any = false;
+
+	for (struct decl *d = g->prog->decls; d; d = d->next) {
+		if (!is_module_state(d))
+			continue;
+		if (d->init && !(d->init->kind == E_INT && d->init->ival == 0))
+			cg_line(g, "static %s = %s;", cg_decl(g, d->ty, cg_global_name(g, d)),
+				cg_expr_str(g, d->init));
+		else
+			cg_line(g, "static %s;", cg_decl(g, d->ty, cg_global_name(g, d)));
+		any = true;
+	}
+	if (any)
+		cg_blank(g);
+}
+
+static void emit_functions(struct cgen *g)
+{
+	bool kfuncs = false;
+
+	for (struct decl *d = g->prog->decls; d; d = d->next)
+		kfuncs |= is_module_fn(d) && d->role == ROLE_KFUNC;
+	if (kfuncs) {
+		cg_line(g, "__ksc_kfunc_start_defs();");
+		cg_blank(g);
+	}
+	for (struct decl *d = g->prog->decls; d; d = d->next) {
+		if (!is_module_fn(d))
+			continue;
+		if (d->role == ROLE_KFUNC)
+			cg_line(g, "__bpf_kfunc %s", cg_prototype(g, d, d->name));
+		else
+			cg_line(g, "static %s", cg_prototype(g, d, cg_global_name(g, d)));
+		cg_function_body(g, d);
+		cg_blank(g);
+	}
+	if (kfuncs) {
+		cg_line(g, "__ksc_kfunc_end_defs();");
+		cg_blank(g);
+	}
+}
+
+/* ---- kfunc sets and registration ---- */
+
+static const struct {
+	const char *suffix;       /* set name suffix */
+	const char *prog_type;    /* BPF_PROG_TYPE_* passed to register_btf_kfunc_id_set */
+	const char *have;         /* compat macro: the kernel has this hook, or NULL */
+	const char *what;         /* for messages */
+} hooks[KF_HOOK_COUNT] = {
+	[KF_HOOK_XDP] = { "xdp", "BPF_PROG_TYPE_XDP", NULL, "XDP" },
+	[KF_HOOK_TC] = { "tc", "BPF_PROG_TYPE_SCHED_CLS", NULL, "TC" },
+	[KF_HOOK_TRACING] = { "tracing", "BPF_PROG_TYPE_TRACING", NULL, "fentry" },
+	[KF_HOOK_KPROBE] = { "kprobe", "BPF_PROG_TYPE_KPROBE", "KSC_HAVE_KPROBE_KFUNCS", "kprobe" },
+	[KF_HOOK_TRACEPOINT] = { "tracing", "BPF_PROG_TYPE_TRACING", "KSC_HAVE_TRACEPOINT_KFUNCS",
+				 "tracepoint" },
+	[KF_HOOK_PERF_EVENT] = { "tracing", "BPF_PROG_TYPE_TRACING", "KSC_HAVE_PERF_EVENT_KFUNCS",
+				 "perf_event" },
+	[KF_HOOK_STRUCT_OPS] = { "struct_ops", "BPF_PROG_TYPE_STRUCT_OPS", NULL, "struct_ops" },
+	[KF_HOOK_SYSCALL] = { "syscall", "BPF_PROG_TYPE_SYSCALL", NULL, "syscall" },
+};
+
+unsigned kmodgen_hooks(const struct decl *fn)
+{
+	static const enum kf_hook of_prog[] = {
+		[PROG_XDP] = KF_HOOK_XDP, [PROG_TC] = KF_HOOK_TC, [PROG_PROBE] = KF_HOOK_TRACING,
+		[PROG_KPROBE] = KF_HOOK_KPROBE, [PROG_TRACEPOINT] = KF_HOOK_TRACEPOINT,
+		[PROG_PERF_EVENT] = KF_HOOK_PERF_EVENT, [PROG_STRUCT_OPS] = KF_HOOK_STRUCT_OPS,
+	};
+	unsigned m = 0;
+
+	for (int p = PROG_XDP; p <= PROG_STRUCT_OPS; p++)
+		if (fn->prog_users & (1u << p))
+			m |= 1u << of_prog[p];
+	/* Called from userspace, or by nobody here: offered to syscall programs (ksc call). */
+	if (fn->called_from_user || !m)
+		m |= 1u << KF_HOOK_SYSCALL;
+	return m;
+}
+
+static bool is_kernel_object_ptr(const struct type *t)
+{
+	t = type_unalias((struct type *)t);
+	if (!t || t->kind != TY_PTR)
+		return false;
+	t = type_unalias(t->base);
+	return t->kind == TY_STRUCT && t->decl->from_btf;
+}
+
+/* KF_* flags: from @kfunc(...), plus KF_TRUSTED_ARGS for kernel object pointers. */
+static const char *kfunc_flags(struct cgen *g, struct decl *fn)
+{
+	static const struct { const char *word, *flag; } map[] = {
+		{ "acquire", "KF_ACQUIRE" }, { "release", "KF_RELEASE" },
+		{ "ret_null", "KF_RET_NULL" }, { "trusted_args", "KF_TRUSTED_ARGS" },
+		{ "sleepable", "KF_SLEEPABLE" }, { "destructive", "KF_DESTRUCTIVE" },
+	};
+	bool on[ARRAY_SIZE(map)] = { false };
+	struct strbuf sb;
+	const char *r;
+	char *s;
+
+	for (const struct attr *a = fn->attrs; a; a = a->next)
+		if (!strcmp(a->name, "kfunc"))
+			for (const struct attr_arg *arg = a->args; arg; arg = arg->next)
+				for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+					on[i] |= arg->name && !strcmp(arg->name, map[i].word);
+	for (struct param *p = fn->params; p; p = p->next)
+		on[3] |= is_kernel_object_ptr(p->ty);
+	sb_init(&sb);
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
+		if (!on[i])
+			continue;
+		sb_printf(&sb, "%s%s", sb.len ? " | " : "", map[i].flag);
+	}
+	s = sb_detach(&sb);
+	r = *s ? arena_strdup(g->a, s) : NULL;
+	free(s);
+	return r;
+}
+
+static const char *set_name(struct cgen *g, enum kf_hook h)
+{
+	return arena_printf(g->a, "%s_%s_kfunc_ids", g->prog->ident, hooks[h].suffix);
+}
+
+/* The hooks whose sets the generated code declares, tracing ones merged. */
+static unsigned used_sets(struct program *prog)
+{
+	unsigned m = 0;
+
+	for (struct decl *d = prog->decls; d; d = d->next)
+		if (is_module_fn(d) && d->role == ROLE_KFUNC)
+			m |= kmodgen_hooks(d);
+	return m;
+}
+
+static void emit_set(struct cgen *g, enum kf_hook set_hook, unsigned members_of)
+{
+	const char *name = set_name(g, set_hook);
+
+	cg_line(g, "KSC_KFUNCS_START(%s)", name);
+	for (struct decl *d = g->prog->decls; d; d = d->next) {
+		unsigned m;
+		const char *flags;
+
+		if (!is_module_fn(d) || d->role != ROLE_KFUNC)
+			continue;
+		m = kmodgen_hooks(d) & members_of;
+		if (!m)
+			continue;
+		flags = kfunc_flags(g, d);
+		/* Tracepoint and perf_event users count only where their hook is TRACING. */
+		if (set_hook == KF_HOOK_TRACING && !(m & (1u << KF_HOOK_TRACING))) {
+			bool tp = m & (1u << KF_HOOK_TRACEPOINT), pe = m & (1u << KF_HOOK_PERF_EVENT);
+
+			sb_printf(g->out, "#if %s%s%s\n", tp ? "KSC_HAVE_TRACEPOINT_KFUNCS" : "",
+				  tp && pe ? " || " : "", pe ? "KSC_HAVE_PERF_EVENT_KFUNCS" : "");
+			cg_line(g, flags ? "BTF_ID_FLAGS(func, %s, %s)" : "BTF_ID_FLAGS(func, %s)",
+				d->name, flags);
+			sb_puts(g->out, "#endif\n");
+			continue;
+		}
+		cg_line(g, flags ? "BTF_ID_FLAGS(func, %s, %s)" : "BTF_ID_FLAGS(func, %s)", d->name,
+			flags);
+	}
+	cg_line(g, "KSC_KFUNCS_END(%s)", name);
+	cg_blank(g);
+	cg_line(g, "static const struct btf_kfunc_id_set %s_%s_kfunc_set = {", g->prog->ident,
+		hooks[set_hook].suffix);
+	g->indent++;
+	cg_line(g, ".owner = THIS_MODULE,");
+	cg_line(g, ".set = &%s,", name);
+	g->indent--;
+	cg_line(g, "};");
+	cg_blank(g);
+}
+
+/* Sets emitted, as (hook, membership mask) in registration order. */
+static int plan_sets(unsigned used, enum kf_hook *order, unsigned *members)
+{
+	int n = 0;
+	unsigned tracing = (1u << KF_HOOK_TRACING) | (1u << KF_HOOK_TRACEPOINT) |
+			   (1u << KF_HOOK_PERF_EVENT);
+
+	for (int h = 0; h < KF_HOOK_COUNT; h++) {
+		if (!(used & (1u << h)))
+			continue;
+		if (h == KF_HOOK_TRACEPOINT || h == KF_HOOK_PERF_EVENT)
+			continue;
+		order[n] = (enum kf_hook)h;
+		members[n++] = h == KF_HOOK_TRACING ? tracing : 1u << h;
+	}
+	/* Tracepoint/perf_event users alone still need the tracing set. */
+	if ((used & tracing) && !(used & (1u << KF_HOOK_TRACING))) {
+		order[n] = KF_HOOK_TRACING;
+		members[n++] = tracing;
+	}
+	return n;
+}
+
+static void emit_hook_guards(struct cgen *g, unsigned used)
+{
+	static const enum kf_hook guarded[] = { KF_HOOK_KPROBE, KF_HOOK_TRACEPOINT,
+						KF_HOOK_PERF_EVENT };
+
+	for (size_t i = 0; i < ARRAY_SIZE(guarded); i++) {
+		enum kf_hook h = guarded[i];
+
+		if (!(used & (1u << h)))
+			continue;
+		sb_printf(g->out, "#if !%s\n", hooks[h].have);
+		sb_printf(g->out,
+			  "#error \"this kernel has no kfunc hook for %s programs; %s.ks calls kfuncs from one\"\n",
+			  hooks[h].what, g->prog->base);
+		sb_puts(g->out, "#endif\n");
+	}
+}
+
+static void emit_registration(struct cgen *g)
+{
+	enum kf_hook order[KF_HOOK_COUNT];
+	unsigned members[KF_HOOK_COUNT], used = used_sets(g->prog);
+	int n = plan_sets(used, order, members);
+	const char *base = g->prog->ident;
+
+	emit_hook_guards(g, used);
+	if (used & ((1u << KF_HOOK_KPROBE) | (1u << KF_HOOK_TRACEPOINT) | (1u << KF_HOOK_PERF_EVENT)))
+		cg_blank(g);
+	for (int i = 0; i < n; i++)
+		emit_set(g, order[i], members[i]);
+	cg_line(g, "static int __init %s_init(void)", base);
+	cg_line(g, "{");
+	g->indent++;
+	if (n) {
+		cg_line(g, "int err;");
+		cg_blank(g);
+	}
+	/*
+	 * One set per kernel hook: a second registration on the same hook would
+	 * fail and drop the module's earlier ones.  A failure fails the load;
+	 * the kernel frees what was registered when the module goes away.
+	 */
+	for (int i = 0; i < n; i++) {
+		cg_line(g, "err = register_btf_kfunc_id_set(%s, &%s_%s_kfunc_set);",
+			hooks[order[i]].prog_type, base, hooks[order[i]].suffix);
+		cg_line(g, "if (err) {");
+		g->indent++;
+		cg_line(g, "pr_err(\"cannot register kfuncs for %s programs: %%d\\n\", err);",
+			hooks[order[i]].what);
+		cg_line(g, "return err;");
+		g->indent--;
+		cg_line(g, "}");
+	}
+	cg_line(g, "return 0;");
+	g->indent--;
+	cg_line(g, "}");
+	cg_blank(g);
+	/* kfunc sets have no unregister call: the kernel drops them with the module. */
+	cg_line(g, "static void __exit %s_exit(void)", base);
+	cg_line(g, "{");
+	cg_line(g, "}");
+	cg_blank(g);
+	cg_line(g, "module_init(%s_init);", base);
+	cg_line(g, "module_exit(%s_exit);", base);
+	cg_blank(g);
+	cg_line(g, "MODULE_LICENSE(\"GPL\");");
+	cg_line(g, "MODULE_DESCRIPTION(\"kfuncs of %s.ks, built by ksc\");", g->prog->base);
+}
+
+int kmod_write_c(struct program *prog, const char *path)
+{
+	struct strbuf out;
+	struct cgen g;
+	int err;
+
+	sb_init(&out);
+	cg_init(&g, prog->arena, prog, &out, &kernel_hooks);
+	cg_line(&g, "// SPDX-License-Identifier: GPL-2.0");
+	cg_line(&g, "/* Generated by ksc from %s.ks: edit that file, not this one. */", prog->base);
+	cg_blank(&g);
+	cg_line(&g, "#define pr_fmt(fmt) KBUILD_MODNAME \": \" fmt");
+	cg_blank(&g);
+	cg_line(&g, "#include <linux/bpf.h>");
+	cg_line(&g, "#include <linux/btf.h>");
+	cg_line(&g, "#include <linux/btf_ids.h>");
+	cg_line(&g, "#include <linux/init.h>");
+	cg_line(&g, "#include <linux/kernel.h>");
+	cg_line(&g, "#include <linux/module.h>");
+	cg_line(&g, "#include <linux/slab.h>");
+	cg_line(&g, "#include <linux/string.h>");
+	cg_blank(&g);
+	cg_line(&g, "#include \"ksc_compat.h\"");
+	cg_blank(&g);
+	cg_emit_user_types(&g);
+	emit_state(&g);
+	emit_functions(&g);
+	emit_registration(&g);
+	err = write_file(path, out.buf, out.len);
+	if (err)
+		p_err("cannot write '%s': %s", path, strerror(-err));
+	sb_free(&out);
+	return err;
+}

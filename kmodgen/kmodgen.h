@@ -1,0 +1,40 @@
+/*
+ * The kernel-module backend: a kbuild tree for a program's module side
+ * (@kfunc and @private functions, @private state), registering each kfunc
+ * with BTF for exactly the program types that call it.
+ */
+#ifndef KSC_KMODGEN_H
+#define KSC_KMODGEN_H
+
+#include "ast.h"
+#include "diag.h"
+
+/* BPF program types a module registers kfunc sets for (one set per kernel hook). */
+enum kf_hook {
+	KF_HOOK_XDP,
+	KF_HOOK_TC,
+	KF_HOOK_TRACING,      /* fentry; on 6.12 also tracepoint and perf_event */
+	KF_HOOK_KPROBE,
+	KF_HOOK_TRACEPOINT,   /* shares TRACING where the kernel maps it there */
+	KF_HOOK_PERF_EVENT,   /* likewise */
+	KF_HOOK_STRUCT_OPS,
+	KF_HOOK_SYSCALL,
+	KF_HOOK_COUNT
+};
+
+/*
+ * Checks what the module backend needs beyond the front end (e.g. kfunc
+ * flag combinations).  Diagnostics go to d; returns 0 when fine.
+ */
+int kmodgen_check(struct program *prog, struct diag *d);
+
+/*
+ * Writes NAME.c, ksc_compat.h, Kbuild, Makefile and dkms.conf into dir
+ * (which exists).  Returns 0 or a negative errno (reported).
+ */
+int kmodgen_write(struct program *prog, const char *dir);
+
+/* The BPF program types whose sets hold kfunc `fn`, as a bitmask of enum kf_hook. */
+unsigned kmodgen_hooks(const struct decl *fn);
+
+#endif
