@@ -351,6 +351,16 @@ static void match_expr(struct cgen *g, struct strbuf *sb, struct expr *e)
 
 void cg_expr(struct cgen *g, struct strbuf *sb, struct expr *e)
 {
+	if (e->trunc_to) {
+		/* The checker warned; the cast says the truncation is meant. */
+		struct type *t = e->trunc_to;
+
+		e->trunc_to = NULL;
+		sb_printf(sb, "(%s)", cg_type(g, t));
+		sub_expr(g, sb, e, 14);
+		e->trunc_to = t;
+		return;
+	}
 	if (g->h->expr && g->h->expr(g, sb, e))
 		return;
 	switch (e->kind) {

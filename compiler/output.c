@@ -30,10 +30,24 @@ int remove_tree(const char *path)
 	return 0;
 }
 
+/* mkdir -p of dir's parent, so -o may name a new nested directory. */
+static void make_parents(const char *dir)
+{
+	char *p = xstrdup(dir);
+
+	for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		mkdir(p, 0755);
+		*s = '/';
+	}
+	free(p);
+}
+
 int output_begin(const char *dir, char **tmp)
 {
 	char *t = xasprintf("%s.ksc-tmp-XXXXXX", dir);
 
+	make_parents(dir);
 	if (!mkdtemp(t)) {
 		int err = -errno;
 

@@ -139,9 +139,11 @@ struct type *check_value(struct checker *c, struct expr *e, struct type *to, con
 	    type_unalias(t)->count > type_unalias(to)->count)
 		diag_warning(c->d, e->loc, "%s does not fit in %s and will be truncated",
 			     type_str(c->a, t), type_str(c->a, to));
-	else if (type_unalias(t)->int_literal && !literal_fits(to, e))
+	else if (type_unalias(t)->int_literal && !literal_fits(to, e)) {
 		diag_warning(c->d, e->loc, "constant does not fit in %s and will be truncated",
 			     type_str(c->a, to));
+		e->trunc_to = to;
+	}
 	return t;
 }
 

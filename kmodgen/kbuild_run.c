@@ -1,0 +1,85 @@
+/* Running kbuild on a module tree against one kernel build tree. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kbuild_run.h"
+#include "util.h"
+
+/* Shell-quotes s for a command line shown with -v and run by sh. */
+static void quote(struct strbuf *sb, const char *s)
+{
+	sb_putc(sb, '\'');
+	for (; *s; s++) {
+		if (*s == '\'')
+			sb_puts(sb, "'\\''");
+		else
+			sb_putc(sb, *s);
+	}
+	sb_putc(sb, '\'');
+}
+
+int run_logged(const char *cmd, const char *log, const char *what)
+{
+	struct strbuf full;
+	int status;
+
+	p_debug("+ %s", cmd);
+	sb_init(&full);
+	sb_printf(&full, "(%s) >", cmd);
+	quote(&full, log);
+	sb_puts(&full, " 2>&1");
+	status = system(full.buf);
+	sb_free(&full);
+	if (status == -1) {
+		p_err("cannot run %s: %s", what, strerror(errno));
+		return -errno;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	return -ECHILD;
+}
+
+/* The compiler's own error lines from a failed kbuild, so the user sees why. */
+static void show_errors(const char *log)
+{
+	char *text;
+	size_t len;
+	int shown = 0;
+
+	if (read_file(log, &text, &len))
+		return;
+	for (char *line = strtok(text, "\n"); line && shown < 20; line = strtok(NULL, "\n")) {
+		if (strstr(line, "error") || strstr(line, "Error") || strstr(line, "#error")) {
+			fprintf(stderr, "  %s\n", line);
+			shown++;
+		}
+	}
+	free(text);
+}
+
+int kbuild_modules(const char *kdir, const char *src, const char *target)
+{
+	char *log = xasprintf("%s/build.log", src);
+	struct strbuf cmd;
+	long jobs = sysconf(_SC_NPROCESSORS_ONLN);
+	int err;
+
+	sb_init(&cmd);
+	sb_printf(&cmd, "make -j%ld -C ", jobs > 0 ? jobs : 1);
+	quote(&cmd, kdir);
+	sb_puts(&cmd, " M=");
+	quote(&cmd, src);
+	sb_printf(&cmd, " %s", target);
+	err = run_logged(cmd.buf, log, "make");
+	if (err == -ECHILD) {
+		p_err("kbuild failed for %s (full log: %s):", src, log);
+		show_errors(log);
+	}
+	sb_free(&cmd);
+	free(log);
+	return err;
+}

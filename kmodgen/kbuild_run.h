@@ -1,0 +1,15 @@
+/* Running external build commands with their output kept in a log. */
+#ifndef KSC_KBUILD_RUN_H
+#define KSC_KBUILD_RUN_H
+
+/*
+ * Runs a shell command with stdout and stderr into `log`.  Returns 0 when
+ * it succeeded, -ECHILD when it exited non-zero, another negative errno
+ * (reported, naming `what`) when it could not run.
+ */
+int run_logged(const char *cmd, const char *log, const char *what);
+
+/* make -C kdir M=src target, logged to src/build.log; compiler errors are shown. */
+int kbuild_modules(const char *kdir, const char *src, const char *target);
+
+#endif

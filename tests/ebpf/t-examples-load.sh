@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The reference examples through the eBPF backend on the host kernel:
+# ksc compile --only ebpf, clang -target bpf with warnings as errors, and
+# every program loaded by libbpf (the verifier accepts it).  fentry
+# programs are left out where the host kernel cannot load any fentry
+# program; the VM tests cover them.  Each exception names its reason.
+source tests/lib.sh
+
+repo=${KSC_REFERENCE_REPO:-/work/.mirror/multikernel+kernelscript/repo}
+if ! git -C "$repo" rev-parse -q --verify HEAD >/dev/null 2>&1; then
+	skip examples-load "no snapshot of multikernel/kernelscript at $repo (set KSC_REFERENCE_REPO)"
+	exit 0
+fi
+dir=$(scratch ebpf-examples)
+git -C "$repo" archive HEAD examples | tar -x -C "$dir"
+bpfrun=$dir/bpfrun
+cc -std=gnu17 -O2 -Wall -Wextra -Werror -o "$bpfrun" tests/guest/bpfrun.c -lbpf -lelf -lz ||
+	{ fail "build bpfrun"; exit 1; }
+
+# Examples that cannot load on any host, and why.
+declare -A expected=(
+	[safety_demo]="rejected by the checker (608-byte stack)"
+	[private_kfunc]="calls a kfunc of its own module: loaded in the VM tests"
+	[extern_kfunc_demo]="the example passes null as bpf_trace_printk's format"
+	[sched_ext_simple]="needs a kernel with sched_ext (CONFIG_SCHED_CLASS_EXT)"
+	[object_allocation]="stores bpf_obj_new objects in a map (kptr fields): not supported yet"
+)
+
+# Can this kernel load fentry programs at all?
+skip_fentry=()
+cat >"$dir/fentry.c" <<'C'
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+char LICENSE[] SEC("license") = "GPL";
+SEC("fentry/do_unlinkat")
+int BPF_PROG(probe, int dfd)
+{
+	return 0;
+}
+C
+"$KSC" compile "$dir/examples/packet_filter.ks" --only ebpf -o "$dir/vmlinux-src" >/dev/null 2>&1
+cp "$dir/vmlinux-src/vmlinux.h" "$dir/"
+clang -O2 -g -target bpf -D__TARGET_ARCH_x86 -I"$dir" -c "$dir/fentry.c" -o "$dir/fentry.o"
+if ! "$bpfrun" -l "$dir/fentry.o" >/dev/null 2>&1; then
+	skip_fentry=(-x fentry)
+	echo "host kernel cannot load fentry programs: they are left out here"
+fi
+
+for f in "$dir"/examples/*.ks; do
+	b=$(basename "$f" .ks)
+	if [ -n "${expected[$b]:-}" ]; then
+		skip "load $b" "${expected[$b]}"
+		continue
+	fi
+	out="$dir/out/$b"
+	if ! msg=$(cd "$dir/examples" && "$KSC" -q compile "$b.ks" --only ebpf -o "$out" 2>&1); then
+		fail "compile $b" "$msg"
+		continue
+	fi
+	if ! msg=$(clang -O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
+		-Wno-unused-variable -Wno-unused-but-set-variable -Wno-return-stack-address \
+		-c "$out/$b.ebpf.c" -o "$out/$b.o" 2>&1); then
+		fail "clang $b" "$msg"
+		continue
+	fi
+	# Probes of functions this kernel does not have are an example's choice, not ours.
+	extra=()
+	case $b in
+	ringbuf_demo | ringbuf_on_event_demo) extra=(-x fentry/sys_openat) ;;
+	esac
+	if msg=$("$bpfrun" -l "${skip_fentry[@]}" "${extra[@]}" "$out/$b.o" 2>&1); then
+		pass "load $b ($(echo "$msg" | grep -c '^loaded') programs)"
+	else
+		fail "load $b" "$(echo "$msg" | tail -25)"
+	fi
+done
