@@ -255,3 +255,48 @@ struct decl *btf_find_enum_const(struct arena *a, const char *name, long long *v
 	}
 	return NULL;
 }
+
+struct type *btf_member_proto(struct arena *a, const char *kstruct, const char *member, int *why)
+{
+	const struct btf_type *t, *pt;
+	const struct btf_member *m;
+	const struct btf_param *pp;
+	struct type *fn;
+	int id;
+
+	*why = 1;
+	if (!btf_available())
+		return NULL;
+	id = btf__find_by_name_kind(kbtf, kstruct, BTF_KIND_STRUCT);
+	if (id <= 0)
+		return NULL;
+	t = btf__type_by_id(kbtf, (__u32)id);
+	m = btf_members(t);
+	*why = 2;
+	for (unsigned i = 0; i < btf_vlen(t); i++, m++) {
+		if (strcmp(btf__name_by_offset(kbtf, m->name_off), member))
+			continue;
+		*why = 3;
+		pt = btf__type_by_id(kbtf, skip_mods(m->type));
+		if (!pt || !btf_is_ptr(pt))
+			return NULL;
+		pt = btf__type_by_id(kbtf, skip_mods(pt->type));
+		if (!pt || !btf_is_func_proto(pt))
+			return NULL;
+		fn = type_new(a, TY_FUNC);
+		fn->nparams = (int)btf_vlen(pt);
+		fn->params = arena_alloc(a, sizeof(*fn->params) * (size_t)(fn->nparams + 1));
+		pp = btf_params(pt);
+		for (int k = 0; k < fn->nparams; k++, pp++) {
+			fn->params[k] = conv(a, pp->type, 0);
+			if (!fn->params[k])
+				fn->params[k] = type_new(a, TY_ERROR);
+		}
+		fn->base = conv(a, pt->type, 0);
+		if (!fn->base)
+			fn->base = type_new(a, TY_ERROR);
+		*why = 0;
+		return fn;
+	}
+	return NULL;
+}

@@ -19,6 +19,13 @@ struct decl *btf_find_type(struct arena *a, const char *name);
 /* An enumerator of a kernel enum (e.g. TCP_CA_Loss): its enum decl, or NULL. */
 struct decl *btf_find_enum_const(struct arena *a, const char *name, long long *value);
 
+/*
+ * The prototype of function-pointer member `member` of kernel struct
+ * `kstruct`, as a TY_FUNC.  *why is set when there is none: 1 no such
+ * struct, 2 no such member, 3 the member is not a function pointer.
+ */
+struct type *btf_member_proto(struct arena *a, const char *kstruct, const char *member, int *why);
+
 /* Whether BTF could be loaded (for messages); loads it on first call. */
 bool btf_available(void);
 

@@ -584,6 +584,74 @@ static void check_impl_name(struct checker *c, struct decl *d)
 			     d->name, (int)(size - 1), d->name, d->struct_ops, size - 1);
 }
 
+/*
+ * Whether a method's written type fits the kernel's.  *u8 and *void stand
+ * for any pointer (0.1.1 programs write `sk: *u8`); integers must have the
+ * kernel's size; pointers to structs must name the same struct.
+ */
+static bool proto_type_fits(struct type *mine, struct type *kernel)
+{
+	struct type *m = type_unalias(mine), *k = type_unalias(kernel);
+
+	if (type_is_error(m) || type_is_error(k))
+		return true;
+	if (m->kind == TY_PTR && k->kind == TY_PTR) {
+		struct type *mb = type_unalias(m->base), *kb = type_unalias(k->base);
+
+		if (mb->kind == TY_VOID || (mb->kind == TY_INT && mb->size == 1) || kb->kind == TY_VOID)
+			return true;
+		return type_equal(mb, kb);
+	}
+	if (type_is_int(m) && type_is_int(k))
+		return type_size(m) == type_size(k);
+	if (m->kind == TY_BOOL || k->kind == TY_BOOL)
+		return (m->kind == TY_BOOL || type_size(m) == 1) && (k->kind == TY_BOOL || type_size(k) == 1);
+	return type_equal(m, k);
+}
+
+static const char *proto_str(struct checker *c, struct type *fn)
+{
+	struct strbuf sb;
+	char *s;
+	const char *r;
+
+	sb_init(&sb);
+	sb_puts(&sb, "fn(");
+	for (int i = 0; i < fn->nparams; i++)
+		sb_printf(&sb, "%s%s", i ? ", " : "", type_str(c->a, fn->params[i]));
+	sb_printf(&sb, ") -> %s", type_str(c->a, fn->base));
+	s = sb_detach(&sb);
+	r = arena_strdup(c->a, s);
+	free(s);
+	return r;
+}
+
+/* A struct_ops method against the kernel struct's member of the same name (BTF). */
+static void check_method_proto(struct checker *c, struct decl *impl, struct decl *m)
+{
+	int why, i = 0;
+	struct type *k = btf_member_proto(c->a, impl->struct_ops, m->name, &why);
+	bool ok;
+
+	if (why == 1)
+		return; /* reported once for the impl block */
+	if (why == 2 || why == 3) {
+		diag_error(c->d, m->name_loc, "%s has no %s '%s'", impl->struct_ops,
+			   why == 2 ? "member" : "function member", m->name);
+		return;
+	}
+	ok = k->nparams == m->nparams;
+	for (struct param *p = m->params; p && ok; p = p->next, i++)
+		ok = proto_type_fits(p->ty, k->params[i]);
+	if (ok && !type_is_void(k->base))
+		ok = m->ret && proto_type_fits(m->ret, k->base);
+	else if (ok)
+		ok = !m->ret || type_is_void(m->ret);
+	if (!ok)
+		diag_error(c->d, m->name_loc, "'%s' does not match %s.%s, which is %s", m->name,
+			   impl->struct_ops, m->name, proto_str(c, k));
+}
+
 static void check_impl(struct checker *c, struct decl *d)
 {
 	const struct attr *a = find_attr(d, "struct_ops");
@@ -596,6 +664,10 @@ static void check_impl(struct checker *c, struct decl *d)
 			   d->name);
 	else
 		d->struct_ops = attr_string(c, a, true);
+	if (d->struct_ops && !btf_find_type(c->a, d->struct_ops))
+		diag_warning(c->d, d->name_loc,
+			     "the kernel BTF %s has no struct %s: its methods are not checked against the kernel",
+			     btf_types_path(), d->struct_ops);
 	check_impl_name(c, d);
 	for (struct impl_field *f = d->ifields; f; f = f->next) {
 		c->ctx = TARGET_EBPF;
@@ -613,6 +685,8 @@ static void check_impl(struct checker *c, struct decl *d)
 		c->impl = d;
 		check_function(c, m);
 		c->impl = NULL;
+		if (d->struct_ops)
+			check_method_proto(c, d, m);
 	}
 }
 

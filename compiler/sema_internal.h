@@ -41,6 +41,7 @@ struct checker {
 	struct decl *impl;         /* impl block whose method is being checked */
 	enum target ctx;           /* where the current code runs */
 	int loops;
+	int tries;                 /* enclosing try blocks */
 	long long stack;           /* eBPF stack bytes of the current function */
 	bool stack_reported;
 	int returns_seen;

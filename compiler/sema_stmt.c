@@ -223,7 +223,9 @@ static void check_delete(struct checker *c, struct stmt *s)
 
 static void check_try(struct checker *c, struct stmt *s)
 {
+	c->tries++;
 	check_scoped(c, s->body);
+	c->tries--;
 	for (struct catch_clause *k = s->catches; k; k = k->next) {
 		for (struct catch_clause *o = s->catches; o != k; o = o->next) {
 			if (o->wildcard)
@@ -285,6 +287,10 @@ static void check_stmt(struct checker *c, struct stmt *s)
 		check_try(c, s);
 		break;
 	case S_THROW:
+		/* eBPF and module code cannot unwind: a throw is caught by a try around it. */
+		if (!c->tries && c->ctx != TARGET_USER)
+			diag_error(c->d, s->loc, "'throw' outside 'try' cannot be caught in %s",
+				   c->ctx == TARGET_EBPF ? "eBPF code" : "kernel module code");
 		t = check_expr(c, s->value, NULL);
 		if (!type_is_error(t) && !type_is_int(t))
 			diag_error(c->d, s->value->loc, "'throw' needs an integer error code, not %s",
@@ -530,6 +536,7 @@ void check_function(struct checker *c, struct decl *fn)
 	c->nlocals = 0;
 	c->depth = 1;
 	c->loops = 0;
+	c->tries = 0;
 	c->stack = 0;
 	c->stack_reported = false;
 	c->returns_seen = 0;
