@@ -63,24 +63,23 @@ static const char compat_h[] =
 	"\n"
 	"/*\n"
 	" * kfunc hooks by program type: 6.1 has XDP, TC, STRUCT_OPS, TRACING\n"
-	" * (fentry, LSM) and SYSCALL only.  KPROBE has its own hook and TRACEPOINT\n"
-	" * and PERF_EVENT share TRACING from %s.\n"
+	" * (fentry, LSM) and SYSCALL only.  KPROBE got its own hook in 6.10;\n"
+	" * TRACEPOINT and PERF_EVENT were mapped to TRACING in 6.12.\n"
 	" */\n"
-	"#if LINUX_VERSION_CODE >= KERNEL_VERSION(%s)\n"
+	"#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)\n"
 	"#define KSC_HAVE_KPROBE_KFUNCS 1\n"
+	"#else\n"
+	"#define KSC_HAVE_KPROBE_KFUNCS 0\n"
+	"#endif\n"
+	"#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)\n"
 	"#define KSC_HAVE_TRACEPOINT_KFUNCS 1\n"
 	"#define KSC_HAVE_PERF_EVENT_KFUNCS 1\n"
 	"#else\n"
-	"#define KSC_HAVE_KPROBE_KFUNCS 0\n"
 	"#define KSC_HAVE_TRACEPOINT_KFUNCS 0\n"
 	"#define KSC_HAVE_PERF_EVENT_KFUNCS 0\n"
 	"#endif\n"
 	"\n"
 	"#endif /* KSC_COMPAT_H */\n";
-
-/* First release with kprobe/tracepoint/perf_event kfunc hooks (see kmodgen.h). */
-#define KPROBE_HOOKS_VERSION_TEXT "v6.12"
-#define KPROBE_HOOKS_VERSION "6, 12, 0"
 
 static const char kbuild_txt[] =
 	"# SPDX-License-Identifier: GPL-2.0\n"
@@ -149,8 +148,7 @@ int kmod_write_files(struct program *prog, const char *dir)
 	const char *b = prog->base;
 	int err;
 
-	err = write_fmt(dir, "ksc_compat.h", compat_h, b, KPROBE_HOOKS_VERSION_TEXT,
-			KPROBE_HOOKS_VERSION);
+	err = write_fmt(dir, "ksc_compat.h", compat_h, b);
 	if (!err)
 		err = write_fmt(dir, "Kbuild", kbuild_txt, b, b);
 	if (!err)

@@ -9,8 +9,7 @@
 #include "kbuild_run.h"
 #include "util.h"
 
-/* Shell-quotes s for a command line shown with -v and run by sh. */
-static void quote(struct strbuf *sb, const char *s)
+void sh_quote(struct strbuf *sb, const char *s)
 {
 	sb_putc(sb, '\'');
 	for (; *s; s++) {
@@ -30,7 +29,7 @@ int run_logged(const char *cmd, const char *log, const char *what)
 	p_debug("+ %s", cmd);
 	sb_init(&full);
 	sb_printf(&full, "(%s) >", cmd);
-	quote(&full, log);
+	sh_quote(&full, log);
 	sb_puts(&full, " 2>&1");
 	status = system(full.buf);
 	sb_free(&full);
@@ -70,9 +69,9 @@ int kbuild_modules(const char *kdir, const char *src, const char *target)
 
 	sb_init(&cmd);
 	sb_printf(&cmd, "make -j%ld -C ", jobs > 0 ? jobs : 1);
-	quote(&cmd, kdir);
+	sh_quote(&cmd, kdir);
 	sb_puts(&cmd, " M=");
-	quote(&cmd, src);
+	sh_quote(&cmd, src);
 	sb_printf(&cmd, " %s", target);
 	err = run_logged(cmd.buf, log, "make");
 	if (err == -ECHILD) {

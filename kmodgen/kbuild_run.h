@@ -2,6 +2,11 @@
 #ifndef KSC_KBUILD_RUN_H
 #define KSC_KBUILD_RUN_H
 
+struct strbuf;
+
+/* Appends s to sb quoted for sh (commands are shown with -v and run by sh). */
+void sh_quote(struct strbuf *sb, const char *s);
+
 /*
  * Runs a shell command with stdout and stderr into `log`.  Returns 0 when
  * it succeeded, -ECHILD when it exited non-zero, another negative errno
