@@ -12,7 +12,8 @@
  *  - config NAME        ARRAY map NAME_config_map, one entry of struct NAME_config
  *  - globals            plain C globals (.bss/.data); `local` ones are __hidden
  *  - pinned globals     ARRAY map pinned_globals, one entry of struct pinned_globals
- *  - tail calls         PROG_ARRAY map prog_array; slot of each target below
+ *  - tail calls         PROG_ARRAY map prog_array; slot of each target below;
+ *                       libbpf fills the slots at load (static initializer)
  *  - struct_ops impl X  SEC(".struct_ops") variable X of the kernel struct type
  *  - kfunc trampolines  for a kfunc K called from userspace: a SEC("syscall")
  *                       program __ksc_call_K taking struct __ksc_call_K_args

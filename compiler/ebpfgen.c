@@ -20,6 +20,11 @@
 struct ebpf {
 	struct ptrvec tail_targets;  /* struct decl *, index = slot */
 	struct ptrvec consts;        /* struct enum_const * used but absent from BTF */
+	struct ptrvec raw;           /* struct expr * of packet accesses being emitted unchecked */
+	struct ptrvec loops;         /* struct loop_cb *: bpf_loop callbacks being emitted */
+	struct strbuf pending;       /* callbacks of the function being emitted */
+	int nloops;
+	int nidx;                    /* run-time index temporaries */
 	bool need_streq, need_strcat, need_obj_new;
 };
 
@@ -73,6 +78,62 @@ static bool is_legacy_helper(const char *name)
 		if (!strcmp(helpers[i], name))
 			return true;
 	return false;
+}
+
+/*
+ * Names clang knows as library builtins (log, abs, memcpy...) cannot name
+ * a global in C.  Such maps, globals and helpers get a prefixed C name;
+ * maps and globals keep their own name as the ELF symbol (and so in BTF
+ * and libbpf) through an asm label.
+ */
+static bool is_c_builtin(const char *name)
+{
+	static const char *const names[] = {
+		"abs", "labs", "llabs", "div", "exit", "abort", "malloc", "calloc", "realloc",
+		"free", "alloca", "printf", "sprintf", "snprintf", "fprintf", "vprintf", "scanf",
+		"sscanf", "puts", "putchar", "strlen", "strnlen", "strcpy", "strncpy", "strcat",
+		"strncat", "strcmp", "strncmp", "strchr", "strrchr", "strstr", "strdup", "strndup",
+		"strspn", "strcspn", "strpbrk", "strtok", "memcpy", "memmove", "memset", "memcmp",
+		"memchr", "index", "rindex", "bzero", "bcmp", "bcopy", "log", "log2", "log10",
+		"log1p", "logb", "exp", "exp2", "expm1", "pow", "sqrt", "cbrt", "sin", "cos", "tan",
+		"asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "floor", "ceil", "round",
+		"rint", "trunc", "fabs", "fmod", "fmin", "fmax", "ldexp", "frexp", "modf", "hypot",
+		"erf", "gamma", "lgamma", "tgamma", "nan", "isalpha", "isdigit", "isspace", "isupper",
+		"islower", "isalnum", "isprint", "ispunct", "isxdigit", "iscntrl", "isgraph",
+		"isblank", "toupper", "tolower", "atoi", "atol", "atoll", "strtol", "strtoul",
+		"strtoll", "strtoull", "qsort", "bsearch", "setjmp", "longjmp", "fopen", "fclose",
+		"fread", "fwrite", "fputs", "fgets", "fputc", "fgetc", "getc", "putc", "getchar",
+		"vsprintf", "vsnprintf", "vfprintf", "stpcpy", "stpncpy", "strerror", "strlcpy",
+		"strlcat", "ffs", "ffsl", "ffsll", "_exit", "signal", "raise", "fma", "copysign",
+		"nearbyint", "lround", "llround", "lrint", "llrint", "remainder", "remquo", "scalbn",
+		"scalbln", "ilogb", "nextafter", "nexttoward", "fdim", "erfc", "significand",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (!strcmp(names[i], name))
+			return true;
+	return false;
+}
+
+static const char *c_name(struct cgen *g, const char *name)
+{
+	return is_c_builtin(name) ? arena_printf(g->a, "__ksc_%s", name) : name;
+}
+
+/* " __asm__(\"name\")" when the C name differs from the object's name. */
+static const char *asm_label(struct cgen *g, const char *name)
+{
+	return is_c_builtin(name) ? arena_printf(g->a, " __asm__(\"%s\")", name) : "";
+}
+
+static const char *map_cname(struct decl *m)
+{
+	static char buf[128];
+
+	if (!is_c_builtin(m->name))
+		return m->name;
+	snprintf(buf, sizeof(buf), "__ksc_%s", m->name);
+	return buf;
 }
 
 /* ---- tail calls ---- */
@@ -269,7 +330,7 @@ static void map_read(struct cgen *g, struct strbuf *sb, struct expr *e)
 	sb_printf(sb, "({ %s = ", cg_decl(g, mt->key, "__k"));
 	cg_expr(g, sb, e->rhs);
 	sb_printf(sb, "; %s = bpf_map_lookup_elem(&%s, &__k); ",
-		  cg_decl(g, type_ptr(g->a, mt->base), "__p"), m->name);
+		  cg_decl(g, type_ptr(g->a, mt->base), "__p"), map_cname(m));
 	if (ut(mt->base)->kind == TY_STRUCT || ut(mt->base)->kind == TY_ARRAY ||
 	    ut(mt->base)->kind == TY_STR)
 		sb_printf(sb, "%s = {}; if (__p) __builtin_memcpy(&__v, __p, sizeof(__v)); __v; })",
@@ -311,6 +372,235 @@ static bool is_found_var(const struct expr *x, const struct expr *other)
 	       x->local->kind == S_VAR && x->local->from_lookup && x->local->null_checked;
 }
 
+/* ---- packet pointers ---- */
+
+/*
+ * A packet pointer is a `*T` made by casting an integer computed from
+ * ctx->data: `(ctx->data as u64 + 14) as *iphdr`, or a local initialized
+ * with one.  Every access through it is emitted behind a data_end check of
+ * the whole element it addresses (`*p`, `p->f...`: T; `p[i]`: element i):
+ * a read outside the packet yields zero, a write outside it does nothing.
+ */
+static struct expr *pkt_field_in(struct expr *e)
+{
+	struct expr *f;
+
+	switch (e->kind) {
+	case E_ARROW:
+	case E_FIELD:
+		return is_packet_field(e) && !strcmp(e->str, "data") ? e : NULL;
+	case E_BINARY:
+		if (e->op != OP_ADD && e->op != OP_SUB)
+			return NULL;
+		f = pkt_field_in(e->lhs);
+		return f ? f : e->op == OP_ADD ? pkt_field_in(e->rhs) : NULL;
+	case E_CAST:
+		return type_is_int(e->ty) ? pkt_field_in(e->lhs) : NULL;
+	default:
+		return NULL;
+	}
+}
+
+/* The ctx->data field a packet pointer comes from, or NULL if e is none. */
+static struct expr *pkt_origin(const struct expr *e, int depth)
+{
+	if (depth > 16)
+		return NULL;
+	if (e->kind == E_CAST && ut(e->ty)->kind == TY_PTR)
+		return pkt_field_in(e->lhs);
+	if (e->kind == E_IDENT && e->ref == REF_LOCAL && e->param_index < 0 && e->local &&
+	    e->local->kind == S_VAR && e->local->value && e->type && ut(e->type)->kind == TY_PTR)
+		return pkt_origin(e->local->value, depth + 1);
+	return NULL;
+}
+
+struct pkt_access {
+	struct expr *base;   /* the packet pointer */
+	struct expr *index;  /* base[index] or NULL (*base, base->f) */
+	struct expr *field;  /* its ctx->data */
+};
+
+/* Whether e reads or writes through a packet pointer, and which element. */
+static bool pkt_access(struct expr *e, struct pkt_access *pa)
+{
+	for (;;) {
+		struct type *lt = e->lhs && e->lhs->type ? ut(e->lhs->type) : NULL;
+
+		if (!lt)
+			return false;
+		if (e->kind == E_FIELD || (e->kind == E_INDEX && !e->map_lookup &&
+					   (lt->kind == TY_ARRAY || lt->kind == TY_STR))) {
+			e = e->lhs;
+			continue;
+		}
+		if ((e->kind == E_ARROW || (e->kind == E_UNARY && e->op == UOP_DEREF)) &&
+		    lt->kind == TY_PTR) {
+			pa->base = e->lhs;
+			pa->index = NULL;
+		} else if (e->kind == E_INDEX && !e->map_lookup && lt->kind == TY_PTR) {
+			pa->base = e->lhs;
+			pa->index = e->rhs;
+		} else {
+			return false;
+		}
+		pa->field = pkt_origin(pa->base, 0);
+		return pa->field != NULL;
+	}
+}
+
+static bool is_raw(struct cgen *g, const struct expr *e)
+{
+	for (int i = 0; i < EB(g)->raw.n; i++)
+		if (EB(g)->raw.v[i] == e)
+			return true;
+	return false;
+}
+
+/* Marks the access path e..base as emitted unchecked; returns how many were marked. */
+static int mark_raw(struct cgen *g, struct expr *e, const struct expr *base)
+{
+	int n = 0;
+
+	for (; e && e != base; e = e->lhs, n++)
+		ptrvec_push(g->a, &EB(g)->raw, e);
+	return n;
+}
+
+/* "(void *)(ELEM + 1) <= (void *)(long)ctx->data_end" for an access. */
+static const char *pkt_bound(struct cgen *g, const struct pkt_access *pa)
+{
+	const char *ctx = cg_expr_str(g, pa->field->lhs);
+	const char *sep = ut(pa->field->lhs->type)->kind == TY_PTR ? "->" : ".";
+	const char *base = cg_expr_str(g, pa->base);
+
+	if (pa->index)
+		return arena_printf(g->a, "(void *)(&(%s)[%s] + 1) <= (void *)(long)%s%sdata_end", base,
+				    cg_expr_str(g, pa->index), ctx, sep);
+	return arena_printf(g->a, "(void *)(%s + 1) <= (void *)(long)%s%sdata_end", base, ctx, sep);
+}
+
+/* The C text of a packet access path, without its check. */
+static const char *pkt_path(struct cgen *g, struct expr *e, const struct pkt_access *pa)
+{
+	int n = mark_raw(g, e, pa->base);
+	const char *r = cg_expr_str(g, e);
+
+	EB(g)->raw.n -= n;
+	return r;
+}
+
+static void pkt_read(struct cgen *g, struct strbuf *sb, struct expr *e, const struct pkt_access *pa)
+{
+	if (type_is_scalar(e->type))
+		sb_printf(sb, "(%s ? %s : 0)", pkt_bound(g, pa), pkt_path(g, e, pa));
+	else
+		sb_printf(sb, "({ %s; __builtin_memset(&__v, 0, sizeof(__v)); if (%s) __v = %s; __v; })",
+			  cg_decl(g, e->type, "__v"), pkt_bound(g, pa), pkt_path(g, e, pa));
+}
+
+static bool pkt_write(struct cgen *g, struct stmt *s)
+{
+	struct pkt_access pa;
+	static const char *const ops[] = { "+", "-", "*", "/", "%" };
+
+	if (!pkt_access(s->lhs, &pa))
+		return false;
+	cg_line(g, "if (%s)", pkt_bound(g, &pa));
+	cg_line(g, "\t%s %s= %s;", pkt_path(g, s->lhs, &pa), s->op < 0 ? "" : ops[s->op],
+		cg_expr_str(g, s->value));
+	return true;
+}
+
+/* ---- array indexes known only at run time ---- */
+
+/*
+ * a[i] with a non-constant i reads zero when i is out of range and writes
+ * nothing: the verifier rejects stack and map-value accesses it cannot
+ * bound, and KernelScript has no undefined behaviour to fall back on.
+ */
+static bool is_var_index(const struct expr *e)
+{
+	struct type *lt;
+	long long v;
+
+	if (e->kind != E_INDEX || e->map_lookup || !e->lhs->type)
+		return false;
+	lt = ut(e->lhs->type);
+	return (lt->kind == TY_ARRAY || lt->kind == TY_STR) && !const_eval(e->rhs, &v);
+}
+
+static const char *index_tmp(struct cgen *g)
+{
+	return arena_printf(g->a, "__i%d", ++EB(g)->nidx);
+}
+
+static void index_read(struct cgen *g, struct strbuf *sb, struct expr *e)
+{
+	const char *i = index_tmp(g);
+	const char *arr = cg_expr_str(g, e->lhs);
+	long long n = ut(e->lhs->type)->count;
+
+	/* The index is evaluated once: the verifier bounds the register it checked. */
+	sb_printf(sb, "({ __u64 %s = %s; ", i, cg_expr_str(g, e->rhs));
+	if (type_is_scalar(e->type))
+		sb_printf(sb, "%s < %lld ? (%s)[%s] : 0; })", i, n, arr, i);
+	else
+		sb_printf(sb, "%s; __builtin_memset(&__v, 0, sizeof(__v)); if (%s < %lld) __v = (%s)[%s]; __v; })",
+			  cg_decl(g, e->type, "__v"), i, n, arr, i);
+}
+
+/* The lvalue e with each run-time index replaced by its checked temporary. */
+static const char *index_lvalue(struct cgen *g, struct expr *e, struct strbuf *guards)
+{
+	const char *base, *i;
+
+	if (is_var_index(e)) {
+		base = index_lvalue(g, e->lhs, guards);
+		i = index_tmp(g);
+		cg_line(g, "__u64 %s = %s;", i, cg_expr_str(g, e->rhs));
+		sb_printf(guards, "%s%s < %lld", guards->len ? " && " : "", i,
+			  ut(e->lhs->type)->count);
+		return arena_printf(g->a, "(%s)[%s]", base, i);
+	}
+	if (e->kind == E_FIELD || (e->kind == E_INDEX && !e->map_lookup)) {
+		base = index_lvalue(g, e->lhs, guards);
+		if (e->kind == E_FIELD)
+			return arena_printf(g->a, "(%s)%s%s", base,
+					    ut(e->lhs->type)->kind == TY_PTR ? "->" : ".", e->str);
+		return arena_printf(g->a, "(%s)[%s]", base, cg_expr_str(g, e->rhs));
+	}
+	return cg_expr_str(g, e);
+}
+
+static bool has_var_index(const struct expr *e)
+{
+	for (; e && (e->kind == E_FIELD || e->kind == E_INDEX); e = e->lhs)
+		if (is_var_index(e))
+			return true;
+	return false;
+}
+
+/* An assignment whose target indexes an array with a run-time index. */
+static bool index_write(struct cgen *g, struct stmt *s)
+{
+	static const char *const ops[] = { "+", "-", "*", "/", "%" };
+	struct strbuf guards;
+	const char *lhs;
+
+	if (!has_var_index(s->lhs))
+		return false;
+	sb_init(&guards);
+	cg_line(g, "{");
+	g->indent++;
+	lhs = index_lvalue(g, s->lhs, &guards);
+	cg_line(g, "if (%s)", guards.buf);
+	cg_line(g, "\t%s %s= %s;", lhs, s->op < 0 ? "" : ops[s->op], cg_expr_str(g, s->value));
+	g->indent--;
+	cg_line(g, "}");
+	sb_free(&guards);
+	return true;
+}
+
 /* An enum constant from a header or the prelude that the kernel's BTF lacks (TC_ACT_OK). */
 static void note_const(struct cgen *g, struct expr *e)
 {
@@ -333,8 +623,31 @@ static void note_const(struct cgen *g, struct expr *e)
 
 static bool bpf_expr(struct cgen *g, struct strbuf *sb, struct expr *e)
 {
+	struct pkt_access pa;
+
 	if (e->kind == E_IDENT && e->ref == REF_ENUMCONST)
 		note_const(g, e);
+	if (e->kind == E_IDENT && e->ref == REF_MAP) {
+		sb_puts(sb, c_name(g, e->str));
+		return true;
+	}
+	if (!is_raw(g, e) && pkt_access(e, &pa)) {
+		pkt_read(g, sb, e, &pa);
+		return true;
+	}
+	if (!is_raw(g, e) && is_var_index(e)) {
+		index_read(g, sb, e);
+		return true;
+	}
+	if (e->kind == E_UNARY && e->op == UOP_ADDR && pkt_access(e->lhs, &pa)) {
+		/* &p->f is an address, not a read. */
+		int n = mark_raw(g, e->lhs, pa.base);
+
+		sb_putc(sb, '&');
+		cg_expr(g, sb, e->lhs);
+		EB(g)->raw.n -= n;
+		return true;
+	}
 	if (e->kind == E_BINARY && (e->op == OP_EQ || e->op == OP_NE) &&
 	    ((e->rhs->kind == E_NULL && is_map_read(e->lhs)) ||
 	     (e->lhs->kind == E_NULL && is_map_read(e->rhs)))) {
@@ -343,7 +656,7 @@ static bool bpf_expr(struct cgen *g, struct strbuf *sb, struct expr *e)
 
 		sb_printf(sb, "({ %s = ", cg_decl(g, mt->key, "__k"));
 		cg_expr(g, sb, m->rhs);
-		sb_printf(sb, "; bpf_map_lookup_elem(&%s, &__k) %s NULL; })", map_of(m)->name,
+		sb_printf(sb, "; bpf_map_lookup_elem(&%s, &__k) %s NULL; })", map_cname(map_of(m)),
 			  e->op == OP_EQ ? "==" : "!=");
 		return true;
 	}
@@ -469,10 +782,10 @@ static void map_assign(struct cgen *g, struct stmt *s)
 	cg_line(g, "%s = %s;", cg_decl(g, mt->key, "__k"), cg_expr_str(g, idx->rhs));
 	if (s->op < 0) {
 		cg_line(g, "%s = %s;", cg_decl(g, mt->base, "__v"), cg_expr_str(g, s->value));
-		cg_line(g, "bpf_map_update_elem(&%s, &__k, &__v, BPF_ANY);", m->name);
+		cg_line(g, "bpf_map_update_elem(&%s, &__k, &__v, BPF_ANY);", map_cname(m));
 	} else {
 		cg_line(g, "%s = bpf_map_lookup_elem(&%s, &__k);",
-			cg_decl(g, type_ptr(g->a, mt->base), "__p"), m->name);
+			cg_decl(g, type_ptr(g->a, mt->base), "__p"), map_cname(m));
 		cg_line(g, "if (__p) {");
 		g->indent++;
 		if (s->op == OP_ADD)
@@ -486,7 +799,7 @@ static void map_assign(struct cgen *g, struct stmt *s)
 		g->indent++;
 		cg_line(g, "%s = 0;", cg_decl(g, mt->base, "__v"));
 		cg_line(g, "__v %s= %s;", ops[s->op], cg_expr_str(g, s->value));
-		cg_line(g, "bpf_map_update_elem(&%s, &__k, &__v, BPF_ANY);", m->name);
+		cg_line(g, "bpf_map_update_elem(&%s, &__k, &__v, BPF_ANY);", map_cname(m));
 		g->indent--;
 		cg_line(g, "}");
 	}
@@ -506,7 +819,7 @@ static void map_field_assign(struct cgen *g, struct stmt *s)
 	g->indent++;
 	cg_line(g, "%s = %s;", cg_decl(g, mt->key, "__k"), cg_expr_str(g, idx->rhs));
 	cg_line(g, "%s = bpf_map_lookup_elem(&%s, &__k);",
-		cg_decl(g, type_ptr(g->a, mt->base), "__p"), m->name);
+		cg_decl(g, type_ptr(g->a, mt->base), "__p"), map_cname(m));
 	cg_line(g, "if (__p)");
 	g->indent++;
 	if (s->op < 0)
@@ -528,11 +841,11 @@ static void map_ifvar(struct cgen *g, struct stmt *s)
 	g->indent++;
 	cg_line(g, "%s = %s;", cg_decl(g, mt->key, "__k"), cg_expr_str(g, idx->rhs));
 	if (s->binds_pointer) {
-		cg_line(g, "%s = bpf_map_lookup_elem(&%s, &__k);", x, m->name);
+		cg_line(g, "%s = bpf_map_lookup_elem(&%s, &__k);", x, map_cname(m));
 		cg_line(g, "if (%s) {", x);
 	} else {
 		cg_line(g, "%s = bpf_map_lookup_elem(&%s, &__k);",
-			cg_decl(g, type_ptr(g->a, mt->base), "__p"), m->name);
+			cg_decl(g, type_ptr(g->a, mt->base), "__p"), map_cname(m));
 		cg_line(g, "if (__p) {");
 		g->indent++;
 		cg_line(g, "%s = *__p;", x);
@@ -559,7 +872,7 @@ static void lookup_var(struct cgen *g, struct stmt *s)
 	g->indent++;
 	cg_line(g, "%s = %s;", cg_decl(g, mt->key, "__k"), cg_expr_str(g, idx->rhs));
 	cg_line(g, "%s = bpf_map_lookup_elem(&%s, &__k);",
-		cg_decl(g, type_ptr(g->a, mt->base), "__p"), m->name);
+		cg_decl(g, type_ptr(g->a, mt->base), "__p"), map_cname(m));
 	cg_blank(g);
 	cg_line(g, "%s_found = __p != NULL;", x);
 	cg_line(g, "if (__p)");
@@ -576,8 +889,19 @@ static void bpf_extra_decls(struct cgen *g, struct stmt *var)
 		cg_line(g, "bool %s_found;", cg_local_name(var));
 }
 
+static bool loop_exit(struct cgen *g, struct stmt *s);
+static bool emit_bpf_loop(struct cgen *g, struct stmt *s);
+
 static bool bpf_stmt(struct cgen *g, struct stmt *s)
 {
+	if (s->kind == S_ASSIGN && pkt_write(g, s))
+		return true;
+	if (s->kind == S_ASSIGN && index_write(g, s))
+		return true;
+	if ((s->kind == S_RETURN || s->kind == S_BREAK || s->kind == S_CONTINUE) && loop_exit(g, s))
+		return true;
+	if ((s->kind == S_FOR || s->kind == S_WHILE) && emit_bpf_loop(g, s))
+		return true;
 	if (s->kind == S_ASSIGN && (s->lhs->kind == E_ARROW || s->lhs->kind == E_FIELD) &&
 	    is_owned_ref(s->lhs->lhs)) {
 		/* Writes through a reservation or new object that may be NULL. */
@@ -646,6 +970,288 @@ static bool bpf_stmt(struct cgen *g, struct stmt *s)
 	return false;
 }
 
+/* ---- loops the verifier cannot unroll ---- */
+
+/*
+ * A `for` with a bound known only at run time, and any `while`, run
+ * through bpf_loop (kernel 5.17+): the verifier checks the body once
+ * instead of walking every iteration.  The body becomes a callback; the
+ * locals it uses travel in a context struct, copied in before and out
+ * after the loop.  break and continue return 1 and 0 from the callback, a
+ * return records its value and ends the loop, and the function returns it
+ * after bpf_loop.  bpf_loop runs at most 1 << 23 iterations (the kernel's
+ * limit), so a loop longer than that stops there.
+ */
+struct loop_cb {
+	struct stmt *loop;
+	struct ptrvec vars;          /* struct stmt *: locals the body uses */
+	struct ptrvec exits;         /* S_BREAK/S_CONTINUE of this loop */
+	bool returns;
+};
+
+#define KSC_MAX_LOOPS "(1U << 23)"
+
+static void add_var(struct arena *a, struct ptrvec *v, struct stmt *s)
+{
+	for (int i = 0; i < v->n; i++)
+		if (v->v[i] == s)
+			return;
+	ptrvec_push(a, v, s);
+}
+
+static bool scan_stmts(struct cgen *g, struct loop_cb *l, struct stmt *s, bool nested);
+
+/* Locals an expression uses; false if it has something a callback cannot hold. */
+static bool scan_expr(struct cgen *g, struct loop_cb *l, struct expr *e)
+{
+	if (!e)
+		return true;
+	if (e->kind == E_IDENT && e->ref == REF_LOCAL && e->local && e->local != l->loop)
+		add_var(g->a, &l->vars, e->local);
+	if (e->kind == E_MATCH)
+		for (struct match_arm *a = e->arms; a; a = a->next)
+			if (!scan_stmts(g, l, a->body, true) || !scan_expr(g, l, a->value))
+				return false;
+	if (!scan_expr(g, l, e->lhs) || !scan_expr(g, l, e->rhs))
+		return false;
+	for (struct expr *a = e->args; a; a = a->next)
+		if (!scan_expr(g, l, a))
+			return false;
+	for (struct field_init *f = e->fields; f; f = f->next)
+		if (!scan_expr(g, l, f->value))
+			return false;
+	return true;
+}
+
+static bool scan_stmts(struct cgen *g, struct loop_cb *l, struct stmt *s, bool nested)
+{
+	for (; s; s = s->next) {
+		switch (s->kind) {
+		case S_TRY:
+		case S_THROW:
+		case S_DEFER:
+			return false;
+		case S_VAR:
+		case S_IFVAR:
+		case S_FOR:
+			if (owned_kind(s))
+				return false;
+			add_var(g->a, &l->vars, s);
+			break;
+		case S_RETURN:
+			/* Valued matches and tail calls return from inside cgen. */
+			if (s->value && (s->value->kind == E_MATCH ||
+					 (s->value->kind == E_CALL && s->value->is_tail_call)))
+				return false;
+			l->returns = true;
+			break;
+		case S_BREAK:
+		case S_CONTINUE:
+			if (!nested)
+				ptrvec_push(g->a, &l->exits, s);
+			break;
+		default:
+			break;
+		}
+		if (!scan_expr(g, l, s->value) || !scan_expr(g, l, s->lhs) ||
+		    !scan_expr(g, l, s->key))
+			return false;
+		if (!scan_stmts(g, l, s->then, nested) || !scan_stmts(g, l, s->els, nested) ||
+		    !scan_stmts(g, l, s->body, nested || s->kind == S_FOR || s->kind == S_WHILE))
+			return false;
+	}
+	return true;
+}
+
+static struct loop_cb *current_loop(struct cgen *g)
+{
+	struct ebpf *eb = EB(g);
+
+	return eb->loops.n ? eb->loops.v[eb->loops.n - 1] : NULL;
+}
+
+static bool has_found_flag(struct stmt *v)
+{
+	return v->kind == S_VAR && v->from_lookup && v->null_checked;
+}
+
+/* The callback, into the pending buffer, with the body's locals renamed to context fields. */
+static void emit_loop_callback(struct cgen *g, struct loop_cb *l, int id)
+{
+	struct ebpf *eb = EB(g);
+	struct stmt *s = l->loop;
+	struct strbuf cb, *out = g->out;
+	const char **saved = arena_alloc(g->a, sizeof(char *) * (size_t)(l->vars.n + 1));
+	const char *loop_name = s->cname;
+	int indent = g->indent;
+
+	sb_init(&cb);
+	g->out = &cb;
+	g->indent = 0;
+	cg_line(g, "struct __ksc_loop%d {", id);
+	g->indent++;
+	for (int i = 0; i < l->vars.n; i++) {
+		struct stmt *v = l->vars.v[i];
+
+		cg_line(g, "%s;", cg_decl(g, v->var_type, arena_printf(g->a, "v%d", i)));
+		if (has_found_flag(v))
+			cg_line(g, "bool v%d_found;", i);
+	}
+	if (s->kind == S_FOR) {
+		cg_line(g, "%s;", cg_decl(g, s->var_type, "lo"));
+		cg_line(g, "%s;", cg_decl(g, s->var_type, "hi"));
+	}
+	if (l->returns && g->fn->ret && !type_is_void(g->fn->ret))
+		cg_line(g, "%s;", cg_decl(g, g->fn->ret, "ret"));
+	cg_line(g, "int returned;");
+	g->indent--;
+	cg_line(g, "};");
+	cg_blank(g);
+	cg_line(g, "static int __ksc_loop%d_body(__u64 __index, void *__ctx)", id);
+	cg_line(g, "{");
+	g->indent++;
+	cg_line(g, "struct __ksc_loop%d *__c = __ctx;", id);
+	if (s->kind == S_FOR) {
+		cg_line(g, "%s;", cg_decl(g, s->var_type, "__ksc_i"));
+		cg_blank(g);
+		cg_line(g, "if (__c->lo >= __c->hi || __index >= (__u64)__c->hi - (__u64)__c->lo)");
+		cg_line(g, "\treturn 1;");
+		cg_line(g, "__ksc_i = __c->lo + __index;");
+	}
+	cg_blank(g);
+	for (int i = 0; i < l->vars.n; i++) {
+		struct stmt *v = l->vars.v[i];
+
+		saved[i] = v->cname;
+		v->cname = arena_printf(g->a, "__c->v%d", i);
+	}
+	if (s->kind == S_FOR)
+		s->cname = "__ksc_i";
+	ptrvec_push(g->a, &eb->loops, l);
+	if (s->kind == S_WHILE) {
+		cg_line(g, "if (!(%s))", cg_expr_str(g, s->value));
+		cg_line(g, "\treturn 1;");
+	}
+	cg_emit_stmts(g, s->body);
+	cg_line(g, "return 0;");
+	eb->loops.n--;
+	for (int i = 0; i < l->vars.n; i++)
+		((struct stmt *)l->vars.v[i])->cname = saved[i];
+	s->cname = loop_name;
+	g->indent--;
+	cg_line(g, "}");
+	cg_line_reset(g);
+	cg_blank(g);
+	g->out = out;
+	g->indent = indent;
+	sb_putn(&eb->pending, cb.buf ? cb.buf : "", cb.len);
+	sb_free(&cb);
+}
+
+static bool emit_bpf_loop(struct cgen *g, struct stmt *s)
+{
+	struct ebpf *eb = EB(g);
+	struct loop_cb *l = arena_alloc(g->a, sizeof(*l));
+	long long c;
+	int id;
+
+	if (s->kind == S_FOR && const_eval(s->lhs, &c) && const_eval(s->key, &c))
+		return false;
+	memset(l, 0, sizeof(*l));
+	l->loop = s;
+	if (g->fn->ret_name || !scan_stmts(g, l, s->body, false) || !scan_expr(g, l, s->value))
+		return false;
+	if (s->kind == S_FOR && (!scan_expr(g, l, s->lhs) || !scan_expr(g, l, s->key)))
+		return false;
+	id = ++eb->nloops;
+	emit_loop_callback(g, l, id);
+
+	cg_line(g, "{");
+	g->indent++;
+	cg_line(g, "struct __ksc_loop%d __l%d;", id, id);
+	cg_blank(g);
+	if (s->kind == S_FOR)
+		cg_line(g, "(void)%s; /* the callback has its own */", cg_local_name(s));
+	cg_line(g, "__builtin_memset(&__l%d, 0, sizeof(__l%d));", id, id);
+	for (int i = 0; i < l->vars.n; i++) {
+		struct stmt *v = l->vars.v[i];
+		const char *x = cg_local_name(v);
+
+		cg_line(g, "__builtin_memcpy(&__l%d.v%d, &%s, sizeof(__l%d.v%d));", id, i, x, id, i);
+		if (has_found_flag(v))
+			cg_line(g, "__l%d.v%d_found = %s_found;", id, i, x);
+	}
+	if (s->kind == S_FOR) {
+		/* Bounds evaluated once, lower first; the callback ends the loop at hi. */
+		cg_line(g, "__l%d.lo = %s;", id, cg_expr_str(g, s->lhs));
+		cg_line(g, "__l%d.hi = %s;", id, cg_expr_str(g, s->key));
+	}
+	/* A constant count: the verifier learns nothing about the bounds from it. */
+	cg_line(g, "bpf_loop(%s, __ksc_loop%d_body, &__l%d, 0);", KSC_MAX_LOOPS, id, id);
+	for (int i = 0; i < l->vars.n; i++) {
+		struct stmt *v = l->vars.v[i];
+		const char *x = cg_local_name(v);
+
+		cg_line(g, "__builtin_memcpy(&%s, &__l%d.v%d, sizeof(__l%d.v%d));", x, id, i, id, i);
+		if (has_found_flag(v))
+			cg_line(g, "%s_found = __l%d.v%d_found;", x, id, i);
+	}
+	if (l->returns) {
+		bool valued = g->fn->ret && !type_is_void(g->fn->ret);
+		struct expr *rv = arena_alloc(g->a, sizeof(*rv));
+		struct stmt *ret = arena_alloc(g->a, sizeof(*ret));
+
+		memset(rv, 0, sizeof(*rv));
+		memset(ret, 0, sizeof(*ret));
+		rv->kind = E_IDENT;
+		rv->ref = REF_NONE;
+		rv->str = arena_printf(g->a, "__l%d.ret", id);
+		rv->type = g->fn->ret;
+		ret->kind = S_RETURN;
+		ret->value = valued ? rv : NULL;
+		cg_line(g, "if (__l%d.returned) {", id);
+		g->indent++;
+		cg_emit_stmts(g, ret);
+		g->indent--;
+		cg_line(g, "}");
+	}
+	g->indent--;
+	cg_line(g, "}");
+	return true;
+}
+
+/* break, continue and return inside a bpf_loop callback. */
+static bool loop_exit(struct cgen *g, struct stmt *s)
+{
+	struct loop_cb *l = current_loop(g);
+
+	if (!l)
+		return false;
+	if (s->kind == S_RETURN) {
+		if (s->value && g->fn->ret && !type_is_void(g->fn->ret))
+			cg_line(g, "__c->ret = %s;", cg_expr_str(g, s->value));
+		cg_line(g, "__c->returned = 1;");
+		cg_line(g, "return 1;");
+		return true;
+	}
+	for (int i = 0; i < l->exits.n; i++)
+		if (l->exits.v[i] == s) {
+			cg_line(g, "return %d;", s->kind == S_BREAK);
+			return true;
+		}
+	return false;
+}
+
+static const char *bpf_global_name(struct cgen *g, struct decl *d)
+{
+	if (d->kind == D_FUNC && d->role != ROLE_HELPER)
+		return d->name;
+	/* Pinned globals live in the one entry of the pinned_globals map. */
+	if (d->kind == D_GLOBAL && d->is_pinned)
+		return arena_printf(g->a, "ksc_%s()->%s", KSC_PINNED_GLOBALS, d->name);
+	return c_name(g, d->name);
+}
+
 static const struct cg_hooks bpf_hooks = {
 	.int_name = bpf_int,
 	.print = bpf_print,
@@ -659,6 +1265,7 @@ static const struct cg_hooks bpf_hooks = {
 	.extra_decls = bpf_extra_decls,
 	.decl_init = owned_init,
 	.before_return = release_owned,
+	.global_name = bpf_global_name,
 	.line_directives = true,
 };
 
@@ -725,7 +1332,7 @@ static void emit_map(struct cgen *g, struct decl *d)
 		if (f->has_arg)
 			cg_line(g, "__uint(numa_node, %lld);", f->arg);
 	g->indent--;
-	cg_line(g, "} %s SEC(\".maps\");", d->name);
+	cg_line(g, "} %s%s SEC(\".maps\");", c_name(g, d->name), asm_label(g, d->name));
 	cg_blank(g);
 }
 
@@ -767,7 +1374,8 @@ static void emit_config(struct cgen *g, struct decl *d)
 
 static void emit_global(struct cgen *g, struct decl *d)
 {
-	const char *decl = cg_decl(g, d->ty, d->name);
+	const char *decl = arena_printf(g->a, "%s%s", cg_decl(g, d->ty, c_name(g, d->name)),
+					asm_label(g, d->name));
 
 	if (d->is_pinned)
 		return;
@@ -802,6 +1410,21 @@ static void emit_pinned_globals(struct cgen *g)
 	cg_line(g, "__type(value, struct %s);", KSC_PINNED_GLOBALS);
 	g->indent--;
 	cg_line(g, "} %s SEC(\".maps\");", KSC_PINNED_GLOBALS);
+	cg_blank(g);
+	/* The entry always exists; the fallback only satisfies the verifier. */
+	cg_line(g, "__hidden struct %s %s_unset;", KSC_PINNED_GLOBALS, KSC_PINNED_GLOBALS);
+	cg_blank(g);
+	cg_line(g, "static __always_inline struct %s *ksc_%s(void)", KSC_PINNED_GLOBALS,
+		KSC_PINNED_GLOBALS);
+	cg_line(g, "{");
+	g->indent++;
+	cg_line(g, "__u32 key = 0;");
+	cg_line(g, "struct %s *p = bpf_map_lookup_elem(&%s, &key);", KSC_PINNED_GLOBALS,
+		KSC_PINNED_GLOBALS);
+	cg_blank(g);
+	cg_line(g, "return p ? p : &%s_unset;", KSC_PINNED_GLOBALS);
+	g->indent--;
+	cg_line(g, "}");
 	cg_blank(g);
 }
 
@@ -885,9 +1508,40 @@ static const char *param_list(struct cgen *g, struct decl *fn, bool with_types)
 	return r;
 }
 
+/*
+ * Functions are emitted one after the other; the bpf_loop callbacks a
+ * function needs go right before it.
+ */
+static size_t fn_begin(struct cgen *g)
+{
+	return g->out->len;
+}
+
+static void fn_end(struct cgen *g, size_t start)
+{
+	struct ebpf *eb = EB(g);
+	char *fn;
+	size_t n;
+
+	if (!eb->pending.len)
+		return;
+	n = g->out->len - start;
+	fn = malloc(n + 1);
+	if (!fn)
+		abort();
+	memcpy(fn, g->out->buf + start, n);
+	g->out->len = start;
+	sb_putn(g->out, eb->pending.buf, eb->pending.len);
+	sb_putn(g->out, fn, n);
+	free(fn);
+	sb_free(&eb->pending);
+	sb_init(&eb->pending);
+}
+
 static void emit_program(struct cgen *g, struct decl *fn)
 {
 	const char *ret = fn->ret && !type_is_void(fn->ret) ? "int" : "void";
+	size_t start = fn_begin(g);
 
 	cg_line(g, "SEC(\"%s\")", prog_section(g, fn));
 	cg_line_map(g, fn->name_loc);
@@ -905,6 +1559,7 @@ static void emit_program(struct cgen *g, struct decl *fn)
 	cg_function_body(g, fn);
 	cg_line_reset(g);
 	cg_blank(g);
+	fn_end(g, start);
 }
 
 /*
@@ -914,16 +1569,18 @@ static void emit_program(struct cgen *g, struct decl *fn)
  */
 static void emit_method(struct cgen *g, struct decl *impl, struct decl *m)
 {
-	const char *body = arena_printf(g->a, "%s_%s_body", impl->name, m->name);
+	const char *body = arena_printf(g->a, "%s_%s_body", impl->name, map_cname(m));
 	const char *ret = m->ret && !type_is_void(m->ret) ? cg_type(g, m->ret) : "void";
 	const char *args = param_list(g, m, false);
+	size_t start = fn_begin(g);
 
 	cg_line_map(g, m->name_loc);
 	cg_line(g, "static __always_inline %s", cg_prototype(g, m, body));
 	cg_function_body(g, m);
 	cg_line_reset(g);
 	cg_blank(g);
-	cg_line(g, "SEC(\"struct_ops/%s\")", m->name);
+	fn_end(g, start);
+	cg_line(g, "SEC(\"struct_ops/%s\")", map_cname(m));
 	cg_line(g, "%s BPF_PROG(%s_%s%s)", ret, impl->name, m->name, param_list(g, m, true));
 	cg_line(g, "{");
 	g->indent++;
@@ -941,7 +1598,7 @@ static void emit_struct_ops_var(struct cgen *g, struct decl *impl)
 	cg_line(g, "struct %s %s = {", impl->struct_ops, impl->name);
 	g->indent++;
 	for (struct decl *m = impl->methods; m; m = m->next)
-		cg_line(g, ".%s = (void *)%s_%s,", m->name, impl->name, m->name);
+		cg_line(g, ".%s = (void *)%s_%s,", m->name, impl->name, map_cname(m));
 	for (struct impl_field *f = impl->ifields; f; f = f->next) {
 		has_name |= !strcmp(f->name, "name");
 		cg_line(g, ".%s = %s,", f->name, cg_expr_str(g, f->value));
@@ -963,12 +1620,15 @@ static void emit_struct_ops_var(struct cgen *g, struct decl *impl)
 
 static void emit_helper(struct cgen *g, struct decl *fn)
 {
+	size_t start = fn_begin(g);
+
 	/* Inlined: the verifier then sees map values and ctx pointers as the caller does. */
 	cg_line_map(g, fn->name_loc);
-	cg_line(g, "static __always_inline %s", cg_prototype(g, fn, fn->name));
+	cg_line(g, "static __always_inline %s", cg_prototype(g, fn, c_name(g, fn->name)));
 	cg_function_body(g, fn);
 	cg_line_reset(g);
 	cg_blank(g);
+	fn_end(g, start);
 }
 
 static void emit_functions(struct cgen *g)
@@ -1035,6 +1695,50 @@ static void emit_support(struct cgen *g, struct ebpf *eb)
 	}
 }
 
+/* The C prototype of a program function, as its SEC definition has it. */
+static const char *prog_prototype(struct cgen *g, struct decl *fn)
+{
+	switch (fn->prog) {
+	case PROG_PROBE:
+		return arena_printf(g->a, "int %s(unsigned long long *ctx)", fn->name);
+	case PROG_KPROBE:
+		return arena_printf(g->a, "int %s(struct pt_regs *ctx)", fn->name);
+	default:
+		return arena_printf(g->a, "int %s(%s)", fn->name,
+				    cg_decl(g, fn->params->ty, fn->params->name));
+	}
+}
+
+/*
+ * The tail-call table, its slots filled from a static initializer: libbpf
+ * stores each target's fd at load time, so tail calls work whoever loads
+ * the object (the generated loader, bpftool, a test tool).
+ */
+static void emit_prog_array(struct cgen *g, struct ebpf *eb)
+{
+	for (int i = 0; i < eb->tail_targets.n; i++)
+		cg_line(g, "%s;", prog_prototype(g, eb->tail_targets.v[i]));
+	cg_blank(g);
+	cg_line(g, "struct {");
+	g->indent++;
+	cg_line(g, "__uint(type, BPF_MAP_TYPE_PROG_ARRAY);");
+	cg_line(g, "__uint(max_entries, %d);", eb->tail_targets.n);
+	cg_line(g, "__uint(key_size, sizeof(__u32));");
+	cg_line(g, "__array(values, int (void *));");
+	g->indent--;
+	cg_line(g, "} %s SEC(\".maps\") = {", KSC_PROG_ARRAY);
+	g->indent++;
+	cg_line(g, ".values = {");
+	g->indent++;
+	for (int i = 0; i < eb->tail_targets.n; i++)
+		cg_line(g, "[%d] = (void *)&%s,", i, ((struct decl *)eb->tail_targets.v[i])->name);
+	g->indent--;
+	cg_line(g, "},");
+	g->indent--;
+	cg_line(g, "};");
+	cg_blank(g);
+}
+
 static void emit_declarations(struct cgen *g, struct ebpf *eb)
 {
 	bool globals = false;
@@ -1047,17 +1751,8 @@ static void emit_declarations(struct cgen *g, struct ebpf *eb)
 	for (struct decl *d = g->prog->decls; d; d = d->next)
 		if (d->kind == D_MAP)
 			emit_map(g, d);
-	if (eb->tail_targets.n) {
-		cg_line(g, "struct {");
-		g->indent++;
-		cg_line(g, "__uint(type, BPF_MAP_TYPE_PROG_ARRAY);");
-		cg_line(g, "__uint(max_entries, %d);", eb->tail_targets.n);
-		cg_line(g, "__type(key, __u32);");
-		cg_line(g, "__type(value, __u32);");
-		g->indent--;
-		cg_line(g, "} %s SEC(\".maps\");", KSC_PROG_ARRAY);
-		cg_blank(g);
-	}
+	if (eb->tail_targets.n)
+		emit_prog_array(g, eb);
 	emit_pinned_globals(g);
 	for (struct decl *d = g->prog->decls; d; d = d->next) {
 		if (d->kind == D_GLOBAL && d->target == TARGET_EBPF) {
