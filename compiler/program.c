@@ -97,8 +97,10 @@ static struct decl *load_header(struct loader *l, struct decl *inc, const char *
 				free(path);
 				return NULL;
 			}
-			src = diag_add_source(l->d, xasprintf("<ksc>/%s", h->name),
-					      xstrdup(h->text), strlen(h->text));
+			char *name = xasprintf("<ksc>/%s", h->name);
+
+			src = diag_add_source(l->d, name, xstrdup(h->text), strlen(h->text));
+			free(name);    /* diag_add_source keeps its own copy */
 		}
 	}
 	if (!src) {

@@ -380,7 +380,9 @@ static void declare_struct(struct checker *c, struct decl *d)
 			if (!strcmp(g->name, f->name))
 				diag_error(c->d, f->loc, "duplicate field '%s' in struct '%s'",
 					   f->name, d->name);
-		if (type_is_void(f->ty) ||
+		/* Maps and ring buffers are kernel objects, not values a struct can hold. */
+		if (type_is_void(f->ty) || type_unalias(f->ty)->kind == TY_MAP ||
+		    type_unalias(f->ty)->kind == TY_RINGBUF ||
 		    (type_unalias(f->ty)->kind == TY_STRUCT && type_unalias(f->ty)->decl == d))
 			diag_error(c->d, f->loc, "field '%s' cannot have type %s", f->name,
 				   type_str(c->a, f->ty));

@@ -1154,6 +1154,26 @@ static struct type *check_new(struct checker *c, struct expr *e)
 	return type_ptr(c->a, e->ty);
 }
 
+/*
+ * ctx->data (plus or minus offsets) is a packet address held in a u32
+ * field: `ctx->data as *EthHdr` makes a packet pointer, which the eBPF
+ * backend bounds-checks against data_end on every access.
+ */
+static bool is_packet_address(const struct expr *e)
+{
+	switch (e->kind) {
+	case E_ARROW:
+	case E_FIELD:
+		return is_packet_field(e) && !strcmp(e->str, "data");
+	case E_BINARY:
+		if (e->op == OP_ADD)
+			return is_packet_address(e->lhs) || is_packet_address(e->rhs);
+		return e->op == OP_SUB && is_packet_address(e->lhs);
+	default:
+		return false;
+	}
+}
+
 static struct type *check_cast(struct checker *c, struct expr *e)
 {
 	struct type *from = check_expr(c, e->lhs, NULL), *to;
@@ -1165,7 +1185,7 @@ static struct type *check_cast(struct checker *c, struct expr *e)
 	if (!type_is_scalar(from) || !type_is_scalar(to) ||
 	    (type_unalias(to)->kind == TY_PTR) != is_null_or_ptr(from)) {
 		if (!(type_unalias(to)->kind == TY_PTR && type_is_int(from) &&
-		      type_unalias(from)->size == 8))
+		      (type_unalias(from)->size == 8 || is_packet_address(e->lhs))))
 			diag_error(c->d, e->loc, "cannot cast %s to %s", type_str(c->a, from),
 				   type_str(c->a, to));
 	}

@@ -29,3 +29,9 @@ scratch() {
 	local d="$KSC_TEST_OUT/$1"
 	rm -rf "$d" && mkdir -p "$d" && echo "$d"
 }
+
+# bpffs at /sys/fs/bpf, mounted here if the machine has not (a fresh VM or
+# container often has not); pinning tests need it.
+need_bpffs() {
+	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+}

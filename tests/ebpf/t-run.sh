@@ -15,6 +15,7 @@ if [ "$(id -u)" != 0 ]; then
 	skip ebpf-run "needs root to load BPF programs"
 	exit 0
 fi
+need_bpffs || { fail "mount bpffs at /sys/fs/bpf"; exit 1; }
 
 # build NAME: ksc compile + clang; the object is $dir/NAME.o
 build() {
