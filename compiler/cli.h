@@ -16,9 +16,21 @@ struct cmd {
 /* Exit statuses of the command-line contract. */
 enum { EXIT_OK = 0, EXIT_USER = 1, EXIT_USAGE = 2 };
 
+struct arena;
+struct program;
+
+/*
+ * Loads and checks one .ks file with everything it includes and imports,
+ * module checks included; prints its diagnostics.  Returns the exit status;
+ * *out (if given) is the program, or NULL when it has errors.
+ */
+int check_file(const char *path, struct arena *a, struct program **out);
+
 int do_check(int argc, char **argv);
 void help_check(FILE *out);
 int do_compile(int argc, char **argv);
 void help_compile(FILE *out);
+int do_kmod(int argc, char **argv);
+void help_kmod(FILE *out);
 
 #endif

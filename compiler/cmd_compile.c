@@ -20,8 +20,7 @@ void help_check(FILE *out)
 		"--btf FILE, else /sys/kernel/btf/vmlinux.\n");
 }
 
-/* Loads and checks one file; prints its diagnostics.  Returns the exit status. */
-static int check_file(const char *path, struct arena *a, struct program **out)
+int check_file(const char *path, struct arena *a, struct program **out)
 {
 	struct diag d = { 0 };
 	struct program *prog;

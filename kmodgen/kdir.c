@@ -28,6 +28,23 @@ static bool exists(const char *dir, const char *name, bool exec)
 	return ok;
 }
 
+/*
+ * The release modules built here carry in their vermagic: UTS_RELEASE.
+ * include/config/kernel.release can differ (Debian's 6.1 headers say
+ * "6.1.192" there for 6.1.0-57-amd64).
+ */
+static char *read_release(const char *dir)
+{
+	char *h = read_text(dir, "include/generated/utsrelease.h"), *p, *end, *r = NULL;
+
+	if (h && (p = strstr(h, "UTS_RELEASE \"")) && (end = strchr(p += 13, '"')))
+		r = xstrndup(p, (size_t)(end - p));
+	free(h);
+	if (!r && (r = read_text(dir, "include/config/kernel.release")))
+		r[strcspn(r, "\n")] = '\0';
+	return r;
+}
+
 /* LINUX_VERSION_CODE from the tree's generated version.h. */
 static unsigned read_version(const char *dir)
 {
@@ -46,7 +63,7 @@ static unsigned read_version(const char *dir)
 
 int kdir_open(const char *path, struct kdir *k)
 {
-	char real[PATH_MAX], *config, *nl;
+	char real[PATH_MAX], *config;
 	struct stat st;
 
 	memset(k, 0, sizeof(*k));
@@ -72,17 +89,14 @@ int kdir_open(const char *path, struct kdir *k)
 	}
 	k->btf_modules = strstr(config, "\nCONFIG_DEBUG_INFO_BTF_MODULES=y") != NULL;
 	free(config);
-	k->release = read_text(real, "include/config/kernel.release");
+	k->release = read_release(real);
 	k->version = read_version(real);
 	if (!k->release || !k->version) {
-		p_err("--kdir %s is not prepared (no include/config/kernel.release or version.h); run 'make modules_prepare' in it",
+		p_err("--kdir %s is not prepared (no include/generated/utsrelease.h or version.h); run 'make modules_prepare' in it",
 		      path);
 		kdir_close(k);
 		return -EINVAL;
 	}
-	nl = strchr(k->release, '\n');
-	if (nl)
-		*nl = '\0';
 	k->path = xstrdup(real);
 	k->has_vmlinux = exists(real, "vmlinux", false);
 	k->has_resolve_btfids = exists(real, "tools/bpf/resolve_btfids/resolve_btfids", true);

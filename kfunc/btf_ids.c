@@ -1,0 +1,624 @@
+/*
+ * BTF ids of a kernel module: what the kernel's resolve_btfids does to a
+ * freshly linked .ko (fill the .BTF_ids section from the module's split
+ * BTF), and the check that each kfunc of a module is really registrable.
+ *
+ * .BTF_ids holds u32 slots labelled by local symbols:
+ *   __BTF_ID__<kind>__<name>__<uniq>  one id (kind func/struct/union/typedef)
+ *   __BTF_ID__set__<set>              u32 cnt, then cnt u32 ids
+ *   __BTF_ID__set8__<set>             u32 cnt, u32 flags, then cnt {id, flags}
+ * The build leaves every id and count 0.  Slots are host-endian here: a
+ * module for another byte order is refused rather than half-converted.
+ */
+#include "kfunc_btf.h"
+#include "util.h"
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define BTF_ID_PREFIX "__BTF_ID__"
+
+#if __BYTE_ORDER == __LITTLE_ENDIAN
+#define HOST_ELFDATA ELFDATA2LSB
+#else
+#define HOST_ELFDATA ELFDATA2MSB
+#endif
+
+enum sym_kind { SK_FUNC, SK_STRUCT, SK_UNION, SK_TYPEDEF, SK_SET, SK_SET8 };
+
+static const struct {
+	const char *prefix; /* after __BTF_ID__ */
+	const char *word;   /* for messages */
+	int btf_kind;
+} sym_kinds[] = {
+	[SK_FUNC] = { "func__", "func", BTF_KIND_FUNC },
+	[SK_STRUCT] = { "struct__", "struct", BTF_KIND_STRUCT },
+	[SK_UNION] = { "union__", "union", BTF_KIND_UNION },
+	[SK_TYPEDEF] = { "typedef__", "typedef", BTF_KIND_TYPEDEF },
+	[SK_SET] = { "set__", "set", 0 },
+	[SK_SET8] = { "set8__", "set8", 0 },
+};
+
+struct id_sym {
+	enum sym_kind kind;
+	char *name;  /* type or set name, without the __<uniq> suffix */
+	size_t off;  /* of the slot (a set's: its count) in .BTF_ids */
+	size_t size; /* st_size: a set's extent */
+	__u32 id;    /* what the slot gets: type id, or a set's count */
+};
+
+struct module {
+	const char *path;
+	int fd;
+	Elf *elf;
+	Elf_Data *ids; /* .BTF_ids, NULL when absent */
+	bool has_btf;
+	struct id_sym *syms;
+	size_t nsyms;
+};
+
+static bool is_set(const struct id_sym *s)
+{
+	return s->kind == SK_SET || s->kind == SK_SET8;
+}
+
+/* Bytes before a set's first entry, and per entry. */
+static size_t set_head(const struct id_sym *s)
+{
+	return s->kind == SK_SET8 ? 8 : 4;
+}
+
+static __u32 slot_get(const struct module *m, size_t off)
+{
+	__u32 v;
+
+	memcpy(&v, (const char *)m->ids->d_buf + off, sizeof(v));
+	return v;
+}
+
+static void slot_put(struct module *m, size_t off, __u32 v)
+{
+	memcpy((char *)m->ids->d_buf + off, &v, sizeof(v));
+}
+
+static void module_close(struct module *m)
+{
+	for (size_t i = 0; i < m->nsyms; i++)
+		free(m->syms[i].name);
+	free(m->syms);
+	elf_end(m->elf);
+	if (m->fd >= 0)
+		close(m->fd);
+}
+
+static int elf_fail(const struct module *m, const char *what)
+{
+	p_err("'%s': %s: %s", m->path, what, elf_errmsg(-1));
+	return -EINVAL;
+}
+
+/* Splits __BTF_ID__<kind>__<rest> into kind and name; 0 if not one of ours. */
+static int parse_sym(const struct module *m, const char *sym, struct id_sym *out)
+{
+	const char *rest = sym + strlen(BTF_ID_PREFIX);
+	const char *p, *end = NULL;
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(sym_kinds); k++)
+		if (!strncmp(rest, sym_kinds[k].prefix, strlen(sym_kinds[k].prefix)))
+			break;
+	if (k == ARRAY_SIZE(sym_kinds)) {
+		p_err("'%s': unsupported BTF id symbol %s", m->path, sym);
+		return -EINVAL;
+	}
+	rest += strlen(sym_kinds[k].prefix);
+	out->kind = (enum sym_kind)k;
+	if (is_set(out)) {
+		out->name = xstrdup(rest);
+		return 0;
+	}
+	/* The name runs up to the last "__": names may contain "__" too. */
+	for (p = rest; (p = strstr(p, "__")); p++)
+		end = p;
+	if (!end || end == rest) {
+		p_err("'%s': malformed BTF id symbol %s", m->path, sym);
+		return -EINVAL;
+	}
+	out->name = xstrndup(rest, (size_t)(end - rest));
+	return 0;
+}
+
+/* Slot bounds and set shapes, so that later reads and writes stay inside. */
+static int check_sym(const struct module *m, const struct id_sym *s, const char *sym)
+{
+	size_t len = m->ids->d_size;
+	size_t need = is_set(s) ? s->size : 4;
+
+	if (s->off > len || need > len - s->off) {
+		p_err("'%s': %s lies outside .BTF_ids", m->path, sym);
+		return -EINVAL;
+	}
+	if (is_set(s) && (s->size < set_head(s) || s->size % set_head(s))) {
+		p_err("'%s': set %s has a size of %zu bytes, not a whole number of entries", m->path,
+		      sym, s->size);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int collect_syms(struct module *m, size_t ids_ndx, const GElf_Shdr *ids_shdr,
+			Elf_Scn *symtab)
+{
+	GElf_Ehdr eh;
+	GElf_Shdr sh;
+	Elf_Data *d = elf_getdata(symtab, NULL);
+	size_t n, cap = 0;
+	/* In a .ko (ET_REL) st_value is already the offset in the section. */
+	size_t base = gelf_getehdr(m->elf, &eh) && eh.e_type != ET_REL ? ids_shdr->sh_addr : 0;
+
+	if (!d || !gelf_getshdr(symtab, &sh) || !sh.sh_entsize)
+		return elf_fail(m, "cannot read the symbol table");
+	n = sh.sh_size / sh.sh_entsize;
+	for (size_t i = 1; i < n; i++) {
+		GElf_Sym sym;
+		const char *name;
+		struct id_sym s = { 0 };
+		int err;
+
+		if (!gelf_getsym(d, (int)i, &sym) || sym.st_shndx != ids_ndx)
+			continue;
+		name = elf_strptr(m->elf, sh.sh_link, sym.st_name);
+		if (!name || strncmp(name, BTF_ID_PREFIX, strlen(BTF_ID_PREFIX)))
+			continue;
+		err = parse_sym(m, name, &s);
+		s.off = sym.st_value - base;
+		s.size = sym.st_size;
+		if (!err)
+			err = check_sym(m, &s, name);
+		if (err) {
+			free(s.name);
+			return err;
+		}
+		if (m->nsyms == cap) {
+			cap = cap ? 2 * cap : 16;
+			m->syms = xrealloc(m->syms, cap * sizeof(*m->syms));
+		}
+		m->syms[m->nsyms++] = s;
+	}
+	return 0;
+}
+
+static int find_sections(struct module *m, Elf_Scn **ids, GElf_Shdr *ids_shdr, Elf_Scn **symtab)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(m->elf, &shstrndx))
+		return elf_fail(m, "cannot read the section headers");
+	while ((scn = elf_nextscn(m->elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh))
+			return elf_fail(m, "cannot read the section headers");
+		name = elf_strptr(m->elf, shstrndx, sh.sh_name);
+		if (sh.sh_type == SHT_SYMTAB)
+			*symtab = scn;
+		if (!name)
+			continue;
+		if (!strcmp(name, ".BTF"))
+			m->has_btf = true;
+		if (!strcmp(name, ".BTF_ids")) {
+			*ids = scn;
+			*ids_shdr = sh;
+		}
+	}
+	return 0;
+}
+
+static int module_open(struct module *m, const char *path, bool rdwr)
+{
+	Elf_Scn *ids = NULL, *symtab = NULL;
+	GElf_Shdr ids_shdr = { 0 };
+	GElf_Ehdr eh;
+	int err;
+
+	*m = (struct module){ .path = path, .fd = -1 };
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return elf_fail(m, "libelf is unusable");
+	m->fd = open(path, (rdwr ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (m->fd < 0) {
+		err = -errno;
+		p_err("cannot open '%s': %s", path, strerror(-err));
+		return err;
+	}
+	m->elf = elf_begin(m->fd, rdwr ? ELF_C_RDWR : ELF_C_READ, NULL);
+	if (!m->elf || elf_kind(m->elf) != ELF_K_ELF || !gelf_getehdr(m->elf, &eh)) {
+		p_err("'%s' is not an ELF file", path);
+		return -EINVAL;
+	}
+	if (eh.e_ident[EI_DATA] != HOST_ELFDATA) {
+		p_err("'%s' is not of this machine's byte order", path);
+		return -ENOTSUP;
+	}
+	err = find_sections(m, &ids, &ids_shdr, &symtab);
+	if (err || !ids)
+		return err;
+	if (ids_shdr.sh_type != SHT_PROGBITS || (ids_shdr.sh_flags & SHF_COMPRESSED)) {
+		p_err("'%s': .BTF_ids is not a plain data section", path);
+		return -EINVAL;
+	}
+	m->ids = elf_getdata(ids, NULL);
+	if (!m->ids || (m->ids->d_size && !m->ids->d_buf))
+		return elf_fail(m, "cannot read .BTF_ids");
+	if (!symtab) {
+		p_err("'%s' has .BTF_ids but no symbol table (stripped?)", path);
+		return -EINVAL;
+	}
+	return collect_syms(m, elf_ndxscn(ids), &ids_shdr, symtab);
+}
+
+static int no_btf(const struct module *m)
+{
+	p_err("module has no BTF: '%s' has no .BTF section (pahole -J was not run on it)", m->path);
+	return -ENODATA;
+}
+
+/* libbpf's errors beyond errno (LIBBPF_ERRNO__*) have their own texts. */
+static const char *btf_strerror(int err, char *buf, size_t len)
+{
+	/* What btf__parse*() says of an ELF file without .BTF. */
+	if (err == -ENOENT && len)
+		snprintf(buf, len, "no .BTF section, or no such file");
+	else if (libbpf_strerror(err, buf, len))
+		snprintf(buf, len, "%s", strerror(-err));
+	return buf;
+}
+
+/* For the hint that a kernel image must go through kfunc_base_btf_write(). */
+static bool is_bzimage(const char *path)
+{
+	char magic[4];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool yes = fd >= 0 && pread(fd, magic, 4, 0x202) == 4 && !memcmp(magic, "HdrS", 4);
+
+	if (fd >= 0)
+		close(fd);
+	return yes;
+}
+
+/* libbpf's own messages would add lines to the one error reported here. */
+static int load_btf(const char *ko, const char *base, struct btf **base_btf, struct btf **btf)
+{
+	libbpf_print_fn_t old = libbpf_set_print(NULL);
+	char msg[128];
+	int err = 0;
+
+	*btf = NULL;
+	*base_btf = btf__parse(base, NULL);
+	if (!*base_btf) {
+		err = -errno;
+		if (is_bzimage(base))
+			p_err("base '%s' is a kernel image: extract its BTF first", base);
+		else
+			p_err("cannot load base BTF '%s' (raw BTF or an ELF file with .BTF): %s", base,
+			      btf_strerror(err, msg, sizeof(msg)));
+	} else {
+		*btf = btf__parse_split(ko, *base_btf);
+		if (!*btf) {
+			err = -errno;
+			p_err("the BTF of '%s' does not parse on base '%s': %s", ko, base,
+			      btf_strerror(err, msg, sizeof(msg)));
+		}
+	}
+	libbpf_set_print(old);
+	return err;
+}
+
+static int cmp_want(const void *a, const void *b)
+{
+	const struct id_sym *x = *(struct id_sym *const *)a, *y = *(struct id_sym *const *)b;
+
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/*
+ * One pass over every type id of base + module, as resolve_btfids does:
+ * the first type of the right kind and name wins.  The symbols to fill are
+ * sorted by (kind, name) so that each type costs a binary search.
+ */
+static void lookup_ids(struct module *m, const struct btf *btf)
+{
+	struct id_sym **want = xcalloc(m->nsyms, sizeof(*want));
+	size_t n = 0;
+	__u32 cnt = btf__type_cnt(btf);
+
+	for (size_t i = 0; i < m->nsyms; i++)
+		if (!is_set(&m->syms[i]))
+			want[n++] = &m->syms[i];
+	qsort(want, n, sizeof(*want), cmp_want);
+	for (__u32 id = 1; id < cnt && n; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		struct id_sym key = { .name = (char *)btf__name_by_offset(btf, t->name_off) };
+		struct id_sym *pkey = &key;
+		size_t lo = 0, hi = n;
+
+		for (key.kind = SK_FUNC; key.kind <= SK_TYPEDEF; key.kind++)
+			if (sym_kinds[key.kind].btf_kind == btf_kind(t))
+				break;
+		if (key.kind > SK_TYPEDEF || !key.name || !*key.name)
+			continue;
+		while (lo < hi) { /* lower bound */
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (cmp_want(&want[mid], &pkey) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < n && !cmp_want(&want[lo], &pkey); lo++)
+			if (!want[lo]->id)
+				want[lo]->id = id;
+	}
+	free(want);
+}
+
+static int check_resolved(const struct module *m)
+{
+	const struct id_sym *first = NULL;
+	size_t missing = 0;
+	char more[64] = "";
+
+	for (size_t i = 0; i < m->nsyms; i++) {
+		if (is_set(&m->syms[i]) || m->syms[i].id)
+			continue;
+		if (!missing++)
+			first = &m->syms[i];
+	}
+	if (!missing)
+		return 0;
+	if (missing > 1)
+		snprintf(more, sizeof(more), " (and %zu more unresolved)", missing - 1);
+	p_err("'%s': BTF_ID(%s, %s) names no type of the module's BTF or its base%s", m->path,
+	      sym_kinds[first->kind].word, first->name, more);
+	return -ENOENT;
+}
+
+/*
+ * What a slot holds once resolved: the id, or a set's count.  A fresh
+ * build leaves them all 0, so a mix of zero and non-zero means another tool
+ * stopped half way, and resolving again would put flags on the wrong ids.
+ */
+static int check_fresh(const struct module *m)
+{
+	size_t slots = 0, set = 0;
+
+	for (size_t i = 0; i < m->nsyms; i++) {
+		const struct id_sym *s = &m->syms[i];
+
+		/* An empty set keeps count 0 once resolved: not a witness. */
+		if (is_set(s) && s->size == set_head(s))
+			continue;
+		slots++;
+		set += slot_get(m, s->off) != 0;
+	}
+	if (!set)
+		return 0;
+	if (set == slots) {
+		p_debug("'%s': BTF ids already resolved", m->path);
+		return -EALREADY;
+	}
+	p_err("'%s': .BTF_ids is partly resolved (%zu of %zu slots set); relink the module", m->path,
+	      set, slots);
+	return -EINVAL;
+}
+
+struct entry {
+	__u32 id, flags;
+	size_t pos; /* makes the sort stable */
+};
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* The kernel (6.1) bsearches sets: sort by id, a set8 entry's flags move along. */
+static void sort_set(struct module *m, const struct id_sym *s)
+{
+	size_t step = set_head(s), cnt = s->size / step - 1;
+	size_t at = s->off + step;
+	struct entry *e = xcalloc(cnt, sizeof(*e));
+
+	for (size_t i = 0; i < cnt; i++) {
+		e[i].id = slot_get(m, at + i * step);
+		e[i].flags = step == 8 ? slot_get(m, at + i * step + 4) : 0;
+		e[i].pos = i;
+	}
+	qsort(e, cnt, sizeof(*e), cmp_entry);
+	for (size_t i = 0; i < cnt; i++) {
+		slot_put(m, at + i * step, e[i].id);
+		if (step == 8)
+			slot_put(m, at + i * step + 4, e[i].flags);
+	}
+	free(e);
+}
+
+static void patch(struct module *m)
+{
+	for (size_t i = 0; i < m->nsyms; i++) {
+		struct id_sym *s = &m->syms[i];
+
+		if (is_set(s))
+			s->id = (__u32)(s->size / set_head(s) - 1);
+		slot_put(m, s->off, s->id);
+	}
+	/* After every id is in place: entries are sorted by their values. */
+	for (size_t i = 0; i < m->nsyms; i++)
+		if (is_set(&m->syms[i]))
+			sort_set(m, &m->syms[i]);
+}
+
+/* ELF_F_LAYOUT: libelf keeps every offset, only .BTF_ids bytes change. */
+static int module_write(struct module *m)
+{
+	elf_flagelf(m->elf, ELF_C_SET, ELF_F_LAYOUT);
+	elf_flagdata(m->ids, ELF_C_SET, ELF_F_DIRTY);
+	if (elf_update(m->elf, ELF_C_WRITE) < 0)
+		return elf_fail(m, "cannot write");
+	return 0;
+}
+
+int kfunc_resolve_btf_ids(const char *ko, const char *base)
+{
+	struct btf *base_btf = NULL, *btf = NULL;
+	struct module m;
+	int err = module_open(&m, ko, true);
+
+	if (err || !m.nsyms) /* no .BTF_ids: nothing to resolve */
+		goto out;
+	err = m.has_btf ? check_fresh(&m) : no_btf(&m);
+	if (!err)
+		err = load_btf(ko, base, &base_btf, &btf);
+	if (err)
+		goto out;
+	lookup_ids(&m, btf);
+	err = check_resolved(&m);
+	if (!err) {
+		patch(&m);
+		err = module_write(&m);
+	}
+out:
+	btf__free(btf);
+	btf__free(base_btf);
+	module_close(&m);
+	return err;
+}
+
+/* The first FUNC named `name` among the module's own types, 0 if none. */
+static __u32 module_func(const struct btf *btf, __u32 first, const char *name)
+{
+	__u32 cnt = btf__type_cnt(btf);
+
+	for (__u32 id = first; id < cnt; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		const char *s = btf__name_by_offset(btf, t->name_off);
+
+		if (btf_is_func(t) && s && !strcmp(s, name))
+			return id;
+	}
+	return 0;
+}
+
+/* The set8 holding the BTF_ID of `name`, or NULL. */
+static const struct id_sym *set_of(const struct module *m, const char *name)
+{
+	for (size_t i = 0; i < m->nsyms; i++) {
+		const struct id_sym *s = &m->syms[i];
+
+		if (s->kind != SK_FUNC || strcmp(s->name, name))
+			continue;
+		for (size_t j = 0; j < m->nsyms; j++) {
+			const struct id_sym *set = &m->syms[j];
+
+			if (set->kind == SK_SET8 && s->off >= set->off + 8 &&
+			    s->off < set->off + set->size)
+				return set;
+		}
+	}
+	return NULL;
+}
+
+/* Whether id is an entry of the set8 `s`, which must be sorted for 6.1. */
+static int find_in_set8(const struct module *m, const struct id_sym *s, __u32 id, bool *found)
+{
+	__u32 cnt = slot_get(m, s->off), prev = 0;
+	bool sorted = true;
+
+	*found = false;
+	if (cnt > s->size / 8 - 1) {
+		p_err("'%s': BTF_SET8 %s counts %u entries but has room for %zu", m->path, s->name,
+		      cnt, s->size / 8 - 1);
+		return -EINVAL;
+	}
+	for (__u32 i = 0; i < cnt; i++) {
+		__u32 v = slot_get(m, s->off + 8 + 8 * (size_t)i);
+
+		*found |= v == id;
+		sorted &= v >= prev;
+		prev = v;
+	}
+	if (*found && !sorted) {
+		p_err("'%s': BTF_SET8 %s is not sorted by id (Linux 6.1 bsearches it)", m->path,
+		      s->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int verify_kfunc(const struct module *m, const struct btf *btf, __u32 first,
+			const char *name)
+{
+	__u32 id = module_func(btf, first, name);
+	const struct id_sym *set;
+	bool found = false;
+
+	if (!id) {
+		p_err("kfunc '%s' has no BTF FUNC in module '%s'", name, m->path);
+		return -ENOENT;
+	}
+	for (size_t i = 0; i < m->nsyms && !found; i++) {
+		int err;
+
+		if (m->syms[i].kind != SK_SET8)
+			continue;
+		err = find_in_set8(m, &m->syms[i], id, &found);
+		if (err)
+			return err;
+	}
+	if (found)
+		return 0;
+	set = set_of(m, name);
+	if (!set)
+		p_err("kfunc '%s' (BTF id %u) is in no BTF_SET8 of '%s'", name, id, m->path);
+	else if (!slot_get(m, set->off))
+		p_err("kfunc '%s' is in BTF_SET8 %s of '%s', but BTF ids not resolved (its count is 0)",
+		      name, set->name, m->path);
+	else
+		p_err("kfunc '%s' is in BTF_SET8 %s of '%s' without its BTF id %u (ids resolved on another base?)",
+		      name, set->name, m->path, id);
+	return -ENOENT;
+}
+
+int kfunc_verify_module(const char *ko, const char *base, const char *const *names, size_t n)
+{
+	struct btf *base_btf = NULL, *btf = NULL;
+	struct module m;
+	int err = module_open(&m, ko, false);
+
+	if (err)
+		goto out;
+	err = m.has_btf ? load_btf(ko, base, &base_btf, &btf) : no_btf(&m);
+	for (size_t i = 0; !err && i < n; i++)
+		err = verify_kfunc(&m, btf, btf__type_cnt(base_btf), names[i]);
+out:
+	btf__free(btf);
+	btf__free(base_btf);
+	module_close(&m);
+	return err;
+}

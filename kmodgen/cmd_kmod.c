@@ -1,0 +1,275 @@
+/*
+ * `ksc kmod build`: a module built against one exact kernel tree, with BTF
+ * the kernel will accept, or nothing at all.
+ *
+ * The source is a .ks file (the kbuild tree is generated first, then built
+ * in a temporary directory that replaces -o DIR only when the module is
+ * complete) or a directory holding a kbuild tree ksc wrote earlier (DKMS
+ * builds that way: built in place, and the .ko removed again on failure).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "arena.h"
+#include "kbuild_run.h"
+#include "kdir.h"
+#include "kmod_btf.h"
+#include "kmodgen.h"
+#include "output.h"
+
+struct kmod_opts {
+	const char *source;
+	const char *kdir;
+	const char *btf_base;
+	const char *out;
+};
+
+void help_kmod(FILE *out)
+{
+	fprintf(out,
+		"Usage: ksc kmod build (FILE.ks|DIR) --kdir KDIR [--btf-base FILE] [-o DIR]\n"
+		"\n"
+		"Builds the kernel module of FILE.ks (its @kfunc and @private code) against\n"
+		"the kernel build tree KDIR, never the running kernel's unless KDIR is it.\n"
+		"From a .ks file the kbuild tree is generated into DIR/kmod (default\n"
+		"./NAME/kmod); a DIR holding a tree ksc wrote (DIR/kmod or DIR itself) is\n"
+		"built in place.\n"
+		"\n"
+		"The module always leaves with BTF and resolved kfunc id sets, or not at all.\n"
+		"Where KDIR ships vmlinux and resolve_btfids, kbuild makes them; otherwise\n"
+		"ksc runs pahole over a base BTF and resolves the ids itself.  The base is\n"
+		"--btf-base (raw BTF, vmlinux, or the kernel's vmlinuz), else KDIR/vmlinux,\n"
+		"else vmlinuz-RELEASE in $KSC_VMLINUZ_PATH (default /boot), else the running\n"
+		"kernel's BTF when KDIR is its tree.  PAHOLE names the pahole to run.\n");
+}
+
+static int parse_build_args(int argc, char **argv, struct kmod_opts *o)
+{
+	for (int i = 0; i < argc; i++) {
+		const char *opt = argv[i];
+
+		if (!strcmp(opt, "--kdir") || !strcmp(opt, "--btf-base") || !strcmp(opt, "-o")) {
+			if (++i == argc) {
+				p_err("'%s' needs an argument", opt);
+				return -EINVAL;
+			}
+			if (!strcmp(opt, "--kdir"))
+				o->kdir = argv[i];
+			else if (!strcmp(opt, "--btf-base"))
+				o->btf_base = argv[i];
+			else
+				o->out = argv[i];
+		} else if ((opt[0] == '-' && opt[1]) || o->source) {
+			p_err("unexpected argument '%s'", opt);
+			return -EINVAL;
+		} else {
+			o->source = opt;
+		}
+	}
+	if (!o->source || !o->kdir) {
+		p_err("kmod build needs a source and --kdir (see 'ksc kmod --help')");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Kernel versions that first gave kfuncs a hook for each program type. */
+static int check_hooks(struct program *prog, const struct kdir *k)
+{
+	static const struct {
+		enum kf_hook hook;
+		unsigned since;
+		const char *what;
+	} late[] = {
+		{ KF_HOOK_KPROBE, KDIR_VERSION(6, 10, 0), "kprobe" },
+		{ KF_HOOK_TRACEPOINT, KDIR_VERSION(6, 12, 0), "tracepoint" },
+		{ KF_HOOK_PERF_EVENT, KDIR_VERSION(6, 12, 0), "perf_event" },
+	};
+
+	for (struct decl *d = prog->decls; d; d = d->next) {
+		if (d->kind != D_FUNC || d->role != ROLE_KFUNC)
+			continue;
+		for (size_t i = 0; i < ARRAY_SIZE(late); i++) {
+			if (!(kmodgen_hooks(d) & (1u << late[i].hook)) || k->version >= late[i].since)
+				continue;
+			p_err("kfunc '%s' is called from a %s program, which kernels before %u.%u cannot do (--kdir is %s)",
+			      d->name, late[i].what, late[i].since >> 16, (late[i].since >> 8) & 0xff,
+			      k->release);
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
+}
+
+/* The module name of a kbuild tree: its Kbuild's "obj-m := NAME.o". */
+static char *kbuild_module_name(const char *src)
+{
+	char *path = xasprintf("%s/Kbuild", src), *text, *p, *name = NULL;
+	size_t len;
+
+	if (read_file(path, &text, &len)) {
+		free(path);
+		return NULL;
+	}
+	p = strstr(text, "obj-m");
+	if (p) {
+		p += strcspn(p, "=") + 1;
+		p += strspn(p, " \t");
+		len = strcspn(p, ". \t\n");
+		if (len && !strncmp(p + len, ".o", 2))
+			name = xstrndup(p, len);
+	}
+	free(text);
+	free(path);
+	return name;
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Builds the tree in src and gives the module its BTF. */
+static int build_tree(const char *src, const char *name, const struct kdir *k,
+		      const struct kmod_btf_base *b)
+{
+	int err;
+
+	p_step("kbuild: %s.ko against %s (%s)", name, k->release, k->path);
+	err = kbuild_modules(k->path, src, "modules");
+	if (!err)
+		err = kmod_btf_ensure(src, name, k, b);
+	return err;
+}
+
+/* Everything the build needs from the host, checked before anything is written. */
+static int prepare(const struct kdir *k, const struct kmod_opts *o, const char *workdir,
+		   struct kmod_btf_base *b)
+{
+	if (!kdir_builds_btf(k)) {
+		int err = kmod_btf_need_pahole();
+
+		if (err)
+			return err;
+	}
+	return kmod_btf_find_base(k, o->btf_base, workdir, b);
+}
+
+static int build_dir(const struct kdir *k, const struct kmod_opts *o)
+{
+	char *kmod = xasprintf("%s/kmod", o->source), *src, *name, *ko;
+	struct kmod_btf_base b;
+	int err;
+
+	src = is_dir(kmod) ? kmod : xstrdup(o->source);
+	if (src != kmod)
+		free(kmod);
+	name = kbuild_module_name(src);
+	if (!name) {
+		p_err("%s has no kbuild tree written by ksc (no Kbuild with obj-m); give a .ks file or a directory from 'ksc compile'",
+		      o->source);
+		free(src);
+		return EXIT_USER;
+	}
+	ko = xasprintf("%s/%s.ko", src, name);
+	err = prepare(k, o, src, &b);
+	if (!err) {
+		err = build_tree(src, name, k, &b);
+		kmod_btf_base_release(&b);
+	}
+	/* A module without registrable kfuncs must not be left for insmod. */
+	if (err)
+		unlink(ko);
+	else
+		p_step("built %s", ko);
+	free(ko);
+	free(name);
+	free(src);
+	return err ? EXIT_USER : EXIT_OK;
+}
+
+static int build_ks(const struct kdir *k, const struct kmod_opts *o)
+{
+	struct arena a = { 0 };
+	struct program *prog;
+	struct kmod_btf_base b = { 0 };
+	char *tmp = NULL, *dir, *src = NULL;
+	int status = check_file(o->source, &a, &prog), err;
+
+	if (status) {
+		arena_free(&a);
+		return status;
+	}
+	if (!prog->has_kmod) {
+		p_err("%s has no module code (@kfunc, @private functions or state): there is no module to build",
+		      o->source);
+		arena_free(&a);
+		return EXIT_USER;
+	}
+	dir = o->out ? xstrdup(o->out) : xstrdup(prog->base);
+	err = check_hooks(prog, k);
+	if (!err)
+		err = output_begin(dir, &tmp);
+	if (!err) {
+		src = xasprintf("%s/kmod", tmp);
+		err = output_write(prog, tmp, OUT_KMOD);
+	}
+	if (!err)
+		err = prepare(k, o, src, &b);
+	if (!err) {
+		err = build_tree(src, prog->ident, k, &b);
+		kmod_btf_base_release(&b);
+	}
+	if (err && tmp)
+		output_abort(tmp);
+	else if (!err && !(err = output_commit(tmp, dir)))
+		p_step("built %s/kmod/%s.ko", dir, prog->ident);
+	free(src);
+	free(tmp);
+	free(dir);
+	arena_free(&a);
+	return err ? EXIT_USER : EXIT_OK;
+}
+
+static int kmod_build(int argc, char **argv)
+{
+	struct kmod_opts o = { 0 };
+	struct kdir k;
+	size_t len;
+	int status;
+
+	if (parse_build_args(argc, argv, &o))
+		return EXIT_USAGE;
+	if (kdir_open(o.kdir, &k))
+		return EXIT_USER;
+	len = strlen(o.source);
+	if (is_dir(o.source)) {
+		status = build_dir(&k, &o);
+	} else if (len > 3 && !strcmp(o.source + len - 3, ".ks") && access(o.source, R_OK) == 0) {
+		status = build_ks(&k, &o);
+	} else {
+		p_err("%s: not a .ks file or a directory", o.source);
+		status = EXIT_USER;
+	}
+	kdir_close(&k);
+	return status;
+}
+
+int do_kmod(int argc, char **argv)
+{
+	if (argc >= 1 && !strcmp(argv[0], "build")) {
+		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+			help_kmod(stdout);
+			return EXIT_OK;
+		}
+		return kmod_build(argc - 1, argv + 1);
+	}
+	p_err("unknown kmod command '%s' (see 'ksc kmod --help')", argc ? argv[0] : "");
+	return EXIT_USAGE;
+}

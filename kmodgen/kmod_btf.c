@@ -1,0 +1,239 @@
+/*
+ * Module BTF after kbuild.  Where the kernel tree ships vmlinux and
+ * resolve_btfids (Debian 6.12), kbuild has already done the work and we
+ * only verify it.  Where it does not (Debian 6.1), kbuild silently builds a
+ * module without .BTF whose kfunc sets hold zeros, so we run pahole over the
+ * right base ourselves and resolve the ids with kfunc/.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "kbuild_run.h"
+#include "kfunc_btf.h"
+#include "kmod_btf.h"
+#include "util.h"
+
+static const char *pahole_cmd(void)
+{
+	const char *p = getenv("PAHOLE");
+
+	return p && *p ? p : "pahole";
+}
+
+int kmod_btf_need_pahole(void)
+{
+	struct strbuf cmd;
+	int err;
+
+	sb_init(&cmd);
+	sh_quote(&cmd, pahole_cmd());
+	sb_puts(&cmd, " --version");
+	err = run_logged(cmd.buf, "/dev/null", "pahole");
+	sb_free(&cmd);
+	if (err) {
+		p_err("cannot run pahole (%s): it gives modules BTF on kernels whose headers have no vmlinux; install it with 'apt-get install dwarves'",
+		      pahole_cmd());
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* A bzImage carries "HdrS" at 0x202 (the x86 boot protocol's setup header). */
+static bool is_bzimage(const char *path)
+{
+	char magic[4];
+	FILE *f = fopen(path, "rb");
+	bool yes;
+
+	if (!f)
+		return false;
+	yes = fseek(f, 0x202, SEEK_SET) == 0 && fread(magic, 1, 4, f) == 4 &&
+	      !memcmp(magic, "HdrS", 4);
+	fclose(f);
+	return yes;
+}
+
+/* Extracts an image's BTF after checking it is the image of k's kernel. */
+static int base_from_image(const struct kdir *k, const char *image, const char *workdir,
+			   struct kmod_btf_base *b)
+{
+	char release[256];
+	int err = kfunc_vmlinuz_release(image, release, sizeof(release));
+
+	if (err)
+		return err;
+	if (strcmp(release, k->release)) {
+		p_err("%s is the image of kernel %s but --kdir %s is %s: give the image of the kernel these headers belong to (linux-image-%s)",
+		      image, release, k->path, k->release, k->release);
+		return -EINVAL;
+	}
+	p_step("btf: base BTF from %s", image);
+	b->path = xasprintf("%s/.ksc-base.btf", workdir);
+	b->origin = xstrdup(image);
+	b->temporary = true;
+	err = kfunc_base_btf_write(image, b->path);
+	if (err)
+		kmod_btf_base_release(b);
+	return err;
+}
+
+static bool readable(const char *path)
+{
+	return access(path, R_OK) == 0;
+}
+
+static bool is_running_kernel(const struct kdir *k)
+{
+	struct utsname u;
+
+	return uname(&u) == 0 && !strcmp(u.release, k->release);
+}
+
+int kmod_btf_find_base(const struct kdir *k, const char *given, const char *workdir,
+		       struct kmod_btf_base *b)
+{
+	const char *dirs = getenv("KSC_VMLINUZ_PATH");
+	char *path;
+
+	memset(b, 0, sizeof(*b));
+	if (given) {
+		if (!readable(given)) {
+			p_err("--btf-base %s: %s", given, strerror(errno));
+			return -errno;
+		}
+		if (is_bzimage(given))
+			return base_from_image(k, given, workdir, b);
+		b->path = xstrdup(given);
+		b->origin = xstrdup(given);
+		return 0;
+	}
+	path = xasprintf("%s/vmlinux", k->path);
+	if (readable(path)) {
+		b->path = path;
+		b->origin = xstrdup(path);
+		return 0;
+	}
+	free(path);
+	path = xasprintf("%s/vmlinuz-%s", dirs && *dirs ? dirs : "/boot", k->release);
+	if (readable(path)) {
+		int err = base_from_image(k, path, workdir, b);
+
+		free(path);
+		return err;
+	}
+	free(path);
+	if (is_running_kernel(k) && readable("/sys/kernel/btf/vmlinux")) {
+		b->path = xstrdup("/sys/kernel/btf/vmlinux");
+		b->origin = xstrdup(b->path);
+		return 0;
+	}
+	p_err("no base BTF for kernel %s: --kdir has no vmlinux and there is no vmlinuz-%s in %s; give the kernel image with --btf-base (apt-get download linux-image-%s)",
+	      k->release, k->release, dirs && *dirs ? dirs : "/boot", k->release);
+	return -ENOENT;
+}
+
+void kmod_btf_base_release(struct kmod_btf_base *b)
+{
+	if (b->temporary && b->path)
+		unlink(b->path);
+	free(b->path);
+	free(b->origin);
+	memset(b, 0, sizeof(*b));
+}
+
+/* The kfunc names of a generated or hand-written module: its BTF_ID_FLAGS(func, X) entries. */
+static size_t kfunc_names(const char *c_src, char ***names)
+{
+	static const char tag[] = "BTF_ID_FLAGS(func, ";
+	char **v = NULL;
+	size_t n = 0;
+
+	for (const char *p = strstr(c_src, tag); p; p = strstr(p, tag)) {
+		size_t len;
+		bool dup = false;
+
+		p += strlen(tag);
+		len = strcspn(p, ",) \t\n");
+		for (size_t i = 0; i < n && !dup; i++)
+			dup = strlen(v[i]) == len && !strncmp(v[i], p, len);
+		if (dup || !len)
+			continue;
+		v = xrealloc(v, (n + 1) * sizeof(*v));
+		v[n++] = xstrndup(p, len);
+	}
+	*names = v;
+	return n;
+}
+
+static void free_names(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* pahole -J over base, with the flags kbuild uses for modules of 6.1 and 6.12. */
+static int run_pahole(const char *src, const char *ko, const struct kmod_btf_base *b)
+{
+	char *log = xasprintf("%s/btf.log", src);
+	struct strbuf cmd;
+	int err;
+
+	p_step("pahole: module BTF over %s", b->origin);
+	sb_init(&cmd);
+	sh_quote(&cmd, pahole_cmd());
+	sb_puts(&cmd, " -J --btf_gen_floats -j --lang_exclude=rust --btf_base ");
+	sh_quote(&cmd, b->path);
+	sb_putc(&cmd, ' ');
+	sh_quote(&cmd, ko);
+	err = run_logged(cmd.buf, log, "pahole");
+	if (err == -ECHILD)
+		p_err("pahole failed to give %s BTF (log: %s)", ko, log);
+	sb_free(&cmd);
+	free(log);
+	return err;
+}
+
+int kmod_btf_ensure(const char *src, const char *name, const struct kdir *k,
+		    const struct kmod_btf_base *b)
+{
+	char *c_path = xasprintf("%s/%s.c", src, name), *ko = xasprintf("%s/%s.ko", src, name);
+	char *c_src = NULL, **names = NULL;
+	size_t len, n = 0;
+	int err = read_file(c_path, &c_src, &len);
+
+	if (err) {
+		p_err("cannot read %s: %s", c_path, strerror(-err));
+		goto out;
+	}
+	n = kfunc_names(c_src, &names);
+	if (!n) {
+		p_step("btf: %s.ko registers no kfuncs; no module BTF needed", name);
+		goto out;
+	}
+	if (!kdir_builds_btf(k)) {
+		err = run_pahole(src, ko, b);
+		if (!err) {
+			p_step("btf: resolving the ids of %zu kfunc%s", n, n == 1 ? "" : "s");
+			err = kfunc_resolve_btf_ids(ko, b->path);
+			if (err == -EALREADY)
+				err = 0;
+		}
+		if (err)
+			goto out;
+	}
+	err = kfunc_verify_module(ko, b->path, (const char *const *)names, n);
+	if (!err)
+		p_step("btf: verified: %zu kfunc%s of %s.ko in resolved BTF id sets", n,
+		       n == 1 ? "" : "s", name);
+out:
+	free_names(names, n);
+	free(c_src);
+	free(c_path);
+	free(ko);
+	return err;
+}

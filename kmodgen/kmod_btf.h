@@ -1,0 +1,45 @@
+/*
+ * Module BTF: the step after kbuild that makes a kfunc module's sets
+ * registrable.  Without .BTF and resolved .BTF_ids the kernel loads the
+ * module and silently registers nothing, so this either produces both or
+ * fails.
+ */
+#ifndef KSC_KMOD_BTF_H
+#define KSC_KMOD_BTF_H
+
+#include <stdbool.h>
+
+#include "kdir.h"
+
+/* The base BTF a module's split BTF is built over and checked against. */
+struct kmod_btf_base {
+	char *path;      /* raw BTF or an ELF with .BTF */
+	char *origin;    /* where it came from, for messages */
+	bool temporary;  /* extracted by us: removed by kmod_btf_base_release() */
+};
+
+/*
+ * Finds the base for kernel tree k: `given` (--btf-base: raw BTF, an ELF
+ * vmlinux, or a vmlinuz image of the same release), else KDIR/vmlinux, else
+ * vmlinuz-RELEASE in $KSC_VMLINUZ_PATH (default /boot), else the running
+ * kernel's /sys/kernel/btf/vmlinux when k is its tree.  An image is
+ * extracted into `workdir`.  Returns 0 or a negative errno after one line
+ * saying what to give instead.
+ */
+int kmod_btf_find_base(const struct kdir *k, const char *given, const char *workdir,
+		       struct kmod_btf_base *b);
+void kmod_btf_base_release(struct kmod_btf_base *b);
+
+/*
+ * Makes sure src/NAME.ko carries BTF with every kfunc id resolved, running
+ * pahole and ksc's own id resolution where kbuild could not, then verifies
+ * it.  The kfuncs are the BTF_ID_FLAGS(func, ...) entries of src/NAME.c.
+ * Returns 0, or a negative errno after one error line saying what to do.
+ */
+int kmod_btf_ensure(const char *src, const char *name, const struct kdir *k,
+		    const struct kmod_btf_base *b);
+
+/* Fails with a message when pahole cannot be run (checked before building). */
+int kmod_btf_need_pahole(void);
+
+#endif

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# ksc kmod build on Debian's 6.1 and 6.12 headers, then a VM boot of each
+# kernel: every module loads, gets /sys/kernel/btf/NAME, an eBPF program
+# compiled by ksc from the same file calls each kfunc through
+# BPF_PROG_TEST_RUN, and the module unloads.  Expected values follow from
+# the .ks sources (see each program's comment).
+source tests/lib.sh
+
+dir=$(scratch kmod-vm)
+progs=(examples/kfunc_stats.ks tests/kmod/progs/*.ks)
+
+# The entry program and the map each file's eBPF side stores results in.
+declare -A entry=([kfunc_stats]=stats_xdp [kf_objects]=objects_xdp)
+declare -A map=([kfunc_stats]=results [kf_objects]=out)
+# What the guest must print after 3 runs on a 100-byte packet.
+declare -A want=(
+	[kfunc_stats]="results[0]=3 results[1]=100 results[2]=42 results[3]=0"
+	[kf_objects]="out[0]=0 out[1]=5 out[2]=12 out[3]=33 out[4]=1 out[5]=0 out[6]=0 out[7]=0"
+)
+
+bpfrun=$dir/bpfrun
+cc -static -std=gnu17 -O2 -Wall -Wextra -Werror -o "$bpfrun" tests/guest/bpfrun.c \
+	-lbpf -lelf -lz -lzstd || { fail "build static bpfrun"; exit 1; }
+
+# Builds every program for one kernel series and writes the guest script.
+# rmmod is retried: the kernel drops a finished program's hold on the module
+# (through its BTF) a moment after the program's last fd is closed.
+build_series() {
+	local k=$1 kdir=$2 base=$3 out=$dir/$1 name src
+	mkdir -p "$out"
+	: >"$out/guest.sh"
+	for src in "${progs[@]}"; do
+		name=$(basename "$src" .ks)
+		[ -n "${entry[$name]:-}" ] || continue
+		if ! ./ksc -q kmod build "$src" --kdir "$kdir" ${base:+--btf-base "$base"} \
+			-o "$out/$name" >"$out/$name.log" 2>&1; then
+			fail "$k kmod build $name" "$(cat "$out/$name.log")"
+			continue
+		fi
+		pass "$k kmod build $name"
+		if ! ./ksc -q compile "$src" --only ebpf -o "$out/$name-bpf" >>"$out/$name.log" 2>&1 ||
+			! clang -O2 -g -target bpf -I/usr/include/x86_64-linux-gnu -c \
+				"$out/$name-bpf/$name.ebpf.c" -o "$out/$name.ebpf.o" >>"$out/$name.log" 2>&1; then
+			fail "$k ebpf object $name" "$(cat "$out/$name.log")"
+			continue
+		fi
+		cp "$out/$name/kmod/$name.ko" "$out/$name.ko"
+		cat >>"$out/guest.sh" <<EOF
+echo "== $name"
+insmod /ksc/$name.ko && echo "loaded $name"
+[ -e /sys/kernel/btf/$name ] && echo "btf $name"
+/ksc/bpfrun /ksc/$name.ebpf.o ${entry[$name]} -s 100 -n 3 -m ${map[$name]} | tr '\n' ' '; echo
+for i in 1 2 3 4 5 6 7 8 9 10; do rmmod $name 2>/dev/null && break; sleep 0.3; done
+[ ! -e /sys/module/$name ] && echo "unloaded $name"
+EOF
+	done
+}
+
+for k in 6.1 6.12; do
+	if ! kdir=$(scripts/kernels kdir "$k" 2>"$dir/err") ||
+		! vmlinuz=$(scripts/kernels vmlinuz "$k" 2>"$dir/err"); then
+		fail "$k kernel" "$(cat "$dir/err")"
+		continue
+	fi
+	# 6.1's headers have no vmlinux: the base BTF comes from the image.
+	base=
+	[ -e "$kdir/vmlinux" ] || base=$vmlinuz
+	build_series "$k" "$kdir" "$base"
+	out=$dir/$k
+	adds=(--add "$bpfrun:bpfrun")
+	for f in "$out"/*.ko "$out"/*.ebpf.o; do
+		[ -e "$f" ] && adds+=(--add "$f")
+	done
+	scripts/vmtest --kernel "$vmlinuz" --timeout 300 "${adds[@]}" "$out/guest.sh" \
+		>"$out/console.log" 2>&1
+	for src in "${progs[@]}"; do
+		name=$(basename "$src" .ks)
+		[ -e "$out/$name.ko" ] || continue
+		log=$(sed -n "/^== $name\r\?\$/,/^== /p" "$out/console.log" | tr -d '\r')
+		for what in loaded btf unloaded; do
+			if grep -qx "$what $name" <<<"$log"; then pass "$k $name $what"; else
+				fail "$k $name $what" "$log"
+			fi
+		done
+		got=$(grep -E "^(retval=|${map[$name]}\[)" <<<"$log" | tr ' ' '\n' |
+			grep "^${map[$name]}\[" | tr '\n' ' ' | sed 's/ $//')
+		check "$k $name kfunc results" "${want[$name]}" "$got"
+	done
+done
