@@ -194,6 +194,36 @@ static int build_dir(const struct kdir *k, const struct kmod_opts *o)
 	return err ? EXIT_USER : EXIT_OK;
 }
 
+/*
+ * The build logs of a failed build outlive its temporary tree, which goes:
+ * DIR.build.log holds kbuild's and pahole's output.
+ */
+static void keep_logs(const char *src, const char *dir)
+{
+	static const char *const logs[] = { "build.log", "btf.log" };
+	char *kept = xasprintf("%s.build.log", dir);
+	struct strbuf all;
+	bool any = false;
+
+	sb_init(&all);
+	for (size_t i = 0; i < ARRAY_SIZE(logs); i++) {
+		char *path = xasprintf("%s/%s", src, logs[i]), *text;
+		size_t len;
+
+		if (!read_file(path, &text, &len)) {
+			sb_printf(&all, "==> %s <==\n", logs[i]);
+			sb_putn(&all, text, len);
+			free(text);
+			any = true;
+		}
+		free(path);
+	}
+	if (any && !write_file(kept, all.buf, all.len))
+		p_step("build log kept in %s", kept);
+	sb_free(&all);
+	free(kept);
+}
+
 static int build_ks(const struct kdir *k, const struct kmod_opts *o)
 {
 	struct arena a = { 0 };
@@ -226,8 +256,10 @@ static int build_ks(const struct kdir *k, const struct kmod_opts *o)
 		err = build_tree(src, prog->ident, k, &b);
 		kmod_btf_base_release(&b);
 	}
-	if (err && tmp)
+	if (err && tmp) {
+		keep_logs(src, dir);
 		output_abort(tmp);
+	}
 	else if (!err && !(err = output_commit(tmp, dir)))
 		p_step("built %s/kmod/%s.ko", dir, prog->ident);
 	free(src);

@@ -62,23 +62,31 @@ static void show_errors(const char *log)
 
 int kbuild_modules(const char *kdir, const char *src, const char *target)
 {
-	char *log = xasprintf("%s/build.log", src);
+	char *log = xasprintf("%s/build.log", src), *abs_src = realpath(src, NULL);
 	struct strbuf cmd;
 	long jobs = sysconf(_SC_NPROCESSORS_ONLN);
 	int err;
 
+	/* kbuild takes M= relative to KDIR, so it must be absolute. */
+	if (!abs_src) {
+		err = -errno;
+		p_err("%s: %s", src, strerror(errno));
+		free(log);
+		return err;
+	}
 	sb_init(&cmd);
 	sb_printf(&cmd, "make -j%ld -C ", jobs > 0 ? jobs : 1);
 	sh_quote(&cmd, kdir);
 	sb_puts(&cmd, " M=");
-	sh_quote(&cmd, src);
+	sh_quote(&cmd, abs_src);
 	sb_printf(&cmd, " %s", target);
 	err = run_logged(cmd.buf, log, "make");
 	if (err == -ECHILD) {
-		p_err("kbuild failed for %s (full log: %s):", src, log);
+		p_err("kbuild failed for %s:", src);
 		show_errors(log);
 	}
 	sb_free(&cmd);
+	free(abs_src);
 	free(log);
 	return err;
 }
