@@ -18,6 +18,7 @@
 #include "kbuild_run.h"
 #include "kdir.h"
 #include "kmod_btf.h"
+#include "kmod_tree.h"
 #include "kmodgen.h"
 #include "output.h"
 
@@ -32,6 +33,7 @@ void help_kmod(FILE *out)
 {
 	fprintf(out,
 		"Usage: ksc kmod build (FILE.ks|DIR) --kdir KDIR [--btf-base FILE] [-o DIR]\n"
+		"       ksc kmod dkms (FILE.ks|DIR) [--version V] [-o DIR]\n"
 		"\n"
 		"Builds the kernel module of FILE.ks (its @kfunc and @private code) against\n"
 		"the kernel build tree KDIR, never the running kernel's unless KDIR is it.\n"
@@ -44,7 +46,12 @@ void help_kmod(FILE *out)
 		"ksc runs pahole over a base BTF and resolves the ids itself.  The base is\n"
 		"--btf-base (raw BTF, vmlinux, or the kernel's vmlinuz), else KDIR/vmlinux,\n"
 		"else vmlinuz-RELEASE in $KSC_VMLINUZ_PATH (default /boot), else the running\n"
-		"kernel's BTF when KDIR is its tree.  PAHOLE names the pahole to run.\n");
+		"kernel's BTF when KDIR is its tree.  PAHOLE names the pahole to run.\n"
+		"\n"
+		"kmod dkms writes the DKMS source tree DIR/NAME-V (default ./NAME-V, V is\n"
+		"--version, default " KMOD_DEFAULT_VERSION ") and DIR/NAME-V.dkms.tar.gz for 'dkms ldtarball'.\n"
+		"Its dkms.conf builds with 'ksc kmod build', so every kernel DKMS builds\n"
+		"for gets a module with BTF, or the build fails.\n");
 }
 
 static int parse_build_args(int argc, char **argv, struct kmod_opts *o)
@@ -105,8 +112,7 @@ static int check_hooks(struct program *prog, const struct kdir *k)
 	return 0;
 }
 
-/* The module name of a kbuild tree: its Kbuild's "obj-m := NAME.o". */
-static char *kbuild_module_name(const char *src)
+char *kmod_tree_name(const char *src)
 {
 	char *path = xasprintf("%s/Kbuild", src), *text, *p, *name = NULL;
 	size_t len;
@@ -128,11 +134,21 @@ static char *kbuild_module_name(const char *src)
 	return name;
 }
 
-static bool is_dir(const char *path)
+bool is_dir(const char *path)
 {
 	struct stat st;
 
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+char *kmod_tree_dir(const char *dir)
+{
+	char *kmod = xasprintf("%s/kmod", dir);
+
+	if (is_dir(kmod))
+		return kmod;
+	free(kmod);
+	return xstrdup(dir);
 }
 
 /* Builds the tree in src and gives the module its BTF. */
@@ -163,14 +179,10 @@ static int prepare(const struct kdir *k, const struct kmod_opts *o, const char *
 
 static int build_dir(const struct kdir *k, const struct kmod_opts *o)
 {
-	char *kmod = xasprintf("%s/kmod", o->source), *src, *name, *ko;
+	char *src = kmod_tree_dir(o->source), *name = kmod_tree_name(src), *ko;
 	struct kmod_btf_base b;
 	int err;
 
-	src = is_dir(kmod) ? kmod : xstrdup(o->source);
-	if (src != kmod)
-		free(kmod);
-	name = kbuild_module_name(src);
 	if (!name) {
 		p_err("%s has no kbuild tree written by ksc (no Kbuild with obj-m); give a .ks file or a directory from 'ksc compile'",
 		      o->source);
@@ -301,6 +313,13 @@ int do_kmod(int argc, char **argv)
 			return EXIT_OK;
 		}
 		return kmod_build(argc - 1, argv + 1);
+	}
+	if (argc >= 1 && !strcmp(argv[0], "dkms")) {
+		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+			help_kmod(stdout);
+			return EXIT_OK;
+		}
+		return kmod_dkms(argc - 1, argv + 1);
 	}
 	p_err("unknown kmod command '%s' (see 'ksc kmod --help')", argc ? argv[0] : "");
 	return EXIT_USAGE;

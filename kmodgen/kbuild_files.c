@@ -116,8 +116,10 @@ static const char dkms_txt[] =
 	"DEST_MODULE_LOCATION[0]=\"/updates/dkms\"\n"
 	"AUTOINSTALL=\"yes\"\n"
 	"# Module BTF is what makes the kfuncs register: ksc builds it, and\n"
-	"# resolves the BTF ids itself on kernels whose headers have no vmlinux.\n"
-	"MAKE[0]=\"ksc kmod build . --kdir $kernel_source_dir\"\n"
+	"# resolves the BTF ids itself on kernels whose headers have no vmlinux\n"
+	"# (the base BTF then comes from /boot/vmlinuz-$kernelver).  The build\n"
+	"# fails rather than give a module without BTF.  KSC names the ksc to run.\n"
+	"MAKE[0]=\"${KSC:-ksc} kmod build . --kdir $kernel_source_dir\"\n"
 	"CLEAN=\"make clean\"\n"
 	"BUILD_EXCLUSIVE_CONFIG=\"CONFIG_DEBUG_INFO_BTF_MODULES\"\n";
 
@@ -154,8 +156,13 @@ int kmod_write_files(struct program *prog, const char *dir)
 	if (!err)
 		err = write_fmt(dir, "Makefile", makefile_txt, b, b);
 	if (!err)
-		err = write_fmt(dir, "dkms.conf", dkms_txt, b, b, "0.1.0", b);
+		err = kmod_write_dkms_conf(dir, b, KMOD_DEFAULT_VERSION);
 	return err;
+}
+
+int kmod_write_dkms_conf(const char *dir, const char *base, const char *version)
+{
+	return write_fmt(dir, "dkms.conf", dkms_txt, base, base, version, base);
 }
 
 int kmodgen_write(struct program *prog, const char *dir)

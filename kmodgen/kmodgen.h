@@ -34,6 +34,12 @@ int kmodgen_check(struct program *prog, struct diag *d);
  */
 int kmodgen_write(struct program *prog, const char *dir);
 
+/* The package version of dkms.conf when none is given (ksc kmod dkms --version). */
+#define KMOD_DEFAULT_VERSION "0.1.0"
+
+/* (Re)writes dir/dkms.conf for module `base` at package `version`. */
+int kmod_write_dkms_conf(const char *dir, const char *base, const char *version);
+
 /* The BPF program types whose sets hold kfunc `fn`, as a bitmask of enum kf_hook. */
 unsigned kmodgen_hooks(const struct decl *fn);
 
