@@ -7,7 +7,7 @@ LDLIBS   := -lbpf -lelf -lz -llzma -lzstd -llz4
 
 # Every C file of the front end, the backends and the kernel tooling goes into ksc.
 SRCS := $(sort $(wildcard compiler/*.c kfunc/*.c kmodgen/*.c))
-OBJS := $(SRCS:%.c=build/%.o) build/stdheaders.o
+OBJS := $(SRCS:%.c=build/%.o) build/stdheaders.o build/runtime_files.o
 KH   := $(sort $(wildcard compiler/include/*.kh))
 
 ksc: $(OBJS)
@@ -26,10 +26,27 @@ build/stdheaders.c: $(KH) scripts/embed-headers
 build/stdheaders.o: build/stdheaders.c
 	$(CC) $(KSC_CFLAGS) $(CFLAGS) -c -o $@ $<
 
+# The loader runtime is embedded too: `ksc compile` writes it into every tree.
+RUNTIME := runtime/ksc_loader.h runtime/ksc_loader.c
+build/runtime_files.c: $(RUNTIME) scripts/embed-headers
+	@mkdir -p build
+	{ echo '/* Generated from runtime/ by the Makefile. */'; \
+	  echo '#include "stdheaders.h"'; \
+	  echo 'const struct ks_stdheader ksc_runtime_files[] = {'; \
+	  for f in $(RUNTIME); do \
+		echo "	{ \"$$(basename $$f)\","; \
+		sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/	  "/' -e 's/$$/\\n"/' $$f; \
+		echo '	},'; \
+	  done; \
+	  echo '	{ 0, 0 }'; echo '};'; } > $@.tmp && mv $@.tmp $@
+
+build/runtime_files.o: build/runtime_files.c
+	$(CC) $(KSC_CFLAGS) $(CFLAGS) -c -o $@ $<
+
 # Sanitizer build used by the test suite for the front end.
 asan:
 	$(MAKE) BUILD=build-asan ksc-asan
-ksc-asan: $(SRCS) build/stdheaders.c
+ksc-asan: $(SRCS) build/stdheaders.c build/runtime_files.c
 	$(CC) $(KSC_CFLAGS) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	  -fno-sanitize-recover=all -o $@ $^ $(LDLIBS)
 

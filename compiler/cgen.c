@@ -43,10 +43,18 @@ static char *tmp_name(struct cgen *g, const char *stem)
 /* ---- types ---- */
 
 static void type_prefix(struct cgen *g, struct strbuf *sb, struct type *t);
+static const char *func_decl(struct cgen *g, struct type *t, const char *name);
 
 static void base_name(struct cgen *g, struct strbuf *sb, struct type *t)
 {
+	const char *name;
+
 	t = type_unalias(t);
+	if ((t->kind == TY_STRUCT || t->kind == TY_ENUM) && g->h->type_name &&
+	    (name = g->h->type_name(g, t))) {
+		sb_puts(sb, name);
+		return;
+	}
 	switch (t->kind) {
 	case TY_VOID:
 		sb_puts(sb, "void");
@@ -111,6 +119,8 @@ const char *cg_type(struct cgen *g, struct type *t)
 	const char *r;
 	char *s;
 
+	if (type_unalias(t)->kind == TY_FUNC)
+		return func_decl(g, type_unalias(t), "");
 	sb_init(&sb);
 	if (type_unalias(t)->kind == TY_STR || type_unalias(t)->kind == TY_ARRAY) {
 		type_prefix(g, &sb, t);
@@ -136,12 +146,35 @@ static void dims(struct strbuf *sb, struct type *t)
 	}
 }
 
+/* "R (*name)(P1, P2)": a function value is a pointer to the function. */
+static const char *func_decl(struct cgen *g, struct type *t, const char *name)
+{
+	struct strbuf sb;
+	const char *r;
+	char *s;
+
+	sb_init(&sb);
+	sb_puts(&sb, t->base && !type_is_void(t->base) ? cg_type(g, t->base) : "void");
+	sb_printf(&sb, " (*%s)(", name);
+	if (!t->nparams)
+		sb_puts(&sb, "void");
+	for (int i = 0; i < t->nparams; i++)
+		sb_printf(&sb, "%s%s", i ? ", " : "", cg_type(g, t->params[i]));
+	sb_putc(&sb, ')');
+	s = sb_detach(&sb);
+	r = arena_strdup(g->a, s);
+	free(s);
+	return r;
+}
+
 const char *cg_decl(struct cgen *g, struct type *t, const char *name)
 {
 	struct strbuf sb;
 	const char *r;
 	char *s;
 
+	if (type_unalias(t)->kind == TY_FUNC)
+		return func_decl(g, type_unalias(t), name);
 	sb_init(&sb);
 	type_prefix(g, &sb, t);
 	if (sb.len && sb.buf[sb.len - 1] != '*')
@@ -221,7 +254,8 @@ void cg_emit_user_types(struct cgen *g)
 	struct ptrvec done = { 0 };
 
 	for (struct decl *d = g->prog->decls; d; d = d->next)
-		if ((d->kind == D_STRUCT || d->kind == D_ENUM) && !d->from_header)
+		if ((d->kind == D_STRUCT || d->kind == D_ENUM) && !d->from_header &&
+		    (!g->h->want_type || g->h->want_type(g, d)))
 			emit_type(g, d, &done);
 }
 
@@ -1003,6 +1037,17 @@ static void emit_for(struct cgen *g, struct stmt *s)
 				  i, hi, i), s->body);
 }
 
+/* A code no try of this function catches: the backend's rule, or the function returns it. */
+static void uncaught(struct cgen *g)
+{
+	if (g->h->uncaught) {
+		g->h->uncaught(g);
+		return;
+	}
+	emit_return(g, g->fn->ret && !type_is_void(g->fn->ret) ?
+		    &(struct expr){ .kind = E_IDENT, .str = "err", .type = g->fn->ret } : NULL);
+}
+
 static void emit_try(struct cgen *g, struct stmt *s)
 {
 	int id = ++g->ntry;
@@ -1037,9 +1082,7 @@ static void emit_try(struct cgen *g, struct stmt *s)
 		if (g->try_depth > 0)
 			cg_line(g, "goto catch%d;", g->try_stack[g->try_depth - 1]);
 		else
-			emit_return(g, g->fn->ret && !type_is_void(g->fn->ret) ?
-				    &(struct expr){ .kind = E_IDENT, .str = "err", .type = g->fn->ret } :
-				    NULL);
+			uncaught(g);
 		g->indent--;
 	}
 	cg_line(g, "}");
@@ -1121,9 +1164,7 @@ static void emit_stmt(struct cgen *g, struct stmt *s)
 		if (g->try_depth > 0)
 			cg_line(g, "goto catch%d;", g->try_stack[g->try_depth - 1]);
 		else
-			emit_return(g, g->fn->ret && !type_is_void(g->fn->ret) ?
-				    &(struct expr){ .kind = E_IDENT, .str = "err", .type = g->fn->ret } :
-				    NULL);
+			uncaught(g);
 		break;
 	case S_DEFER:
 		for (int i = 0; i < g->defers.n; i++)
@@ -1156,8 +1197,13 @@ void cg_function_body(struct cgen *g, struct decl *fn)
 	g->indent++;
 	if (fn->ret_name)
 		cg_line(g, "%s;", cg_decl(g, fn->ret, fn->ret_name));
-	if (g->uses_out && fn->ret && !type_is_void(fn->ret) && !fn->ret_name)
-		cg_line(g, "%s;", cg_decl(g, fn->ret, "ret"));
+	if (g->uses_out && fn->ret && !type_is_void(fn->ret) && !fn->ret_name) {
+		/* The backend may want it initialized: an exception can leave before it is set. */
+		struct stmt ret = { .kind = S_FOR, .name = "ret", .var_type = fn->ret };
+		const char *init = g->h->decl_init ? g->h->decl_init(g, &ret) : NULL;
+
+		cg_line(g, "%s%s;", cg_decl(g, fn->ret, "ret"), init ? init : "");
+	}
 	for (int i = 0; i < g->hoisted.n; i++) {
 		struct stmt *s = g->hoisted.v[i];
 		const char *init = g->h->decl_init ? g->h->decl_init(g, s) : NULL;

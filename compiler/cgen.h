@@ -50,6 +50,12 @@ struct cg_hooks {
 	const char *(*decl_init)(struct cgen *g, struct stmt *var);
 	/* Optional: declarations a hoisted local needs besides itself. */
 	void (*extra_decls)(struct cgen *g, struct stmt *var);
+	/* Optional: the C name of a struct or enum type (kernel types in userspace), or NULL. */
+	const char *(*type_name)(struct cgen *g, struct type *t);
+	/* Optional: whether cg_emit_user_types emits this struct or enum. */
+	bool (*want_type)(struct cgen *g, struct decl *d);
+	/* Optional: a throw no try of the function catches (default: return the code). */
+	void (*uncaught)(struct cgen *g);
 	/* Whether #line directives are emitted before each statement. */
 	bool line_directives;
 };

@@ -73,10 +73,12 @@ int do_check(int argc, char **argv)
 void help_compile(FILE *out)
 {
 	fprintf(out,
-		"Usage: ksc compile FILE.ks [-o DIR] [--btf FILE] [--only ebpf|kmod]\n"
+		"Usage: ksc compile FILE.ks [-o DIR] [--btf FILE] [--only ebpf|user|kmod]\n"
 		"\n"
 		"Generates the output tree for FILE.ks in DIR (default ./NAME):\n"
 		"  NAME.ebpf.c, vmlinux.h   the eBPF programs, maps and globals\n"
+		"  NAME.c, ksc_loader.[ch]  the loader: userspace functions, libbpf runtime\n"
+		"  Makefile, README.md      `make` builds NAME.ebpf.o, its skeleton and NAME\n"
 		"  kmod/                    NAME.c, ksc_compat.h, Kbuild, Makefile, dkms.conf\n"
 		"                           when the file has @kfunc/@private code or state\n"
 		"--only writes just that part.  The tree is written whole or not at all,\n"
@@ -90,6 +92,8 @@ static int parse_only(const char *s, unsigned *parts)
 		*parts = OUT_EBPF;
 	else if (!strcmp(s, "kmod"))
 		*parts = OUT_KMOD;
+	else if (!strcmp(s, "user"))
+		*parts = OUT_USER;
 	else
 		return -1;
 	return 0;
@@ -117,7 +121,7 @@ int do_compile(int argc, char **argv)
 			else if (!strcmp(opt, "--btf"))
 				btf_types_set_path(argv[i]);
 			else if (parse_only(argv[i], &parts)) {
-				p_err("--only takes ebpf or kmod, not '%s'", argv[i]);
+				p_err("--only takes ebpf, user or kmod, not '%s'", argv[i]);
 				return EXIT_USAGE;
 			}
 		} else if ((opt[0] == '-' && opt[1]) || file) {
@@ -132,12 +136,8 @@ int do_compile(int argc, char **argv)
 		help_compile(stderr);
 		return EXIT_USAGE;
 	}
-	if (parts == OUT_ALL) {
-		p_err("the userspace backend is not in this build yet; use --only ebpf or --only kmod");
-		return EXIT_USER;
-	}
 	status = check_file(file, &a, &prog);
-	if (!status && (parts & OUT_KMOD) && !prog->has_kmod) {
+	if (!status && parts == OUT_KMOD && !prog->has_kmod) {
 		p_err("%s has no module code (@kfunc, @private): there is no kmod/ to write", file);
 		status = EXIT_USER;
 	}

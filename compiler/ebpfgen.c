@@ -1459,7 +1459,7 @@ static void emit_externs(struct cgen *g)
 
 		if (!(kf || d->kind == D_EXTERN) || is_legacy_helper(d->name))
 			continue;
-		if (!called_from_ebpf(g->prog, d))
+		if (!called_from_ebpf(g->prog, d) && !(kf && d->called_from_user))
 			continue;
 		emit_ksym(g, d);
 		any = true;
@@ -1631,8 +1631,43 @@ static void emit_helper(struct cgen *g, struct decl *fn)
 	fn_end(g, start);
 }
 
+/*
+ * A kfunc called from userspace: a syscall program calling it with the
+ * arguments of its context, run by the loader with BPF_PROG_TEST_RUN.
+ */
+static void emit_call_trampoline(struct cgen *g, struct decl *k)
+{
+	const char *args = arena_printf(g->a, "%s%s_args", KSC_CALL_PREFIX, k->name);
+	bool ret = k->ret && !type_is_void(k->ret);
+	struct strbuf call;
+
+	cg_line(g, "struct %s {", args);
+	for (struct param *p = k->params; p; p = p->next)
+		cg_line(g, "\t%s;", cg_decl(g, p->ty, p->name));
+	if (ret)
+		cg_line(g, "\t%s;", cg_decl(g, k->ret, "ret"));
+	cg_line(g, "};");
+	cg_blank(g);
+	sb_init(&call);
+	sb_printf(&call, "%s%s(", ret ? "args->ret = " : "", k->name);
+	for (struct param *p = k->params; p; p = p->next)
+		sb_printf(&call, "%sargs->%s", p == k->params ? "" : ", ", p->name);
+	sb_puts(&call, ");");
+	cg_line(g, "SEC(\"syscall\")");
+	cg_line(g, "int %s%s(struct %s *args)", KSC_CALL_PREFIX, k->name, args);
+	cg_line(g, "{");
+	cg_line(g, "\t%s", call.buf);
+	cg_line(g, "\treturn 0;");
+	cg_line(g, "}");
+	cg_blank(g);
+	sb_free(&call);
+}
+
 static void emit_functions(struct cgen *g)
 {
+	for (struct decl *d = g->prog->decls; d; d = d->next)
+		if (d->kind == D_FUNC && d->role == ROLE_KFUNC && d->called_from_user)
+			emit_call_trampoline(g, d);
 	for (struct decl *d = g->prog->decls; d; d = d->next) {
 		/* A helper no program reaches is dead code clang would warn about. */
 		if (d->kind == D_FUNC && d->role == ROLE_HELPER && d->prog_users)

@@ -10,6 +10,7 @@
 
 #include "ebpfgen.h"
 #include "kmodgen.h"
+#include "usergen.h"
 #include "util.h"
 
 /* A file in every tree ksc writes, so it only ever replaces its own trees. */
@@ -130,7 +131,13 @@ int output_write(struct program *prog, const char *dir, unsigned parts)
 
 	if ((parts & OUT_EBPF) && !err)
 		err = write_ebpf(prog, dir);
+	if ((parts & OUT_USER) && !err)
+		err = usergen_write(prog, dir);
+	if ((parts & OUT_USER) && !err)
+		err = usergen_write_runtime(dir);
 	if ((parts & OUT_KMOD) && prog->has_kmod && !err)
 		err = write_kmod(prog, dir);
+	if ((parts & OUT_BUILD) && !err)
+		err = usergen_write_build(prog, dir);
 	return err;
 }

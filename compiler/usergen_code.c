@@ -1,0 +1,849 @@
+/*
+ * Userspace function bodies: the cgen hooks of the userspace backend.
+ * Maps are reached through typed accessors (flows_get, flows_set...)
+ * emitted once for the whole file, builtins through ksc_loader, and an
+ * exception leaves a function as a pending code its caller checks.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "builtins.h"
+#include "ebpf_abi.h"
+#include "types.h"
+#include "usergen_internal.h"
+
+static struct type *ut(struct type *t)
+{
+	return type_unalias(t);
+}
+
+static bool is_map_read(const struct expr *e)
+{
+	return e->kind == E_INDEX && e->map_lookup && e->lhs->kind == E_IDENT && e->lhs->decl;
+}
+
+static bool is_kernel_type(const struct decl *d)
+{
+	return d->from_header || d->from_btf;
+}
+
+static bool is_struct_named(struct type *t, const char *name)
+{
+	t = ut(t);
+	return t && t->kind == TY_STRUCT && !strcmp(t->decl->name, name);
+}
+
+/* The root variable of an lvalue path: x in x.a[i].b */
+static struct expr *lvalue_root(struct expr *e)
+{
+	while (e->kind == E_FIELD || (e->kind == E_INDEX && !e->map_lookup))
+		e = e->lhs;
+	return e;
+}
+
+static bool is_config_ref(const struct expr *e)
+{
+	return e->kind == E_IDENT && e->ref == REF_CONFIG && e->decl;
+}
+
+static bool is_pinned_ref(const struct expr *e)
+{
+	return e->kind == E_IDENT && e->ref == REF_GLOBAL && e->decl && e->decl->is_pinned;
+}
+
+static const char *opstr(int op)
+{
+	static const char *const ops[] = { "+", "-", "*", "/", "%" };
+
+	return op < 0 ? "" : ops[op];
+}
+
+/* ---- names ---- */
+
+const char *user_accessor(struct cgen *g, struct decl *map, const char *op)
+{
+	const char *name = arena_printf(g->a, "%s_%s", map->name, op);
+
+	for (struct decl *d = g->prog->decls; d; d = d->next)
+		if (d->name && !strcmp(d->name, name))
+			return arena_printf(g->a, "ksc_%s", name);
+	return name;
+}
+
+/* Names libc or the runtime already declare: such functions get a ks_ prefix. */
+static bool is_reserved(const char *name)
+{
+	static const char *const names[] = {
+		"main", "exit", "abort", "free", "malloc", "calloc", "realloc", "printf", "puts",
+		"read", "write", "open", "close", "send", "recv", "connect", "bind", "listen",
+		"accept", "socket", "time", "sleep", "kill", "signal", "wait", "fork", "pipe", "dup",
+		"select", "poll", "index", "rindex", "log", "exp", "pow", "sqrt", "abs", "div",
+		"strlen", "strcmp", "strcpy", "memcpy", "memset", "atoi", "system", "daemon", "clock",
+		"random", "rand", "srand", "link", "unlink", "stat", "sync", "pause", "alarm",
+		"getpid", "remove", "rename", "truncate", "round", "floor", "ceil", "y0", "y1",
+		"j0", "j1", "gamma", "optarg", "optind", "errno", "environ", "stdin", "stdout",
+		"stderr", "setjmp", "longjmp", "usage", "skel",
+	};
+
+	if (!strncmp(name, "ksc_", 4) || !strncmp(name, "bpf_", 4))
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (!strcmp(names[i], name))
+			return true;
+	return false;
+}
+
+static const char *fn_name(struct cgen *g, struct decl *d)
+{
+	struct user *u = UG(g);
+
+	for (int i = 0; i < u->import_fns.n; i++)
+		if (u->import_fns.v[i] == d)
+			return arena_printf(g->a, "%s_%s",
+					    ((struct decl *)u->import_of.v[i])->name, d->name);
+	if (!strcmp(d->name, "main"))
+		return "ksc_main";
+	return is_reserved(d->name) ? arena_printf(g->a, "ks_%s", d->name) : d->name;
+}
+
+static const char *u_global_name(struct cgen *g, struct decl *d)
+{
+	if (d->kind == D_FUNC)
+		return fn_name(g, d);
+	if (d->kind == D_GLOBAL && d->is_pinned) {
+		UG(g)->pinned_globals = true;
+		return arena_printf(g->a, "%s_fetch()->%s", KSC_PINNED_GLOBALS, d->name);
+	}
+	if (d->kind == D_GLOBAL)
+		return arena_printf(g->a, SKEL "->%s->%s", user_zero_init(d->init) ? "bss" : "data",
+				    d->name);
+	return d->name;
+}
+
+/* Kernel enums are plain integers here: their C names would clash with libbpf's UAPI headers. */
+static const char *u_type_name(struct cgen *g, struct type *t)
+{
+	(void)g;
+	if (t->kind == TY_ENUM && is_kernel_type(t->decl))
+		return "int";
+	return NULL;
+}
+
+/* A struct userspace can hold: no kernel struct inside by value. */
+static bool has_kernel_value(struct type *t, int depth)
+{
+	t = ut(t);
+	if (depth > 16)
+		return false;
+	if (t->kind == TY_ARRAY)
+		return has_kernel_value(t->base, depth + 1);
+	if (t->kind != TY_STRUCT)
+		return false;
+	if (is_kernel_type(t->decl))
+		return !is_struct_named(t, "perf_options") && !is_struct_named(t, "PerfAttachment");
+	for (struct struct_field *f = t->decl->fields; f; f = f->next)
+		if (has_kernel_value(f->ty, depth + 1))
+			return true;
+	return false;
+}
+
+static bool u_want_type(struct cgen *g, struct decl *d)
+{
+	(void)g;
+	if (d->kind != D_STRUCT)
+		return true;
+	for (struct struct_field *f = d->fields; f; f = f->next)
+		if (has_kernel_value(f->ty, 0))
+			return false;
+	return true;
+}
+
+/* ---- simple hooks ---- */
+
+static const char *user_int(int size, bool is_signed)
+{
+	static const char *const u[] = { "__u8", "__u16", "__u32", "__u64" };
+	static const char *const s[] = { "__s8", "__s16", "__s32", "__s64" };
+	int i = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
+
+	return is_signed ? s[i] : u[i];
+}
+
+static void u_print(struct cgen *g, struct strbuf *sb, struct expr *call)
+{
+	struct strbuf fmt;
+	const char **casts;
+	struct expr *a;
+	int n;
+
+	if (call->args && call->args->kind != E_STR) {
+		/* print(s) of a string value */
+		sb_puts(sb, "printf(\"%s\\n\", ");
+		cg_expr(g, sb, call->args);
+		sb_putc(sb, ')');
+		return;
+	}
+	sb_init(&fmt);
+	n = call->args ? cg_print_args(g, call, &fmt, &casts) : 0;
+	sb_puts(&fmt, "\n");
+	sb_puts(sb, "printf(");
+	cg_string_lit(sb, fmt.buf, (int)fmt.len);
+	a = call->args ? call->args->next : NULL;
+	for (int i = 0; a && i < n; a = a->next, i++) {
+		sb_puts(sb, ", ");
+		if (casts[i])
+			sb_printf(sb, "(%s)", casts[i]);
+		cg_expr(g, sb, a);
+	}
+	sb_putc(sb, ')');
+	sb_free(&fmt);
+}
+
+static void u_new(struct cgen *g, struct strbuf *sb, struct expr *e)
+{
+	sb_printf(sb, "calloc(1, sizeof(%s))", cg_type(g, e->ty));
+}
+
+static void u_delete(struct cgen *g, struct stmt *s)
+{
+	cg_line(g, "free(%s);", cg_expr_str(g, s->lhs));
+}
+
+static bool is_concat(const struct expr *e)
+{
+	return e->kind == E_BINARY && e->op == OP_ADD && e->type && ut(e->type)->kind == TY_STR;
+}
+
+/* The size of a string lvalue: its declared str(N), as parameters decay to pointers. */
+static void u_str_assign(struct cgen *g, const char *dst, struct type *dt, struct expr *src)
+{
+	long long size = ut(dt)->count + 1;
+
+	if (is_concat(src)) {
+		if (is_concat(src->lhs)) {
+			u_str_assign(g, dst, dt, src->lhs);
+			cg_line(g, "ksc_str_concat(%s, %lld, %s, %s);", dst, size, dst,
+				cg_expr_str(g, src->rhs));
+		} else {
+			cg_line(g, "ksc_str_concat(%s, %lld, %s, %s);", dst, size,
+				cg_expr_str(g, src->lhs), cg_expr_str(g, src->rhs));
+		}
+		return;
+	}
+	cg_line(g, "ksc_str_copy(%s, %lld, %s);", dst, size, cg_expr_str(g, src));
+}
+
+/* Whether a local is ever read (an assignment's target alone is no read). */
+static bool reads_expr(const struct expr *e, const struct stmt *var);
+
+static bool reads_stmts(const struct stmt *s, const struct stmt *var)
+{
+	for (; s; s = s->next) {
+		if (s->kind == S_ASSIGN && s->lhs->kind == E_IDENT && s->op < 0) {
+			if (reads_expr(s->value, var))
+				return true;
+		} else if (reads_expr(s->lhs, var) || reads_expr(s->value, var)) {
+			return true;
+		}
+		if (reads_expr(s->key, var) || reads_stmts(s->then, var) ||
+		    reads_stmts(s->els, var) || reads_stmts(s->body, var))
+			return true;
+		for (const struct catch_clause *c = s->catches; c; c = c->next)
+			if (reads_stmts(c->body, var))
+				return true;
+	}
+	return false;
+}
+
+static bool reads_expr(const struct expr *e, const struct stmt *var)
+{
+	if (!e)
+		return false;
+	if (e->kind == E_IDENT && e->ref == REF_LOCAL && e->local == var)
+		return true;
+	if (reads_expr(e->lhs, var) || reads_expr(e->rhs, var))
+		return true;
+	for (const struct expr *a = e->args; a; a = a->next)
+		if (reads_expr(a, var))
+			return true;
+	for (const struct field_init *f = e->fields; f; f = f->next)
+		if (reads_expr(f->value, var))
+			return true;
+	for (const struct match_arm *m = e->arms; m; m = m->next)
+		if (reads_expr(m->value, var) || reads_stmts(m->body, var))
+			return true;
+	return false;
+}
+
+static const char *u_decl_init(struct cgen *g, struct stmt *var)
+{
+	struct type *t = ut(var->var_type);
+	const char *init;
+
+	switch (t->kind) {
+	case TY_ARRAY:
+	case TY_STR:
+	case TY_STRUCT:
+		init = " = { 0 }";
+		break;
+	case TY_PTR:
+	case TY_FUNC:
+	case TY_HANDLE:
+	case TY_NULL:
+		init = " = NULL";
+		break;
+	case TY_BOOL:
+		init = " = false";
+		break;
+	default:
+		init = " = 0";
+		break;
+	}
+	/* The .ks source may keep a value it never reads; C would warn. */
+	if (var->kind == S_VAR && !reads_stmts(g->fn->body, var))
+		return arena_printf(g->a, " __attribute__((unused))%s", init);
+	return init;
+}
+
+static void u_extra_decls(struct cgen *g, struct stmt *var)
+{
+	const char *x = cg_local_name(var);
+
+	if (var->kind == S_VAR && var->from_lookup && var->null_checked)
+		cg_line(g, "bool %s_found = false;", x);
+	if (var->kind == S_IFVAR && var->binds_pointer && is_map_read(var->value))
+		cg_line(g, "%s = { 0 };", cg_decl(g, ut(var->var_type)->base,
+						  arena_printf(g->a, "%s_value", x)));
+}
+
+/* ---- exceptions ---- */
+
+/* Leaves the function with an exception pending: its value does not matter. */
+void user_propagate(struct cgen *g)
+{
+	struct type *r = g->fn->ret;
+
+	if (g->uses_out)
+		cg_line(g, "goto out;");
+	else if (g->fn->ret_name)
+		cg_line(g, "return %s;", g->fn->ret_name);
+	else if (!r || type_is_void(r))
+		cg_line(g, "return;");
+	else if (ut(r)->kind == TY_STRUCT)
+		cg_line(g, "return (%s){ 0 };", cg_type(g, r));
+	else if (ut(r)->kind == TY_PTR || ut(r)->kind == TY_HANDLE)
+		cg_line(g, "return NULL;");
+	else
+		cg_line(g, "return 0;");
+}
+
+static void u_uncaught(struct cgen *g)
+{
+	cg_line(g, "ksc_throw(err);");
+	user_propagate(g);
+}
+
+bool user_is_thrower(struct cgen *g, struct decl *fn)
+{
+	for (int i = 0; i < UG(g)->throwers.n; i++)
+		if (UG(g)->throwers.v[i] == fn)
+			return true;
+	return false;
+}
+
+/* What follows a call that may throw: catch here, or leave too. */
+static const char *after_throwing_call(struct cgen *g)
+{
+	struct strbuf *saved = g->out, sb;
+	int indent = g->indent;
+	const char *r;
+	char *s;
+
+	if (g->try_depth > 0)
+		return arena_printf(g->a, "{ err = ksc_catch(); goto catch%d; }",
+				    g->try_stack[g->try_depth - 1]);
+	sb_init(&sb);
+	g->out = &sb;
+	g->indent = 0;
+	user_propagate(g);
+	g->out = saved;
+	g->indent = indent;
+	s = sb_detach(&sb);
+	s[strlen(s) - 1] = '\0';
+	r = arena_strdup(g->a, s);
+	free(s);
+	return r;
+}
+
+static void call_args(struct cgen *g, struct strbuf *sb, struct expr *args)
+{
+	sb_putc(sb, '(');
+	for (struct expr *a = args; a; a = a->next) {
+		cg_expr(g, sb, a);
+		if (a->next)
+			sb_puts(sb, ", ");
+	}
+	sb_putc(sb, ')');
+}
+
+/* f(x) where f may throw: the call, then the check, as one expression. */
+static void throwing_call(struct cgen *g, struct strbuf *sb, struct expr *e, const char *name)
+{
+	struct type *r = e->type;
+
+	if (!r || type_is_void(r)) {
+		sb_printf(sb, "({ %s", name);
+		call_args(g, sb, e->args);
+		sb_printf(sb, "; if (ksc_thrown()) %s })", after_throwing_call(g));
+		return;
+	}
+	sb_printf(sb, "({ %s = %s", cg_decl(g, r, "ksc_r"), name);
+	call_args(g, sb, e->args);
+	sb_printf(sb, "; if (ksc_thrown()) %s ksc_r; })", after_throwing_call(g));
+}
+
+/* ---- builtins ---- */
+
+static const char *prog_ref(struct cgen *g, struct expr *e)
+{
+	if (e->kind == E_IDENT && e->ref == REF_FUNC && e->decl)
+		return arena_printf(g->a, SKEL "->progs.%s", e->decl->name);
+	return cg_expr_str(g, e);
+}
+
+/* The packet length a test context asks for: a length-like field, else 64 bytes. */
+static const char *test_length(struct cgen *g, struct expr *ctx)
+{
+	static const char *const names[] = { "length", "len", "size", "packet_len", "data_len" };
+	struct type *t = ut(ctx->type);
+
+	if (t->kind == TY_PTR)
+		t = ut(t->base);
+	if (t->kind != TY_STRUCT || is_kernel_type(t->decl))
+		return "64";
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		for (struct struct_field *f = t->decl->fields; f; f = f->next)
+			if (!strcmp(f->name, names[i]) && type_is_int(f->ty))
+				return arena_printf(g->a, "(%s)%s%s", cg_expr_str(g, ctx),
+						    ut(ctx->type)->kind == TY_PTR ? "->" : ".",
+						    f->name);
+	return "64";
+}
+
+static void builtin_call(struct cgen *g, struct strbuf *sb, struct expr *e)
+{
+	struct expr *a = e->args;
+
+	switch ((enum builtin)e->builtin) {
+	case BI_PRINT:
+		u_print(g, sb, e);
+		return;
+	case BI_LOAD:
+		sb_printf(sb, "ksc_prog(%s)", prog_ref(g, a));
+		return;
+	case BI_ATTACH:
+		if (is_struct_named(a->next->type, "perf_options"))
+			sb_printf(sb, "ksc_attach_perf(%s, %s)", cg_expr_str(g, a),
+				  cg_expr_str(g, a->next));
+		else
+			sb_printf(sb, "ksc_attach(%s, %s, %s)", cg_expr_str(g, a),
+				  cg_expr_str(g, a->next), cg_expr_str(g, a->next->next));
+		return;
+	case BI_DETACH:
+		sb_printf(sb, "%s(%s)", is_struct_named(a->type, "PerfAttachment") ?
+			  "ksc_detach_perf" : "ksc_detach", cg_expr_str(g, a));
+		return;
+	case BI_READ:
+		sb_printf(sb, "ksc_perf_read(%s)", cg_expr_str(g, a));
+		return;
+	case BI_REGISTER:
+		sb_printf(sb, "ksc_register(" SKEL "->maps.%s)", a->decl ? a->decl->name : a->str);
+		return;
+	case BI_TEST:
+		sb_printf(sb, "ksc_test_run(%s, %s)", prog_ref(g, a), test_length(g, a->next));
+		return;
+	case BI_DISPATCH: {
+		int n = 0;
+
+		sb_puts(sb, "ksc_dispatch((struct bpf_map *[]){ ");
+		for (; a; a = a->next, n++)
+			sb_printf(sb, "%s" SKEL "->maps.%s", n ? ", " : "", a->decl ? a->decl->name : a->str);
+		sb_printf(sb, " }, %d)", n);
+		return;
+	}
+	case BI_DAEMON:
+		sb_puts(sb, "ksc_daemon()");
+		return;
+	case BI_EXEC:
+		sb_printf(sb, "ksc_exec(%s)", cg_expr_str(g, a));
+		return;
+	default:
+		sb_puts(sb, "0");
+		return;
+	}
+}
+
+/* m.fn(args) of an imported Python module: arguments passed as Python literals. */
+static void python_call(struct cgen *g, struct strbuf *sb, struct expr *e)
+{
+	struct strbuf fmt, args;
+
+	sb_init(&fmt);
+	sb_init(&args);
+	for (struct expr *a = e->args; a; a = a->next) {
+		struct type *t = ut(a->type);
+
+		if (fmt.len)
+			sb_puts(&fmt, ", ");
+		if (t->kind == TY_STR) {
+			sb_puts(&fmt, "'%s'");
+			sb_printf(&args, ", %s", cg_expr_str(g, a));
+		} else {
+			sb_puts(&fmt, "%lld");
+			sb_printf(&args, ", (long long)%s", cg_expr_str(g, a));
+		}
+	}
+	sb_printf(sb, "ksc_py_call(\"%s\", \"%s\", ", e->lhs->lhs->decl->name, e->lhs->str);
+	if (!fmt.len)
+		sb_puts(&args, ", \"\"");
+	cg_string_lit(sb, fmt.len ? fmt.buf : "%s", fmt.len ? (int)fmt.len : 2);
+	sb_printf(sb, "%s)", args.buf ? args.buf : "");
+	sb_free(&fmt);
+	sb_free(&args);
+}
+
+static struct decl *imported_fn(struct decl *imp, const char *name)
+{
+	for (struct decl *d = imp->imported->decls; d; d = d->next)
+		if (d->kind == D_FUNC && d->role == ROLE_USER && !strcmp(d->name, name))
+			return d;
+	return NULL;
+}
+
+static bool u_call(struct cgen *g, struct strbuf *sb, struct expr *e)
+{
+	struct expr *f = e->lhs;
+
+	if (f->kind == E_IDENT && f->ref == REF_BUILTIN) {
+		builtin_call(g, sb, e);
+		return true;
+	}
+	if (f->kind == E_FIELD && f->lhs->kind == E_IDENT && f->lhs->ref == REF_IMPORT) {
+		struct decl *imp = f->lhs->decl, *fn;
+
+		if (!imp->imported) {
+			python_call(g, sb, e);
+			return true;
+		}
+		fn = imported_fn(imp, f->str);
+		sb_puts(sb, fn ? fn_name(g, fn) : f->str);
+		call_args(g, sb, e->args);
+		return true;
+	}
+	if (f->kind == E_FIELD && f->lhs->type && ut(f->lhs->type)->kind == TY_RINGBUF) {
+		/* rb.on_event(fn): the only ring buffer method userspace has. */
+		user_map_use(g, f->lhs->decl)->on_event = true;
+		sb_printf(sb, "%s(", user_accessor(g, f->lhs->decl, "on_event"));
+		cg_expr(g, sb, e->args);
+		sb_putc(sb, ')');
+		return true;
+	}
+	if (f->kind == E_IDENT && f->ref == REF_FUNC && f->decl && user_is_thrower(g, f->decl)) {
+		throwing_call(g, sb, e, fn_name(g, f->decl));
+		return true;
+	}
+	return false;
+}
+
+/* ---- expressions ---- */
+
+static const char *map_key(struct cgen *g, struct expr *idx)
+{
+	return cg_expr_str(g, idx->rhs);
+}
+
+/* perf_options { ... }: fields left out take the documented defaults. */
+static void perf_options_lit(struct cgen *g, struct strbuf *sb, struct expr *e)
+{
+	static const struct { const char *name, *value; } defaults[] = {
+		{ "pid", "-1" }, { "cpu", "-1" }, { "period", "1000000" }, { "wakeup", "1" },
+	};
+
+	sb_puts(sb, "(struct perf_options){ ");
+	for (struct field_init *f = e->fields; f; f = f->next) {
+		sb_printf(sb, ".%s = ", f->name);
+		cg_expr(g, sb, f->value);
+		sb_puts(sb, ", ");
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(defaults); i++) {
+		bool given = false;
+
+		for (struct field_init *f = e->fields; f; f = f->next)
+			given |= !strcmp(f->name, defaults[i].name);
+		if (!given)
+			sb_printf(sb, ".%s = %s, ", defaults[i].name, defaults[i].value);
+	}
+	sb->len -= 2;
+	sb_puts(sb, " }");
+}
+
+static bool is_found_var(const struct expr *x, const struct expr *other)
+{
+	return other->kind == E_NULL && x->kind == E_IDENT && x->ref == REF_LOCAL && x->local &&
+	       x->local->kind == S_VAR && x->local->from_lookup && x->local->null_checked;
+}
+
+static bool u_expr(struct cgen *g, struct strbuf *sb, struct expr *e)
+{
+	if (e->kind == E_IDENT && e->ref == REF_ENUMCONST && e->decl && is_kernel_type(e->decl)) {
+		sb_printf(sb, "%lld", e->enum_value);
+		return true;
+	}
+	if (e->kind == E_IDENT && e->ref == REF_CONFIG) {
+		sb_printf(sb, "%s%s", e->str, KSC_CONFIG_STRUCT_SUFFIX);
+		return true;
+	}
+	if (e->kind == E_IDENT && e->ref == REF_FUNC && e->decl)
+		ptrvec_push(g->a, &UG(g)->referenced, e->decl);
+	if (is_map_read(e)) {
+		user_map_use(g, e->lhs->decl)->get = true;
+		sb_printf(sb, "%s(%s)", user_accessor(g, e->lhs->decl, "get"), map_key(g, e));
+		return true;
+	}
+	if (e->kind == E_BINARY && (e->op == OP_EQ || e->op == OP_NE)) {
+		struct expr *l = e->lhs, *r = e->rhs;
+
+		if ((r->kind == E_NULL && is_map_read(l)) || (l->kind == E_NULL && is_map_read(r))) {
+			struct expr *m = l->kind == E_NULL ? r : l;
+
+			user_map_use(g, m->lhs->decl)->has = true;
+			sb_printf(sb, "%s%s(%s)", e->op == OP_EQ ? "!" : "",
+				  user_accessor(g, m->lhs->decl, "has"), map_key(g, m));
+			return true;
+		}
+		if (is_found_var(l, r) || is_found_var(r, l)) {
+			struct expr *v = l->kind == E_NULL ? r : l;
+
+			sb_printf(sb, "%s%s_found", e->op == OP_EQ ? "!" : "", cg_local_name(v->local));
+			return true;
+		}
+		if (l->type && ut(l->type)->kind == TY_STR) {
+			sb_printf(sb, "strcmp(%s, %s) %s 0", cg_expr_str(g, l), cg_expr_str(g, r),
+				  e->op == OP_EQ ? "==" : "!=");
+			return true;
+		}
+	}
+	if (e->kind == E_STRUCTLIT && is_struct_named(e->type, "perf_options")) {
+		perf_options_lit(g, sb, e);
+		return true;
+	}
+	return false;
+}
+
+/* ---- statements ---- */
+
+static void map_assign(struct cgen *g, struct stmt *s)
+{
+	struct expr *idx = s->lhs;
+	struct decl *m = idx->lhs->decl;
+	struct map_use *mu = user_map_use(g, m);
+	struct type *mt = ut(m->ty);
+
+	mu->set = true;
+	if (s->op < 0 && ut(mt->base)->kind != TY_ARRAY && ut(mt->base)->kind != TY_STR) {
+		cg_line(g, "%s(%s, %s);", user_accessor(g, m, "set"), map_key(g, idx),
+			cg_expr_str(g, s->value));
+		return;
+	}
+	/* Read, modify, write: the key is evaluated once. */
+	mu->get = true;
+	cg_line(g, "{");
+	g->indent++;
+	cg_line(g, "%s = %s;", cg_decl(g, mt->key, "ksc_key"), map_key(g, idx));
+	cg_line(g, "%s = %s(ksc_key);", cg_decl(g, mt->base, "ksc_value"),
+		user_accessor(g, m, "get"));
+	cg_blank(g);
+	cg_line(g, "ksc_value %s= %s;", opstr(s->op), cg_expr_str(g, s->value));
+	cg_line(g, "%s(ksc_key, ksc_value);", user_accessor(g, m, "set"));
+	g->indent--;
+	cg_line(g, "}");
+}
+
+/* m[k].f op= v: in place, only when the entry exists (as in eBPF). */
+static void map_field_assign(struct cgen *g, struct stmt *s)
+{
+	struct expr *idx = s->lhs->lhs;
+	struct decl *m = idx->lhs->decl;
+	struct map_use *mu = user_map_use(g, m);
+	struct type *mt = ut(m->ty);
+
+	mu->lookup = mu->set = true;
+	cg_line(g, "{");
+	g->indent++;
+	cg_line(g, "%s = %s;", cg_decl(g, mt->key, "ksc_key"), map_key(g, idx));
+	cg_line(g, "%s;", cg_decl(g, mt->base, "ksc_value"));
+	cg_blank(g);
+	cg_line(g, "if (%s(ksc_key, &ksc_value)) {", user_accessor(g, m, "lookup"));
+	cg_line(g, "\tksc_value.%s %s= %s;", s->lhs->str, opstr(s->op), cg_expr_str(g, s->value));
+	cg_line(g, "\t%s(ksc_key, ksc_value);", user_accessor(g, m, "set"));
+	cg_line(g, "}");
+	g->indent--;
+	cg_line(g, "}");
+}
+
+/*
+ * if (var x = m[k]): x is a copy of the entry; when the eBPF side would
+ * bind a pointer, what the branch changes through it is written back.
+ */
+static void map_ifvar(struct cgen *g, struct stmt *s)
+{
+	struct expr *idx = s->value;
+	struct decl *m = idx->lhs->decl;
+	struct map_use *mu = user_map_use(g, m);
+	struct type *mt = ut(m->ty);
+	const char *x = cg_local_name(s);
+
+	mu->lookup = true;
+	cg_line(g, "{");
+	g->indent++;
+	cg_line(g, "%s = %s;", cg_decl(g, mt->key, "ksc_key"), map_key(g, idx));
+	cg_blank(g);
+	if (s->binds_pointer) {
+		mu->set = true;
+		cg_line(g, "%s = &%s_value;", x, x);
+		cg_line(g, "if (%s(ksc_key, %s)) {", user_accessor(g, m, "lookup"), x);
+	} else {
+		cg_line(g, "if (%s(ksc_key, &%s)) {", user_accessor(g, m, "lookup"), x);
+	}
+	g->indent++;
+	cg_emit_stmts(g, s->then);
+	if (s->binds_pointer)
+		cg_line(g, "%s(ksc_key, *%s);", user_accessor(g, m, "set"), x);
+	g->indent--;
+	if (s->els) {
+		cg_line(g, "} else {");
+		g->indent++;
+		cg_emit_stmts(g, s->els);
+		g->indent--;
+	}
+	cg_line(g, "}");
+	g->indent--;
+	cg_line(g, "}");
+}
+
+/* An assignment to a config field or a pinned global, then the write to its map. */
+static void synced_assign(struct cgen *g, struct stmt *s, const char *sync)
+{
+	const char *lhs = cg_expr_str(g, s->lhs);
+	struct type *t = ut(s->lhs->type);
+
+	if (t->kind == TY_STR && s->op < 0)
+		u_str_assign(g, lhs, t, s->value);
+	else if (t->kind == TY_ARRAY)
+		cg_line(g, "memcpy(%s, %s, sizeof(%s));", lhs, cg_expr_str(g, s->value), lhs);
+	else
+		cg_line(g, "%s %s= %s;", lhs, opstr(s->op), cg_expr_str(g, s->value));
+	cg_line(g, "%s();", sync);
+}
+
+static bool u_stmt(struct cgen *g, struct stmt *s)
+{
+	struct expr *root;
+
+	switch (s->kind) {
+	case S_ASSIGN:
+		if (is_map_read(s->lhs)) {
+			map_assign(g, s);
+			return true;
+		}
+		if (s->lhs->kind == E_FIELD && is_map_read(s->lhs->lhs)) {
+			map_field_assign(g, s);
+			return true;
+		}
+		root = lvalue_root(s->lhs);
+		if (is_config_ref(root)) {
+			synced_assign(g, s, arena_printf(g->a, "%s%s_sync", root->decl->name,
+							 KSC_CONFIG_STRUCT_SUFFIX));
+			return true;
+		}
+		if (is_pinned_ref(root)) {
+			UG(g)->pinned_globals = true;
+			synced_assign(g, s, KSC_PINNED_GLOBALS "_store");
+			return true;
+		}
+		return false;
+	case S_VAR:
+		if (s->from_lookup && s->null_checked && is_map_read(s->value)) {
+			user_map_use(g, s->value->lhs->decl)->lookup = true;
+			cg_line(g, "%s_found = %s(%s, &%s);", cg_local_name(s),
+				user_accessor(g, s->value->lhs->decl, "lookup"), map_key(g, s->value),
+				cg_local_name(s));
+			return true;
+		}
+		return false;
+	case S_IFVAR:
+		if (is_map_read(s->value)) {
+			map_ifvar(g, s);
+			return true;
+		}
+		return false;
+	case S_EXPR:
+		if (s->value->kind == E_CALL && s->value->lhs->kind == E_IDENT &&
+		    s->value->lhs->ref == REF_FUNC && s->value->lhs->decl &&
+		    user_is_thrower(g, s->value->lhs->decl)) {
+			struct strbuf sb;
+
+			sb_init(&sb);
+			sb_puts(&sb, fn_name(g, s->value->lhs->decl));
+			call_args(g, &sb, s->value->args);
+			cg_line(g, "%s;", sb.buf);
+			if (g->try_depth > 0) {
+				cg_line(g, "if (ksc_thrown()) {");
+				cg_line(g, "\terr = ksc_catch();");
+				cg_line(g, "\tgoto catch%d;", g->try_stack[g->try_depth - 1]);
+				cg_line(g, "}");
+			} else {
+				cg_line(g, "if (ksc_thrown())");
+				cg_line(g, "\t%s", after_throwing_call(g));
+			}
+			sb_free(&sb);
+			return true;
+		}
+		return false;
+	case S_THROW:
+		if (g->try_depth > 0)
+			return false;
+		/* No try here: the code travels to the caller's. */
+		cg_line(g, "ksc_throw(%s);", cg_expr_str(g, s->value));
+		user_propagate(g);
+		return true;
+	case S_DELETE:
+		if (s->key && s->lhs->kind == E_IDENT && s->lhs->decl) {
+			user_map_use(g, s->lhs->decl)->del = true;
+			cg_line(g, "%s(%s);", user_accessor(g, s->lhs->decl, "delete"),
+				cg_expr_str(g, s->key));
+			return true;
+		}
+		return false;
+	default:
+		return false;
+	}
+}
+
+const struct cg_hooks user_hooks = {
+	.int_name = user_int,
+	.print = u_print,
+	.new_obj = u_new,
+	.delete_ptr = u_delete,
+	.str_assign = u_str_assign,
+	.call = u_call,
+	.stmt = u_stmt,
+	.expr = u_expr,
+	.global_name = u_global_name,
+	.decl_init = u_decl_init,
+	.extra_decls = u_extra_decls,
+	.type_name = u_type_name,
+	.want_type = u_want_type,
+	.uncaught = u_uncaught,
+	.line_directives = true,
+};

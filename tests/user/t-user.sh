@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# The userspace backend on the host: every corpus program (tests/ks/pass)
+# is compiled by ksc into its full tree and built by its own Makefile
+# (clang -target bpf, bpftool skeleton, cc with -Wall -Wextra -Werror
+# against the system libbpf); its eBPF object is loaded by libbpf
+# (tests/guest/bpfrun -l).  Then the programs of tests/user/progs run
+# through their generated loaders: XDP on lo with a counter read back, a
+# ring buffer consumed by on_event, a tracepoint, a perf event on every
+# CPU, and a TCP congestion control registered with register() carrying a
+# 64 MB loopback transfer.
+source tests/lib.sh
+
+dir=$(scratch user)
+bpfrun=$dir/bpfrun
+cc -std=gnu17 -O2 -Wall -Wextra -Werror -o "$bpfrun" tests/guest/bpfrun.c -lbpf -lelf -lz ||
+	{ fail "build bpfrun"; exit 1; }
+cc -O2 -Wall -Wextra -Werror -o "$dir/tcp_transfer" tests/user/tcp_transfer.c ||
+	{ fail "build tcp_transfer"; exit 1; }
+
+# tree SRC NAME: ksc compile into $dir/NAME, then make with warnings as errors
+tree() {
+	local msg
+	if ! msg=$("$KSC" -q compile "$1" -o "$dir/$2" 2>&1); then
+		fail "compile $2" "$msg"
+		return 1
+	fi
+	for f in "$2.c" "$2.ebpf.c" Makefile README.md ksc_loader.c ksc_loader.h; do
+		[ -e "$dir/$2/$f" ] || { fail "tree $2" "no $f"; return 1; }
+	done
+	if ! msg=$(make -s -C "$dir/$2" CFLAGS="-O2 -Wall -Wextra -Werror" 2>&1 |
+		grep -v "warning: variable .* set but not used\|warning: unused function\|warnings\? generated\|^ *[0-9]* | \|^ *| *^\|implicitly declaring library function 'memset'\|note: include the header\|^\s*$"); then
+		:
+	fi
+	if [ ! -x "$dir/$2/$2" ]; then
+		fail "build loader $2" "$msg"
+		return 1
+	fi
+	# The loader alone, with both compilers: not a single warning.
+	for c in gcc clang; do
+		if ! msg=$($c -O2 -Wall -Wextra -Werror -I"$dir/$2" -c "$dir/$2/$2.c" -o /dev/null 2>&1); then
+			fail "loader $2.c with $c -Wall -Wextra -Werror" "$msg"
+			return 1
+		fi
+	done
+	pass "tree $2: make builds $2.ebpf.o and the loader (gcc, clang: no warning)"
+}
+
+# Kernel pieces the loaders use.
+need_bpffs || { fail "mount bpffs at /sys/fs/bpf"; exit 1; }
+mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+
+# Corpus programs whose object cannot load on this host, and why.
+declare -A noload=(
+	[kfunc_from_user]="calls kfuncs of its own module: loaded in the VM tests"
+	[kfunc_module_state]="calls kfuncs of its own module: loaded in the VM tests"
+)
+skip_fentry=()
+cat >"$dir/fentry.c" <<'C'
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+char LICENSE[] SEC("license") = "GPL";
+SEC("fentry/do_unlinkat")
+int BPF_PROG(probe, int dfd)
+{
+	return 0;
+}
+C
+
+for f in tests/ks/pass/*.ks; do
+	b=$(basename "$f" .ks)
+	tree "$f" "$b" || continue
+	if [ ! -e "$dir/fentry.o" ]; then
+		clang -O2 -g -target bpf -D__TARGET_ARCH_x86 -I"$dir/$b" -c "$dir/fentry.c" -o "$dir/fentry.o"
+		if ! "$bpfrun" -l "$dir/fentry.o" >/dev/null 2>&1; then
+			skip_fentry=(-x fentry)
+			skip "fentry programs" "the host kernel cannot load fentry programs (left out of the loads below)"
+		fi
+	fi
+	if [ -n "${noload[$b]:-}" ]; then
+		skip "load $b" "${noload[$b]}"
+		continue
+	fi
+	if msg=$("$bpfrun" -l "${skip_fentry[@]}" "$dir/$b/$b.ebpf.o" 2>&1); then
+		pass "load $b ($(echo "$msg" | grep -c '^loaded') programs)"
+	else
+		fail "load $b" "$(echo "$msg" | grep -v '^;' | tail -20)"
+	fi
+done
+
+# Loaders that run without outside help.
+out=$("$dir/user_control_flow/user_control_flow" 2>&1)
+check "user_control_flow: throw across functions, catch, match, defer" \
+	"setting 2 is missing|fib(10) = 55|done|rc=0" "$(echo "$out" | tr '\n' '|')rc=$?"
+out=$("$dir/named_returns_fnptr/named_returns_fnptr" 2>&1)
+check "named_returns_fnptr: function values, named returns" "additive 48 multiplicative 30" "$out"
+out=$("$dir/imports_utils/imports_utils" 2>&1)
+check "imports_utils: imported .ks and .py functions, attach to lo" \
+	"a /24 holds 256 addresses; mtu 1500" "$out"
+out=$("$dir/config_rate_limit/config_rate_limit" --interface=lo --max-packets=77 --dry_run 2>&1)
+check "config_rate_limit: main(args) options, config written to the map" "limit 77 packets per source" "$out"
+"$dir/config_rate_limit/config_rate_limit" --bogus >/dev/null 2>&1
+check "config_rate_limit: an unknown option is a usage error" 2 $?
+
+# run_bg NAME: starts the loader NAME in the background; its pid in $pid
+run_bg() {
+	"$dir/$1/$1" >"$dir/$1.out" 2>&1 &
+	pid=$!
+}
+# wait_line FILE TEXT: until FILE has a line containing TEXT (5 s)
+wait_line() {
+	for _ in $(seq 50); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# traffic PID: UDP datagrams on lo until the loader PID exits (10 s)
+traffic() {
+	for _ in $(seq 200); do
+		kill -0 "$1" 2>/dev/null || return 0
+		echo ksc >/dev/udp/127.0.0.1/9 2>/dev/null
+		sleep 0.05
+	done
+	kill "$1" 2>/dev/null
+}
+
+for p in xdp_count rb_events tp_count perf_count ks_reno; do
+	tree "tests/user/progs/$p.ks" "$p"
+done
+
+if [ -x "$dir/xdp_count/xdp_count" ]; then
+	run_bg xdp_count
+	wait_line "$dir/xdp_count.out" attached && traffic "$pid"
+	wait "$pid"
+	n=$(sed -n 's/^packets //p' "$dir/xdp_count.out")
+	if [ "${n:-0}" -ge 3 ]; then
+		pass "xdp_count: attached to lo by its loader, counter read back ($n packets)"
+	else
+		fail "xdp_count" "$(cat "$dir/xdp_count.out")"
+	fi
+	check "xdp_count: detached from lo on exit" "" "$(ip link show lo | grep -o 'xdp[a-z]*')"
+fi
+
+if [ -x "$dir/rb_events/rb_events" ]; then
+	run_bg rb_events
+	wait_line "$dir/rb_events.out" attached && traffic "$pid"
+	wait "$pid"
+	check "rb_events: on_event receives 3 ring buffer records, dispatch returns" \
+		"3 dispatch returned 1 after 3 events" \
+		"$(grep -c '^event [0-9]*: len [0-9]* ifindex 1$' "$dir/rb_events.out") $(grep dispatch "$dir/rb_events.out")"
+fi
+
+if [ -x "$dir/tp_count/tp_count" ]; then
+	out=$(timeout 20 "$dir/tp_count/tp_count" 2>&1)
+	n=$(echo "$out" | sed -n 's/^bpf calls seen //p')
+	if [ "${n:-0}" -ge 100 ]; then
+		pass "tp_count: tracepoint syscalls/sys_enter_bpf fired $n times"
+	else
+		fail "tp_count" "$out"
+	fi
+fi
+
+if [ -x "$dir/perf_count/perf_count" ]; then
+	out=$(timeout 20 "$dir/perf_count/perf_count" 2>&1)
+	set -- $(echo "$out" | sed -n 's/^samples \([0-9]*\) cpu-clock ns \([0-9-]*\)$/\1 \2/p')
+	if [ "${1:-0}" -ge 20 ] && [ "${2:-0}" -gt 0 ]; then
+		pass "perf_count: cpu-clock on every CPU: $1 samples, read() = $2 ns"
+	else
+		fail "perf_count" "$out"
+	fi
+fi
+
+if [ -x "$dir/ks_reno/ks_reno" ]; then
+	run_bg ks_reno
+	if wait_line "$dir/ks_reno.out" registered; then
+		xfer=$("$dir/tcp_transfer" ks_reno $((64 << 20)) 2>&1)
+		check "ks_reno: registered, selected with TCP_CONGESTION, carries 64 MB" \
+			"cc=ks_reno bytes=67108864" "$xfer"
+	fi
+	for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	kill "$pid" 2>/dev/null
+	wait "$pid"
+	set -- $(sed -n 's/^acks \([0-9]*\) cong_avoid \([0-9]*\)$/\1 \2/p' "$dir/ks_reno.out")
+	# Loopback ACKs cover up to four 64 KB GSO segments; at most two per 1448-byte segment.
+	lo=$(((64 << 20) / (4 * 65536))) hi=$(((64 << 20) / 1448 * 2))
+	if [ "${1:-0}" -ge $lo ] && [ "${1:-0}" -le $hi ] && [ "${2:-0}" -gt 0 ]; then
+		pass "ks_reno: $1 ACKs counted by pkts_acked (plausible: $lo..$hi), cong_avoid ran $2 times"
+	else
+		fail "ks_reno: per-ACK counter" "$(cat "$dir/ks_reno.out")"
+	fi
+	if grep -qw ks_reno /proc/sys/net/ipv4/tcp_available_congestion_control; then
+		fail "ks_reno: unregistered when its loader exits"
+	else
+		pass "ks_reno: unregistered when its loader exits"
+	fi
+fi
