@@ -30,6 +30,8 @@ int do_check(int argc, char **argv);
 void help_check(FILE *out);
 int do_compile(int argc, char **argv);
 void help_compile(FILE *out);
+int do_build(int argc, char **argv);
+void help_build(FILE *out);
 int do_kmod(int argc, char **argv);
 void help_kmod(FILE *out);
 

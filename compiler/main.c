@@ -12,6 +12,7 @@
 static const struct cmd cmds[] = {
 	{ "check", do_check, help_check, "parse and type-check a .ks file" },
 	{ "compile", do_compile, help_compile, "generate the eBPF, userspace and module sources" },
+	{ "build", do_build, help_build, "compile, then build the eBPF object, loader and module" },
 	{ "kmod", do_kmod, help_kmod, "build the kernel module against a kernel tree (kmod build|dkms)" },
 	{ 0 },
 };
