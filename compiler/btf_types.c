@@ -2,6 +2,9 @@
 
 #include <bpf/btf.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -299,4 +302,65 @@ struct type *btf_member_proto(struct arena *a, const char *kstruct, const char *
 		return fn;
 	}
 	return NULL;
+}
+
+/* The FUNC_PROTO behind function-pointer member `member` of struct `kstruct`. */
+static const struct btf_type *member_proto(const char *kstruct, const char *member)
+{
+	const struct btf_type *t, *pt;
+	const struct btf_member *m;
+	int id;
+
+	if (!btf_available())
+		return NULL;
+	id = btf__find_by_name_kind(kbtf, kstruct, BTF_KIND_STRUCT);
+	if (id <= 0)
+		return NULL;
+	t = btf__type_by_id(kbtf, (__u32)id);
+	m = btf_members(t);
+	for (unsigned i = 0; i < btf_vlen(t); i++, m++) {
+		if (strcmp(btf__name_by_offset(kbtf, m->name_off), member))
+			continue;
+		pt = btf__type_by_id(kbtf, skip_mods(m->type));
+		if (!pt || !btf_is_ptr(pt))
+			return NULL;
+		pt = btf__type_by_id(kbtf, skip_mods(pt->type));
+		return pt && btf_is_func_proto(pt) ? pt : NULL;
+	}
+	return NULL;
+}
+
+static void dump_printf(void *ctx, const char *fmt, va_list args)
+{
+	sb_vprintf(ctx, fmt, args);
+}
+
+char *btf_member_param_c(const char *kstruct, const char *member, int index, const char *name)
+{
+	const struct btf_type *pt = member_proto(kstruct, member);
+	LIBBPF_OPTS(btf_dump_emit_type_decl_opts, opts);
+	struct btf_dump *dump;
+	struct strbuf sb;
+	__u32 id;
+	int err;
+
+	if (!pt || index >= (int)btf_vlen(pt))
+		return NULL;
+	id = index < 0 ? pt->type : btf_params(pt)[index].type;
+	if (!id)
+		return xstrdup(index < 0 ? "void" : name);
+	sb_init(&sb);
+	dump = btf_dump__new(kbtf, dump_printf, &sb, NULL);
+	if (!dump) {
+		sb_free(&sb);
+		return NULL;
+	}
+	opts.field_name = index < 0 ? "" : name;
+	err = btf_dump__emit_type_decl(dump, id, &opts);
+	btf_dump__free(dump);
+	if (err) {
+		sb_free(&sb);
+		return NULL;
+	}
+	return sb_detach(&sb);
 }

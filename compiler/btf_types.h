@@ -26,6 +26,14 @@ struct decl *btf_find_enum_const(struct arena *a, const char *name, long long *v
  */
 struct type *btf_member_proto(struct arena *a, const char *kstruct, const char *member, int *why);
 
+/*
+ * Parameter `index` of function-pointer member `member` of kernel struct
+ * `kstruct` as a C declaration named `name`, spelled as the kernel's
+ * headers spell it ("const struct rate_sample *rs"); index -1 is the return
+ * type (name unused).  Allocated; NULL when BTF has no such prototype.
+ */
+char *btf_member_param_c(const char *kstruct, const char *member, int index, const char *name);
+
 /* Whether BTF could be loaded (for messages); loads it on first call. */
 bool btf_available(void);
 

@@ -705,13 +705,60 @@ void cg_fix_line_resets(struct strbuf *out, const char *file)
 	*out = fixed;
 }
 
+/* Whether a local is ever read (an assignment's target alone is no read). */
+static bool reads_expr(const struct expr *e, const struct stmt *var);
+
+bool cg_reads_local(const struct stmt *s, const struct stmt *var)
+{
+	for (; s; s = s->next) {
+		if (s->kind == S_ASSIGN && s->lhs->kind == E_IDENT && s->op < 0) {
+			if (reads_expr(s->value, var))
+				return true;
+		} else if (reads_expr(s->lhs, var) || reads_expr(s->value, var)) {
+			return true;
+		}
+		if (reads_expr(s->key, var) || cg_reads_local(s->then, var) ||
+		    cg_reads_local(s->els, var) || cg_reads_local(s->body, var))
+			return true;
+		for (const struct catch_clause *c = s->catches; c; c = c->next)
+			if (cg_reads_local(c->body, var))
+				return true;
+	}
+	return false;
+}
+
+static bool reads_expr(const struct expr *e, const struct stmt *var)
+{
+	if (!e)
+		return false;
+	if (e->kind == E_IDENT && e->ref == REF_LOCAL && e->local == var)
+		return true;
+	if (reads_expr(e->lhs, var) || reads_expr(e->rhs, var))
+		return true;
+	for (const struct expr *a = e->args; a; a = a->next)
+		if (reads_expr(a, var))
+			return true;
+	for (const struct field_init *f = e->fields; f; f = f->next)
+		if (reads_expr(f->value, var))
+			return true;
+	for (const struct match_arm *m = e->arms; m; m = m->next)
+		if (reads_expr(m->value, var) || cg_reads_local(m->body, var))
+			return true;
+	return false;
+}
+
+static const char *mem_prefix(const struct cgen *g)
+{
+	return g->h->builtin_mem ? "__builtin_" : "";
+}
+
 /* Zero value assignment for any type. */
 static void emit_zero(struct cgen *g, const char *dst, struct type *t)
 {
 	struct type *u = type_unalias(t);
 
 	if (u->kind == TY_ARRAY || u->kind == TY_STR || u->kind == TY_STRUCT)
-		cg_line(g, "memset(&%s, 0, sizeof(%s));", dst, dst);
+		cg_line(g, "%smemset(&%s, 0, sizeof(%s));", mem_prefix(g), dst, dst);
 	else if (u->kind == TY_PTR)
 		cg_line(g, "%s = NULL;", dst);
 	else if (u->kind == TY_BOOL)
@@ -750,14 +797,14 @@ static void emit_store(struct cgen *g, const char *dst, struct type *t, struct e
 			g->indent--;
 			return;
 		}
-		cg_line(g, "memset(%s, 0, sizeof(%s));", dst, dst);
+		cg_line(g, "%smemset(%s, 0, sizeof(%s));", mem_prefix(g), dst, dst);
 		for (struct expr *a = v->args; a; a = a->next, i++)
 			if (!(const_eval(a, &c) && c == 0 && !a->next && i == 0))
 				cg_line(g, "%s[%d] = %s;", dst, i, cg_expr_str(g, a));
 		return;
 	}
 	if (u->kind == TY_ARRAY) {
-		cg_line(g, "memcpy(%s, %s, sizeof(%s));", dst, cg_expr_str(g, v), dst);
+		cg_line(g, "%smemcpy(%s, %s, sizeof(%s));", mem_prefix(g), dst, cg_expr_str(g, v), dst);
 		return;
 	}
 	cg_line(g, "%s = %s;", dst, cg_expr_str(g, v));

@@ -58,6 +58,8 @@ struct cg_hooks {
 	void (*uncaught)(struct cgen *g);
 	/* Whether #line directives are emitted before each statement. */
 	bool line_directives;
+	/* Whether memset/memcpy are spelled __builtin_memset/__builtin_memcpy (no libc). */
+	bool builtin_mem;
 };
 
 struct cgen {
@@ -98,6 +100,8 @@ void cg_emit_user_types(struct cgen *g);
 /* Appends the C expression for e. */
 void cg_expr(struct cgen *g, struct strbuf *sb, struct expr *e);
 const char *cg_expr_str(struct cgen *g, struct expr *e);
+/* Whether the local var is ever read in stmts (an assignment's target alone is no read). */
+bool cg_reads_local(const struct stmt *stmts, const struct stmt *var);
 /* A C string literal for the bytes s[0..len). */
 void cg_string_lit(struct strbuf *sb, const char *s, int len);
 

@@ -26,6 +26,9 @@ struct ebpf {
 	int nloops;
 	int nidx;                    /* run-time index temporaries */
 	bool need_streq, need_strcat, need_obj_new;
+	bool pkt_wide;               /* emitting the address inside a packet pointer cast */
+	bool uses_pinned;            /* eBPF code reads or writes pinned globals */
+	struct ptrvec configs;       /* const char *: configs eBPF code reads */
 };
 
 #define EB(g) ((struct ebpf *)(g)->backend)
@@ -242,7 +245,12 @@ static void release_owned(struct cgen *g)
 
 static const char *owned_init(struct cgen *g, struct stmt *var)
 {
-	return owned_kind(var) ? " = NULL" : NULL;
+	if (owned_kind(var))
+		return " = NULL";
+	/* The .ks source may keep a value it never reads; C would warn. */
+	if ((var->kind == S_VAR || var->kind == S_IFVAR) && !cg_reads_local(g->fn->body, var))
+		return " __attribute__((unused))";
+	return NULL;
 }
 
 /* ---- cgen hooks ---- */
@@ -297,6 +305,18 @@ static void bpf_delete(struct cgen *g, struct stmt *s)
 	cg_line(g, "}");
 }
 
+/*
+ * The size of the char array a string expression names: sizeof(e), but
+ * the declared size for a parameter, which C has turned into a pointer.
+ */
+static const char *str_size(struct cgen *g, struct expr *e)
+{
+	if (e->kind == E_IDENT && e->ref == REF_LOCAL && e->param_index >= 0 && e->type &&
+	    ut(e->type)->kind == TY_STR)
+		return arena_printf(g->a, "%lld", ut(e->type)->count + 1);
+	return arena_printf(g->a, "sizeof(%s)", cg_expr_str(g, e));
+}
+
 /* Strings are NUL-terminated char arrays; copies are bounded by the destination. */
 static void bpf_str_assign(struct cgen *g, const char *dst, struct type *dt, struct expr *src)
 {
@@ -304,9 +324,9 @@ static void bpf_str_assign(struct cgen *g, const char *dst, struct type *dt, str
 
 	if (src->kind == E_BINARY && src->op == OP_ADD) {
 		EB(g)->need_strcat = true;
-		cg_line(g, "ksc_strcat(%s, sizeof(%s), %s, sizeof(%s), %s, sizeof(%s));", dst, dst,
-			cg_expr_str(g, src->lhs), cg_expr_str(g, src->lhs), cg_expr_str(g, src->rhs),
-			cg_expr_str(g, src->rhs));
+		cg_line(g, "ksc_strcat(%s, sizeof(%s), %s, %s, %s, %s);", dst, dst,
+			cg_expr_str(g, src->lhs), str_size(g, src->lhs), cg_expr_str(g, src->rhs),
+			str_size(g, src->rhs));
 		return;
 	}
 	if (src->kind == E_STR) {
@@ -317,8 +337,8 @@ static void bpf_str_assign(struct cgen *g, const char *dst, struct type *dt, str
 		return;
 	}
 	EB(g)->need_strcat = true;
-	cg_line(g, "ksc_strcat(%s, sizeof(%s), %s, sizeof(%s), \"\", 1);", dst, dst,
-		cg_expr_str(g, src), cg_expr_str(g, src));
+	cg_line(g, "ksc_strcat(%s, sizeof(%s), %s, %s, \"\", 1);", dst, dst,
+		cg_expr_str(g, src), str_size(g, src));
 }
 
 /* A map read as a value: a copy of the entry, or zero when there is none. */
@@ -534,6 +554,24 @@ static const char *index_tmp(struct cgen *g)
 	return arena_printf(g->a, "__i%d", ++EB(g)->nidx);
 }
 
+/*
+ * Whether e lies inside the record a tracepoint program's ctx points to:
+ * the verifier wants constant offsets from ctx, so a run-time index into
+ * it reads through bpf_probe_read_kernel instead.
+ */
+static bool in_tp_record(struct cgen *g, const struct expr *e)
+{
+	if (!g->fn || g->fn->prog != PROG_TRACEPOINT)
+		return false;
+	while (e->kind == E_FIELD || (e->kind == E_INDEX && !e->map_lookup &&
+				      ut(e->lhs->type)->kind == TY_ARRAY))
+		e = e->lhs;
+	if (e->kind != E_ARROW)
+		return false;
+	e = e->lhs;
+	return e->kind == E_IDENT && e->ref == REF_LOCAL && e->param_index == 0;
+}
+
 static void index_read(struct cgen *g, struct strbuf *sb, struct expr *e)
 {
 	const char *i = index_tmp(g);
@@ -542,7 +580,11 @@ static void index_read(struct cgen *g, struct strbuf *sb, struct expr *e)
 
 	/* The index is evaluated once: the verifier bounds the register it checked. */
 	sb_printf(sb, "({ __u64 %s = %s; ", i, cg_expr_str(g, e->rhs));
-	if (type_is_scalar(e->type))
+	if (in_tp_record(g, e->lhs))
+		sb_printf(sb, "%s; __builtin_memset(&__v, 0, sizeof(__v)); "
+			  "if (%s < %lld) bpf_probe_read_kernel(&__v, sizeof(__v), &(%s)[%s]); __v; })",
+			  cg_decl(g, e->type, "__v"), i, n, arr, i);
+	else if (type_is_scalar(e->type))
 		sb_printf(sb, "%s < %lld ? (%s)[%s] : 0; })", i, n, arr, i);
 	else
 		sb_printf(sb, "%s; __builtin_memset(&__v, 0, sizeof(__v)); if (%s < %lld) __v = (%s)[%s]; __v; })",
@@ -621,6 +663,26 @@ static void note_const(struct cgen *g, struct expr *e)
 	}
 }
 
+static void note_config(struct cgen *g, const char *name)
+{
+	struct ptrvec *v = &EB(g)->configs;
+
+	for (int i = 0; i < v->n; i++)
+		if (!strcmp(v->v[i], name))
+			return;
+	ptrvec_push(g->a, v, (void *)name);
+}
+
+static bool config_used(struct cgen *g, const char *name)
+{
+	struct ptrvec *v = &EB(g)->configs;
+
+	for (int i = 0; i < v->n; i++)
+		if (!strcmp(v->v[i], name))
+			return true;
+	return false;
+}
+
 static bool bpf_expr(struct cgen *g, struct strbuf *sb, struct expr *e)
 {
 	struct pkt_access pa;
@@ -629,6 +691,25 @@ static bool bpf_expr(struct cgen *g, struct strbuf *sb, struct expr *e)
 		note_const(g, e);
 	if (e->kind == E_IDENT && e->ref == REF_MAP) {
 		sb_puts(sb, c_name(g, e->str));
+		return true;
+	}
+	if (EB(g)->pkt_wide && is_packet_field(e)) {
+		/* 64-bit address arithmetic: a 32-bit sum would be truncated by shifts. */
+		sb_printf(sb, "(long)%s%s%s", cg_expr_str(g, e->lhs),
+			  ut(e->lhs->type)->kind == TY_PTR ? "->" : ".", e->str);
+		return true;
+	}
+	if (e->kind == E_CAST && ut(e->ty)->kind == TY_PTR && pkt_field_in(e->lhs) &&
+	    !EB(g)->pkt_wide) {
+		/* (T *)((long)ctx->data + 14): the verifier follows the packet pointer. */
+		bool bare = is_packet_field(e->lhs);
+
+		sb_printf(sb, bare ? "(%s)" : "(%s)(", cg_type(g, e->ty));
+		EB(g)->pkt_wide = true;
+		cg_expr(g, sb, e->lhs);
+		EB(g)->pkt_wide = false;
+		if (!bare)
+			sb_putc(sb, ')');
 		return true;
 	}
 	if (!is_raw(g, e) && pkt_access(e, &pa)) {
@@ -665,6 +746,7 @@ static bool bpf_expr(struct cgen *g, struct strbuf *sb, struct expr *e)
 		return true;
 	}
 	if (is_config_field(e)) {
+		note_config(g, e->lhs->str);
 		sb_printf(sb, "%s%s()->%s", e->lhs->str, KSC_CONFIG_STRUCT_SUFFIX, e->str);
 		return true;
 	}
@@ -693,9 +775,9 @@ static bool bpf_expr(struct cgen *g, struct strbuf *sb, struct expr *e)
 	if (e->kind == E_BINARY && (e->op == OP_EQ || e->op == OP_NE) &&
 	    ut(e->lhs->type)->kind == TY_STR) {
 		EB(g)->need_streq = true;
-		sb_printf(sb, "%sksc_streq(%s, sizeof(%s), %s, sizeof(%s))", e->op == OP_NE ? "!" : "",
-			  cg_expr_str(g, e->lhs), cg_expr_str(g, e->lhs), cg_expr_str(g, e->rhs),
-			  cg_expr_str(g, e->rhs));
+		sb_printf(sb, "%sksc_streq(%s, %s, %s, %s)", e->op == OP_NE ? "!" : "",
+			  cg_expr_str(g, e->lhs), str_size(g, e->lhs), cg_expr_str(g, e->rhs),
+			  str_size(g, e->rhs));
 		return true;
 	}
 	return false;
@@ -1247,8 +1329,10 @@ static const char *bpf_global_name(struct cgen *g, struct decl *d)
 	if (d->kind == D_FUNC && d->role != ROLE_HELPER)
 		return d->name;
 	/* Pinned globals live in the one entry of the pinned_globals map. */
-	if (d->kind == D_GLOBAL && d->is_pinned)
+	if (d->kind == D_GLOBAL && d->is_pinned) {
+		EB(g)->uses_pinned = true;
 		return arena_printf(g->a, "ksc_%s()->%s", KSC_PINNED_GLOBALS, d->name);
+	}
 	return c_name(g, d->name);
 }
 
@@ -1267,6 +1351,7 @@ static const struct cg_hooks bpf_hooks = {
 	.before_return = release_owned,
 	.global_name = bpf_global_name,
 	.line_directives = true,
+	.builtin_mem = true,
 };
 
 /* ---- declarations ---- */
@@ -1354,6 +1439,8 @@ static void emit_config(struct cgen *g, struct decl *d)
 	g->indent--;
 	cg_line(g, "} %s%s SEC(\".maps\");", d->name, KSC_CONFIG_MAP_SUFFIX);
 	cg_blank(g);
+	if (!config_used(g, d->name))
+		return;
 	/* Reads never see NULL: before userspace writes the config, fields read zero. */
 	/* Global, not static: clang would fold a never-written static into a constant. */
 	cg_line(g, "__hidden struct %s%s %s_unset;", d->name, KSC_CONFIG_STRUCT_SUFFIX, d->name);
@@ -1411,6 +1498,8 @@ static void emit_pinned_globals(struct cgen *g)
 	g->indent--;
 	cg_line(g, "} %s SEC(\".maps\");", KSC_PINNED_GLOBALS);
 	cg_blank(g);
+	if (!EB(g)->uses_pinned)
+		return;
 	/* The entry always exists; the fallback only satisfies the verifier. */
 	cg_line(g, "__hidden struct %s %s_unset;", KSC_PINNED_GLOBALS, KSC_PINNED_GLOBALS);
 	cg_blank(g);
@@ -1674,7 +1763,7 @@ static void emit_functions(struct cgen *g)
 			emit_helper(g, d);
 		else if (d->kind == D_FUNC && d->role == ROLE_PROG)
 			emit_program(g, d);
-		else if (d->kind == D_IMPL) {
+		else if (d->kind == D_IMPL && d->target != TARGET_KMOD) {
 			for (struct decl *m = d->methods; m; m = m->next)
 				emit_method(g, d, m);
 			emit_struct_ops_var(g, d);

@@ -658,9 +658,16 @@ static void check_impl(struct checker *c, struct decl *d)
 {
 	const struct attr *a = find_attr(d, "struct_ops");
 
-	for (const struct attr *x = d->attrs; x; x = x->next)
-		if (strcmp(x->name, "struct_ops"))
+	d->target = TARGET_EBPF;
+	for (const struct attr *x = d->attrs; x; x = x->next) {
+		if (!strcmp(x->name, "kmod")) {
+			/* ksc extension: the methods are kernel module code, registered natively. */
+			no_attr_args(c, x);
+			d->target = TARGET_KMOD;
+		} else if (strcmp(x->name, "struct_ops")) {
 			diag_error(c->d, x->loc, "unknown impl block attribute '@%s'", x->name);
+		}
+	}
 	if (!a)
 		diag_error(c->d, d->loc, "impl block '%s' needs @struct_ops(\"kernel_struct\")",
 			   d->name);
@@ -672,7 +679,7 @@ static void check_impl(struct checker *c, struct decl *d)
 			     btf_types_path(), d->struct_ops);
 	check_impl_name(c, d);
 	for (struct impl_field *f = d->ifields; f; f = f->next) {
-		c->ctx = TARGET_EBPF;
+		c->ctx = d->target;
 		check_expr(c, f->value, NULL);
 		if (!is_constant(c, f->value))
 			diag_error(c->d, f->value->loc, "an impl field value must be a constant");

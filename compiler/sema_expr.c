@@ -534,6 +534,7 @@ static struct type *check_index(struct checker *c, struct expr *e)
 	if (t->kind == TY_MAP) {
 		check_value(c, e->rhs, t->key, "map key");
 		e->map_lookup = true;
+		check_user_value(c, t->base, e->loc);
 		return t->base;
 	}
 	k = check_expr(c, e->rhs, NULL);
@@ -898,6 +899,10 @@ static struct type *check_builtin_call(struct checker *c, struct expr *e, enum b
 		if (!type_is_error(t) && type_unalias(t)->kind != TY_IMPL)
 			diag_error(c->d, a->loc, "register() needs a @struct_ops impl block, not %s",
 				   type_str(c->a, t));
+		else if (!type_is_error(t) && type_unalias(t)->decl->target == TARGET_KMOD)
+			diag_error(c->d, a->loc,
+				   "'%s' is a @kmod impl block: its kernel module registers it when loaded",
+				   type_unalias(t)->decl->name);
 		return type_int(c->a, 4, false);
 	case BI_TEST:
 		if (!c->fn || c->fn->role != ROLE_TEST)
@@ -1120,6 +1125,11 @@ static struct type *check_call(struct checker *c, struct expr *e, bool tail)
 	} else if (callee->kind == E_IDENT && callee->ref == REF_EXTERN) {
 		if (c->ctx == TARGET_USER)
 			diag_error(c->d, e->loc, "extern kernel function '%s' cannot be called from userspace",
+				   callee->str);
+		/* A module links against exported kernel functions, never BPF-only ones. */
+		else if (c->ctx == TARGET_KMOD && !strncmp(callee->str, "bpf_", 4))
+			diag_error(c->d, e->loc,
+				   "'%s' is a BPF helper or kfunc: kernel module code cannot call it",
 				   callee->str);
 		record_call(c, callee->decl);
 	} else if (c->ctx == TARGET_EBPF) {

@@ -54,6 +54,9 @@ struct sym *declare_value(struct checker *c, const char *name, struct ks_loc loc
 			  enum ref_kind kind, struct decl *decl);
 void resolve_type(struct checker *c, struct type *t);
 
+/* sema_stmt.c: in userspace code, an error for a type holding a kernel struct by value. */
+void check_user_value(struct checker *c, struct type *t, struct ks_loc loc);
+
 /* sema_expr.c */
 struct type *check_expr(struct checker *c, struct expr *e, struct type *want);
 /* Checks e against the type it is stored into; `what` names the place. */

@@ -16,10 +16,58 @@ struct local *find_local(struct checker *c, const char *name)
 	return NULL;
 }
 
+/* The kernel struct a value of t holds by value, through user structs and pointers to them. */
+static struct decl *kernel_value(struct type *t, int depth)
+{
+	struct decl *k = NULL;
+
+	t = type_unalias(t);
+	if (!t || depth > 16)
+		return NULL;
+	if (t->kind == TY_ARRAY)
+		return kernel_value(t->base, depth + 1);
+	if (t->kind == TY_PTR) {
+		struct type *b = type_unalias(t->base);
+
+		/* A pointer to a kernel struct is an opaque handle in userspace. */
+		return b && b->kind == TY_STRUCT && !b->decl->from_header && !b->decl->from_btf ?
+			       kernel_value(b, depth + 1) : NULL;
+	}
+	if (t->kind != TY_STRUCT)
+		return NULL;
+	if (t->decl->from_header || t->decl->from_btf)
+		return strcmp(t->decl->name, "perf_options") && strcmp(t->decl->name, "PerfAttachment") ?
+			       t->decl : NULL;
+	for (struct struct_field *f = t->decl->fields; f && !k; f = f->next)
+		k = kernel_value(f->ty, depth + 1);
+	return k;
+}
+
+void check_user_value(struct checker *c, struct type *t, struct ks_loc loc)
+{
+	struct decl *k = c->ctx == TARGET_USER ? kernel_value(t, 0) : NULL;
+	struct type *u = type_unalias(t);
+
+	if (!k)
+		return;
+	while (u->kind == TY_PTR || u->kind == TY_ARRAY)
+		u = type_unalias(u->base);
+	if (u->kind == TY_STRUCT && u->decl != k)
+		diag_error(c->d, loc, "'%s' holds kernel struct '%s' by value, which userspace code cannot "
+			   "hold: use it in eBPF code only", u->decl->name, k->name);
+	else
+		diag_error(c->d, loc, "userspace code cannot hold kernel struct '%s' by value: "
+			   "use a pointer, or eBPF code", k->name);
+}
+
 static struct local *add_local(struct checker *c, const char *name, struct ks_loc loc,
 			       struct type *ty, struct stmt *decl)
 {
 	struct local *l;
+
+	/* A map lookup's value was reported where the map is read. */
+	if (!(decl && decl->value && decl->value->kind == E_INDEX && decl->value->map_lookup))
+		check_user_value(c, ty, loc);
 
 	for (int i = c->nlocals - 1; i >= 0 && c->locals[i].depth == c->depth; i--) {
 		if (!strcmp(c->locals[i].name, name)) {
@@ -531,7 +579,7 @@ static void implicit_return(struct decl *fn)
 void check_function(struct checker *c, struct decl *fn)
 {
 	c->fn = fn;
-	c->ctx = target_of_role(fn->role);
+	c->ctx = target_of(fn);
 	fn->target = c->ctx;
 	c->nlocals = 0;
 	c->depth = 1;
@@ -541,8 +589,10 @@ void check_function(struct checker *c, struct decl *fn)
 	c->stack_reported = false;
 	c->returns_seen = 0;
 	check_params(c, fn);
-	if (fn->ret)
+	if (fn->ret) {
 		resolve_type(c, fn->ret);
+		check_user_value(c, fn->ret, fn->ret->loc);
+	}
 	if (fn->role == ROLE_PROG)
 		check_prog_signature(c, fn);
 	else if (fn->role == ROLE_KFUNC)

@@ -25,6 +25,13 @@ enum target target_of_role(enum func_role r)
 	return TARGET_USER;
 }
 
+enum target target_of(const struct decl *fn)
+{
+	if (fn->role == ROLE_METHOD && fn->impl && fn->impl->target == TARGET_KMOD)
+		return TARGET_KMOD;
+	return target_of_role(fn->role);
+}
+
 /* Marks every kfunc reachable from `fn` through eBPF subprograms as used by `prog`. */
 static void mark_kfunc_users(struct decl *fn, enum prog_kind prog, unsigned depth)
 {
@@ -47,22 +54,26 @@ static void mark_kfunc_users(struct decl *fn, enum prog_kind prog, unsigned dept
 
 static void split_function(struct program *prog, struct decl *fn)
 {
-	fn->target = target_of_role(fn->role);
+	fn->target = target_of(fn);
 	if (fn->target == TARGET_KMOD)
 		prog->has_kmod = true;
-	if (fn->role == ROLE_PROG || fn->role == ROLE_METHOD)
+	/* A @kmod method calls kfuncs as plain C: no program type reaches them. */
+	else if (fn->role == ROLE_PROG || fn->role == ROLE_METHOD)
 		mark_kfunc_users(fn, fn->prog, 0);
 }
 
 void target_split(struct program *prog)
 {
 	for (struct decl *d = prog->decls; d; d = d->next) {
-		if (d->kind == D_FUNC)
+		if (d->kind == D_FUNC) {
 			split_function(prog, d);
-		else if (d->kind == D_IMPL)
+		} else if (d->kind == D_IMPL) {
+			if (d->target == TARGET_KMOD)
+				prog->has_kmod = true;
 			for (struct decl *m = d->methods; m; m = m->next)
 				split_function(prog, m);
-		else if (d->kind == D_GLOBAL && d->target == TARGET_KMOD)
+		} else if (d->kind == D_GLOBAL && d->target == TARGET_KMOD) {
 			prog->has_kmod = true;
+		}
 	}
 }

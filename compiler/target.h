@@ -6,4 +6,10 @@
 
 enum target target_of_role(enum func_role r);
 
+/*
+ * Where fn's code goes: its role's target, except that the methods of a
+ * @kmod impl block are kernel module code (native struct_ops).
+ */
+enum target target_of(const struct decl *fn);
+
 #endif

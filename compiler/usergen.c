@@ -263,6 +263,16 @@ static void emit_config(struct cgen *g, struct decl *d)
 	cg_blank(g);
 }
 
+/* Whether a pinned global starts other than zero. */
+static bool pinned_first(struct program *prog)
+{
+	for (struct decl *d = prog->decls; d; d = d->next)
+		if (d->kind == D_GLOBAL && d->is_pinned && d->target == TARGET_EBPF &&
+		    !user_zero_init(d->init))
+			return true;
+	return false;
+}
+
 static void emit_pinned_struct(struct cgen *g)
 {
 	cg_line(g, "struct %s {", KSC_PINNED_GLOBALS);
@@ -270,6 +280,18 @@ static void emit_pinned_struct(struct cgen *g)
 	for (struct decl *d = g->prog->decls; d; d = d->next)
 		if (d->kind == D_GLOBAL && d->is_pinned && d->target == TARGET_EBPF)
 			cg_line(g, "%s;", cg_decl(g, d->ty, d->name));
+	g->indent--;
+	cg_line(g, "};");
+	cg_blank(g);
+	if (!pinned_first(g->prog))
+		return;
+	cg_line(g, "/* What the pinned globals start as when their pin is created. */");
+	cg_line(g, "static const struct %s %s_first = {", KSC_PINNED_GLOBALS, KSC_PINNED_GLOBALS);
+	g->indent++;
+	for (struct decl *d = g->prog->decls; d; d = d->next)
+		if (d->kind == D_GLOBAL && d->is_pinned && d->target == TARGET_EBPF &&
+		    !user_zero_init(d->init))
+			cg_line(g, ".%s = %s,", d->name, cg_expr_str(g, d->init));
 	g->indent--;
 	cg_line(g, "};");
 	cg_blank(g);
@@ -584,7 +606,11 @@ static void emit_setup(struct cgen *g, struct ptrvec *progs)
 			cg_line(g, "if (ksc_pin(" SKEL "->maps.%s, \"maps/%s\"))", d->name, d->name);
 			cg_line(g, "\treturn -1;");
 		}
-	if (has_pinned_globals(prog)) {
+	if (pinned_first(prog)) {
+		cg_line(g, "if (ksc_pin_first(" SKEL "->maps.%s, \"globals\", &%s_first))",
+			KSC_PINNED_GLOBALS, KSC_PINNED_GLOBALS);
+		cg_line(g, "\treturn -1;");
+	} else if (has_pinned_globals(prog)) {
 		cg_line(g, "if (ksc_pin(" SKEL "->maps.%s, \"globals\"))", KSC_PINNED_GLOBALS);
 		cg_line(g, "\treturn -1;");
 	}

@@ -34,7 +34,7 @@ static const char makefile_txt[] =
 	"all: $(src)/%1$s\n"
 	"\n"
 	"$(src)/%1$s.ebpf.o: $(src)/%1$s.ebpf.c $(src)/vmlinux.h\n"
-	"\t$(CLANG) -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -I$(src) -c $< -o $@\n"
+	"\t$(CLANG) -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(src) -c $< -o $@\n"
 	"\n"
 	"$(src)/%1$s.skel.h: $(src)/%1$s.ebpf.o\n"
 	"\t$(BPFTOOL) gen skeleton $< name %3$s_ebpf > $@.tmp && mv $@.tmp $@\n"

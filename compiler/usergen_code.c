@@ -233,48 +233,6 @@ static void u_str_assign(struct cgen *g, const char *dst, struct type *dt, struc
 	cg_line(g, "ksc_str_copy(%s, %lld, %s);", dst, size, cg_expr_str(g, src));
 }
 
-/* Whether a local is ever read (an assignment's target alone is no read). */
-static bool reads_expr(const struct expr *e, const struct stmt *var);
-
-static bool reads_stmts(const struct stmt *s, const struct stmt *var)
-{
-	for (; s; s = s->next) {
-		if (s->kind == S_ASSIGN && s->lhs->kind == E_IDENT && s->op < 0) {
-			if (reads_expr(s->value, var))
-				return true;
-		} else if (reads_expr(s->lhs, var) || reads_expr(s->value, var)) {
-			return true;
-		}
-		if (reads_expr(s->key, var) || reads_stmts(s->then, var) ||
-		    reads_stmts(s->els, var) || reads_stmts(s->body, var))
-			return true;
-		for (const struct catch_clause *c = s->catches; c; c = c->next)
-			if (reads_stmts(c->body, var))
-				return true;
-	}
-	return false;
-}
-
-static bool reads_expr(const struct expr *e, const struct stmt *var)
-{
-	if (!e)
-		return false;
-	if (e->kind == E_IDENT && e->ref == REF_LOCAL && e->local == var)
-		return true;
-	if (reads_expr(e->lhs, var) || reads_expr(e->rhs, var))
-		return true;
-	for (const struct expr *a = e->args; a; a = a->next)
-		if (reads_expr(a, var))
-			return true;
-	for (const struct field_init *f = e->fields; f; f = f->next)
-		if (reads_expr(f->value, var))
-			return true;
-	for (const struct match_arm *m = e->arms; m; m = m->next)
-		if (reads_expr(m->value, var) || reads_stmts(m->body, var))
-			return true;
-	return false;
-}
-
 static const char *u_decl_init(struct cgen *g, struct stmt *var)
 {
 	struct type *t = ut(var->var_type);
@@ -300,7 +258,7 @@ static const char *u_decl_init(struct cgen *g, struct stmt *var)
 		break;
 	}
 	/* The .ks source may keep a value it never reads; C would warn. */
-	if (var->kind == S_VAR && !reads_stmts(g->fn->body, var))
+	if (var->kind == S_VAR && !cg_reads_local(g->fn->body, var))
 		return arena_printf(g->a, " __attribute__((unused))%s", init);
 	return init;
 }
@@ -311,9 +269,77 @@ static void u_extra_decls(struct cgen *g, struct stmt *var)
 
 	if (var->kind == S_VAR && var->from_lookup && var->null_checked)
 		cg_line(g, "bool %s_found = false;", x);
-	if (var->kind == S_IFVAR && var->binds_pointer && is_map_read(var->value))
+	if (var->kind == S_IFVAR && var->binds_pointer && is_map_read(var->value)) {
 		cg_line(g, "%s = { 0 };", cg_decl(g, ut(var->var_type)->base,
 						  arena_printf(g->a, "%s_value", x)));
+		cg_line(g, "%s;", cg_decl(g, ut(var->value->lhs->decl->ty)->key,
+					  arena_printf(g->a, "%s_key", x)));
+	}
+}
+
+/* ---- writing if (var x = m[k]) entries back ---- */
+
+/* The break/continue in stmts that leave them (not those of a loop inside). */
+static void loop_exits(struct arena *a, struct stmt *stmts, struct ptrvec *out)
+{
+	for (struct stmt *s = stmts; s; s = s->next) {
+		switch (s->kind) {
+		case S_BREAK:
+		case S_CONTINUE:
+			ptrvec_push(a, out, s);
+			break;
+		case S_IF:
+		case S_IFVAR:
+			loop_exits(a, s->then, out);
+			loop_exits(a, s->els, out);
+			break;
+		case S_TRY:
+			loop_exits(a, s->body, out);
+			for (struct catch_clause *c = s->catches; c; c = c->next)
+				loop_exits(a, c->body, out);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* Whether control cannot fall off the end of stmts. */
+static bool ends_in_jump(const struct stmt *stmts)
+{
+	const struct stmt *last = stmts;
+
+	while (last && last->next)
+		last = last->next;
+	return last && (last->kind == S_RETURN || last->kind == S_BREAK ||
+			last->kind == S_CONTINUE || last->kind == S_THROW);
+}
+
+static void write_back(struct cgen *g, struct writeback *wb)
+{
+	struct stmt *s = wb->ifvar;
+	const char *x = cg_local_name(s);
+
+	cg_line(g, "%s(%s_key, *%s);", user_accessor(g, s->value->lhs->decl, "set"), x, x);
+}
+
+/*
+ * Before a jump out of the branches being emitted: a return or an
+ * exception (exit NULL) leaves them all, a break or continue those it is in.
+ */
+static void write_back_before(struct cgen *g, struct stmt *exit)
+{
+	struct ptrvec *v = &UG(g)->writebacks;
+
+	for (int i = v->n - 1; i >= 0; i--) {
+		struct writeback *wb = v->v[i];
+		bool leaves = !exit;
+
+		for (int j = 0; j < wb->exits.n && !leaves; j++)
+			leaves = wb->exits.v[j] == exit;
+		if (leaves)
+			write_back(g, wb);
+	}
 }
 
 /* ---- exceptions ---- */
@@ -323,6 +349,7 @@ void user_propagate(struct cgen *g)
 {
 	struct type *r = g->fn->ret;
 
+	write_back_before(g, NULL);
 	if (g->uses_out)
 		cg_line(g, "goto out;");
 	else if (g->fn->ret_name)
@@ -359,18 +386,27 @@ static const char *after_throwing_call(struct cgen *g)
 	const char *r;
 	char *s;
 
-	if (g->try_depth > 0)
-		return arena_printf(g->a, "{ err = ksc_catch(); goto catch%d; }",
-				    g->try_stack[g->try_depth - 1]);
+	bool several;
+
 	sb_init(&sb);
 	g->out = &sb;
 	g->indent = 0;
-	user_propagate(g);
+	if (g->try_depth > 0) {
+		write_back_before(g, NULL);
+		cg_line(g, "err = ksc_catch();");
+		cg_line(g, "goto catch%d;", g->try_stack[g->try_depth - 1]);
+	} else {
+		user_propagate(g);
+	}
 	g->out = saved;
 	g->indent = indent;
 	s = sb_detach(&sb);
 	s[strlen(s) - 1] = '\0';
-	r = arena_strdup(g->a, s);
+	/* One line: "stmt;" or "{ stmt; stmt; }" */
+	several = strchr(s, '\n') != NULL;
+	for (char *p = s; (p = strchr(p, '\n')); )
+		*p = ' ';
+	r = several ? arena_printf(g->a, "{ %s }", s) : arena_strdup(g->a, s);
 	free(s);
 	return r;
 }
@@ -704,22 +740,33 @@ static void map_ifvar(struct cgen *g, struct stmt *s)
 	const char *x = cg_local_name(s);
 
 	mu->lookup = true;
-	cg_line(g, "{");
-	g->indent++;
-	cg_line(g, "%s = %s;", cg_decl(g, mt->key, "ksc_key"), map_key(g, idx));
-	cg_blank(g);
 	if (s->binds_pointer) {
+		struct writeback *wb = arena_alloc(g->a, sizeof(*wb));
+
 		mu->set = true;
+		memset(wb, 0, sizeof(*wb));
+		wb->ifvar = s;
+		loop_exits(g->a, s->then, &wb->exits);
+		cg_line(g, "%s_key = %s;", x, map_key(g, idx));
 		cg_line(g, "%s = &%s_value;", x, x);
-		cg_line(g, "if (%s(ksc_key, %s)) {", user_accessor(g, m, "lookup"), x);
+		cg_line(g, "if (%s(%s_key, %s)) {", user_accessor(g, m, "lookup"), x, x);
+		g->indent++;
+		ptrvec_push(g->a, &UG(g)->writebacks, wb);
+		cg_emit_stmts(g, s->then);
+		UG(g)->writebacks.n--;
+		if (!ends_in_jump(s->then))
+			write_back(g, wb);
+		g->indent--;
 	} else {
+		cg_line(g, "{");
+		g->indent++;
+		cg_line(g, "%s = %s;", cg_decl(g, mt->key, "ksc_key"), map_key(g, idx));
+		cg_blank(g);
 		cg_line(g, "if (%s(ksc_key, &%s)) {", user_accessor(g, m, "lookup"), x);
+		g->indent++;
+		cg_emit_stmts(g, s->then);
+		g->indent--;
 	}
-	g->indent++;
-	cg_emit_stmts(g, s->then);
-	if (s->binds_pointer)
-		cg_line(g, "%s(ksc_key, *%s);", user_accessor(g, m, "set"), x);
-	g->indent--;
 	if (s->els) {
 		cg_line(g, "} else {");
 		g->indent++;
@@ -727,8 +774,10 @@ static void map_ifvar(struct cgen *g, struct stmt *s)
 		g->indent--;
 	}
 	cg_line(g, "}");
-	g->indent--;
-	cg_line(g, "}");
+	if (!s->binds_pointer) {
+		g->indent--;
+		cg_line(g, "}");
+	}
 }
 
 /* An assignment to a config field or a pinned global, then the write to its map. */
@@ -751,6 +800,13 @@ static bool u_stmt(struct cgen *g, struct stmt *s)
 	struct expr *root;
 
 	switch (s->kind) {
+	case S_RETURN:
+		write_back_before(g, NULL);
+		return false;
+	case S_BREAK:
+	case S_CONTINUE:
+		write_back_before(g, s);
+		return false;
 	case S_ASSIGN:
 		if (is_map_read(s->lhs)) {
 			map_assign(g, s);
@@ -811,8 +867,10 @@ static bool u_stmt(struct cgen *g, struct stmt *s)
 		}
 		return false;
 	case S_THROW:
-		if (g->try_depth > 0)
+		if (g->try_depth > 0) {
+			write_back_before(g, NULL);
 			return false;
+		}
 		/* No try here: the code travels to the caller's. */
 		cg_line(g, "ksc_throw(%s);", cg_expr_str(g, s->value));
 		user_propagate(g);

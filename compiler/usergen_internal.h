@@ -22,6 +22,14 @@ struct user {
 	struct ptrvec import_fns;  /* struct decl *: functions of imported .ks modules */
 	struct ptrvec import_of;   /* the D_IMPORT each import_fns entry belongs to */
 	bool pinned_globals;       /* reads or writes pinned globals */
+	struct ptrvec writebacks;  /* struct writeback *: the pointer-bound if (var x = m[k])
+				      being emitted, outermost first */
+};
+
+/* An if (var x = m[k]) whose branch changes a copy of the entry, written back on leaving. */
+struct writeback {
+	struct stmt *ifvar;
+	struct ptrvec exits;       /* struct stmt *: break/continue that leave the branch */
 };
 
 #define UG(g) ((struct user *)(g)->backend)

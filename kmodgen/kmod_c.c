@@ -9,6 +9,20 @@
 #include "kmodgen_internal.h"
 #include "types.h"
 
+/* The struct_ops instance of a @kmod impl block: the file's name, or file_impl. */
+const char *kmod_ops_name(struct cgen *g, struct decl *impl)
+{
+	if (!strcmp(impl->name, g->prog->ident))
+		return impl->name;
+	return arena_printf(g->a, "%s_%s", g->prog->ident, impl->name);
+}
+
+/* A method of a @kmod impl block, named after its instance (tcp_reno_ssthresh style). */
+const char *kmod_method_name(struct cgen *g, struct decl *m)
+{
+	return arena_printf(g->a, "%s_%s", kmod_ops_name(g, m->impl), m->name);
+}
+
 /* ---- cgen hooks for kernel C ---- */
 
 static const char *kernel_int(int size, bool is_signed)
@@ -116,6 +130,8 @@ static bool kernel_call(struct cgen *g, struct strbuf *sb, struct expr *e)
  */
 static const char *kernel_global_name(struct cgen *g, struct decl *d)
 {
+	if (d->kind == D_FUNC && d->role == ROLE_METHOD && d->impl)
+		return kmod_method_name(g, d);
 	if (d->target == TARGET_KMOD && !(d->kind == D_FUNC && d->role == ROLE_KFUNC))
 		return arena_printf(g->a, "%s_%s", g->prog->ident, d->name);
 	return d->name;
@@ -371,16 +387,20 @@ static void emit_registration(struct cgen *g)
 	unsigned members[KF_HOOK_COUNT], used = used_sets(g->prog);
 	int n = plan_sets(used, order, members);
 	const char *base = g->prog->ident;
+	bool ops = kmod_has_struct_ops(g->prog);
+	/* Congestion control modules call theirs register/unregister, as the kernel's do. */
+	const char *init = arena_printf(g->a, "%s_%s", base, ops ? "register" : "init");
+	const char *exit = arena_printf(g->a, "%s_%s", base, ops ? "unregister" : "exit");
 
 	emit_hook_guards(g, used);
 	if (used & ((1u << KF_HOOK_KPROBE) | (1u << KF_HOOK_TRACEPOINT) | (1u << KF_HOOK_PERF_EVENT)))
 		cg_blank(g);
 	for (int i = 0; i < n; i++)
 		emit_set(g, order[i], members[i]);
-	cg_line(g, "static int __init %s_init(void)", base);
+	cg_line(g, "static int __init %s(void)", init);
 	cg_line(g, "{");
 	g->indent++;
-	if (n) {
+	if (n || ops) {
 		cg_line(g, "int err;");
 		cg_blank(g);
 	}
@@ -400,27 +420,46 @@ static void emit_registration(struct cgen *g)
 		g->indent--;
 		cg_line(g, "}");
 	}
-	cg_line(g, "return 0;");
-	g->indent--;
-	cg_line(g, "}");
+	if (ops) {
+		/*
+		 * Struct_ops instances last, as tcp_bbr does: they are what lets
+		 * sockets into the module, and kfunc sets cannot be unregistered.
+		 */
+		kmod_emit_struct_ops_register(g);
+		g->indent--;
+		cg_line(g, "}");
+	} else {
+		cg_line(g, "return 0;");
+		g->indent--;
+		cg_line(g, "}");
+	}
 	cg_blank(g);
 	/* kfunc sets have no unregister call: the kernel drops them with the module. */
-	cg_line(g, "static void __exit %s_exit(void)", base);
+	cg_line(g, "static void __exit %s(void)", exit);
 	cg_line(g, "{");
+	if (ops) {
+		g->indent++;
+		kmod_emit_struct_ops_unregister(g);
+		g->indent--;
+	}
 	cg_line(g, "}");
 	cg_blank(g);
-	cg_line(g, "module_init(%s_init);", base);
-	cg_line(g, "module_exit(%s_exit);", base);
+	cg_line(g, "module_init(%s);", init);
+	cg_line(g, "module_exit(%s);", exit);
 	cg_blank(g);
 	cg_line(g, "MODULE_LICENSE(\"GPL\");");
-	cg_line(g, "MODULE_DESCRIPTION(\"kfuncs of %s.ks, built by ksc\");", g->prog->base);
+	if (ops)
+		cg_line(g, "MODULE_DESCRIPTION(\"%s of %s.ks, built by ksc\");",
+			n ? "Congestion control and kfuncs" : "Congestion control", g->prog->base);
+	else
+		cg_line(g, "MODULE_DESCRIPTION(\"kfuncs of %s.ks, built by ksc\");", g->prog->base);
 }
 
 int kmod_write_c(struct program *prog, const char *path)
 {
 	struct strbuf out;
 	struct cgen g;
-	int err;
+	int err = 0;
 
 	sb_init(&out);
 	cg_init(&g, prog->arena, prog, &out, &kernel_hooks);
@@ -437,16 +476,23 @@ int kmod_write_c(struct program *prog, const char *path)
 	cg_line(&g, "#include <linux/module.h>");
 	cg_line(&g, "#include <linux/slab.h>");
 	cg_line(&g, "#include <linux/string.h>");
+	if (kmod_has_struct_ops(prog))
+		cg_line(&g, "#include <net/tcp.h>");
 	cg_blank(&g);
 	cg_line(&g, "#include \"ksc_compat.h\"");
 	cg_blank(&g);
 	cg_emit_user_types(&g);
 	emit_state(&g);
 	emit_functions(&g);
-	emit_registration(&g);
-	err = write_file(path, out.buf, out.len);
-	if (err)
-		p_err("cannot write '%s': %s", path, strerror(-err));
+	if (kmod_emit_struct_ops(&g))
+		err = -EINVAL;
+	else
+		emit_registration(&g);
+	if (!err) {
+		err = write_file(path, out.buf, out.len);
+		if (err)
+			p_err("cannot write '%s': %s", path, strerror(-err));
+	}
 	sb_free(&out);
 	return err;
 }

@@ -1,6 +1,8 @@
 /* What the module backend needs beyond the front end's rules. */
+#include <stdlib.h>
 #include <string.h>
 
+#include "btf_types.h"
 #include "kmodgen.h"
 #include "types.h"
 
@@ -37,12 +39,71 @@ static void check_flags(struct diag *d, struct decl *fn)
 		diag_error(d, loc, "a kfunc cannot both acquire and release");
 }
 
+static const struct attr *find_attr(const struct decl *d, const char *name)
+{
+	for (const struct attr *a = d->attrs; a; a = a->next)
+		if (!strcmp(a->name, name))
+			return a;
+	return NULL;
+}
+
+static const struct decl *find_method(const struct decl *impl, const char *name)
+{
+	for (const struct decl *m = impl->methods; m; m = m->next)
+		if (!strcmp(m->name, name))
+			return m;
+	return NULL;
+}
+
+/*
+ * A native tcp_congestion_ops: tcp_register_congestion_control() refuses
+ * one without ssthresh, undo_cwnd, and cong_avoid or cong_control.  Its
+ * methods get the kernel's prototypes, so BTF must have them.
+ */
+static void check_kmod_impl(struct diag *d, struct decl *impl)
+{
+	const struct attr *a = find_attr(impl, "kmod");
+
+	if (!impl->struct_ops)
+		return;
+	if (strcmp(impl->struct_ops, "tcp_congestion_ops")) {
+		diag_error(d, a->loc,
+			   "a @kmod impl block implements tcp_congestion_ops only; %s is registered from eBPF (drop @kmod)",
+			   impl->struct_ops);
+		return;
+	}
+	if (!find_method(impl, "ssthresh"))
+		diag_error(d, impl->name_loc,
+			   "congestion control '%s' needs a 'ssthresh' method: the kernel does not register one without it",
+			   impl->name);
+	if (!find_method(impl, "cong_avoid") && !find_method(impl, "cong_control"))
+		diag_error(d, impl->name_loc,
+			   "congestion control '%s' needs a 'cong_avoid' or 'cong_control' method: the kernel does not register one without it",
+			   impl->name);
+	if (!find_method(impl, "undo_cwnd"))
+		diag_error(d, impl->name_loc,
+			   "congestion control '%s' needs an 'undo_cwnd' method: the kernel does not register one without it",
+			   impl->name);
+	for (struct decl *m = impl->methods; m; m = m->next) {
+		char *ret = btf_member_param_c(impl->struct_ops, m->name, -1, "");
+
+		if (!ret)
+			diag_error(d, m->name_loc,
+				   "no prototype for %s.%s in the kernel BTF %s: a @kmod method takes the kernel's own (use --btf FILE)",
+				   impl->struct_ops, m->name, btf_types_path());
+		free(ret);
+	}
+}
+
 int kmodgen_check(struct program *prog, struct diag *d)
 {
 	int before = diag_errors(d);
 
-	for (struct decl *fn = prog->decls; fn; fn = fn->next)
+	for (struct decl *fn = prog->decls; fn; fn = fn->next) {
 		if (fn->kind == D_FUNC && fn->role == ROLE_KFUNC)
 			check_flags(d, fn);
+		if (fn->kind == D_IMPL && fn->target == TARGET_KMOD)
+			check_kmod_impl(d, fn);
+	}
 	return diag_errors(d) != before ? -1 : 0;
 }

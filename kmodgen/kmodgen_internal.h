@@ -3,8 +3,21 @@
 #define KSC_KMODGEN_INTERNAL_H
 
 #include "ast.h"
+#include "cgen.h"
 
 int kmod_write_c(struct program *prog, const char *path);
+
+/* C names of a @kmod impl block's instance and methods. */
+const char *kmod_ops_name(struct cgen *g, struct decl *impl);
+const char *kmod_method_name(struct cgen *g, struct decl *m);
+
+/* Native struct_ops (kmod_struct_ops.c): @kmod impl blocks. */
+bool kmod_has_struct_ops(struct program *prog);
+/* The methods and the instances; -1 when BTF lacks a prototype (reported). */
+int kmod_emit_struct_ops(struct cgen *g);
+/* Module init's registrations (ending in `return`) and module exit's unregistrations. */
+void kmod_emit_struct_ops_register(struct cgen *g);
+void kmod_emit_struct_ops_unregister(struct cgen *g);
 int kmod_write_files(struct program *prog, const char *dir);
 
 #endif

@@ -53,6 +53,12 @@ static __u64 generation;
 static const struct bpf_program *egress_progs[64];
 static int negress;
 static volatile sig_atomic_t stop;
+/* Pinned maps created by this load, with the value their entry 0 starts with. */
+static struct {
+	struct bpf_map *map;
+	const void *first;
+} fresh_pins[16];
+static int nfresh;
 static bool dispatching;
 
 static struct {
@@ -183,6 +189,14 @@ int ksc_load(void)
 		load_status = -abs(load_status);
 		return report(load_status, "cannot load %s.ebpf.o", me());
 	}
+	for (int i = 0; i < nfresh; i++) {
+		__u32 key = 0;
+
+		if (bpf_map_update_elem(bpf_map__fd(fresh_pins[i].map), &key, fresh_pins[i].first,
+					BPF_ANY))
+			report(-errno, "cannot initialize the pinned map %s",
+			       bpf_map__name(fresh_pins[i].map));
+	}
 	if (object.after_load)
 		object.after_load();
 	return 0;
@@ -221,6 +235,11 @@ static int make_dirs(const char *path)
 
 int ksc_pin(struct bpf_map *map, const char *subpath)
 {
+	return ksc_pin_first(map, subpath, NULL);
+}
+
+int ksc_pin_first(struct bpf_map *map, const char *subpath, const void *first)
+{
 	char path[PATH_MAX], *slash;
 	int err;
 
@@ -236,6 +255,14 @@ int ksc_pin(struct bpf_map *map, const char *subpath)
 	err = bpf_map__set_pin_path(map, path);
 	if (err)
 		return report(err, "cannot pin %s", path);
+	/* A pin already there keeps its state; a new one starts from first. */
+	if (first && access(path, F_OK) && errno == ENOENT) {
+		if (nfresh == (int)(sizeof(fresh_pins) / sizeof(fresh_pins[0])))
+			return report(-ENOSPC, "too many pinned maps to initialize");
+		fresh_pins[nfresh].map = map;
+		fresh_pins[nfresh].first = first;
+		nfresh++;
+	}
 	return 0;
 }
 

@@ -57,6 +57,8 @@ bool ksc_loaded(void);
 
 /* Before load: pin a map at /sys/fs/bpf/ksc/NAME/SUBPATH, reusing an existing pin. */
 int ksc_pin(struct bpf_map *map, const char *subpath);
+/* Like ksc_pin; when the pin is new, entry 0 of the (array) map is set to *first after load. */
+int ksc_pin_first(struct bpf_map *map, const char *subpath, const void *first);
 /* Before load: a tc program's direction (attach() takes only the interface). */
 void ksc_set_tc_egress(struct bpf_program *prog, bool egress);
 

@@ -108,6 +108,27 @@ if build xdp_filter; then
 	check "xdp config default (0): nothing blocked" "2 2" "$(retvals "$out")"
 fi
 
+# ---- XDP: headers through ctx->data + N pointers, early return from a struct if-var ----
+if build headers; then
+	p_arp=$(nospace "$eth 0806 0001 0800 0604 0001")
+	p_udp=$(nospace "$eth 0800 $(ipv4 11 0a000001) $(udp 5353 53)")
+	p_ack=$(nospace "$eth 0800 $(ipv4 06 0a000001) $(tcp 1234 80)")
+	p_ack=${p_ack:0:94}10${p_ack:96}                                          # flags: ACK
+	p_syn=$(nospace "$eth 0800 $(ipv4 06 0a000001) $(tcp 1234 80)")
+	p_opts=$(nospace "$eth 0800 $(ipv4 06 0a000009 7) $(tcp 1234 443)")       # TCP at offset 42
+	p_cut=$(nospace "$eth 0800 $(ipv4 06 0a000001) $(hex16 1234) $(hex16 80)") # flags cut off
+	out=$(run headers syn_limit --data "$p_arp" --data "$p_udp" --data "$p_ack" \
+		--data "$p_syn" --data "$p_syn" --data "$p_syn" --data "$p_syn" \
+		--data "$p_opts" --data "$p_cut" -m skipped -m flows)
+	# XDP_DROP=1 XDP_PASS=2
+	check "headers: verdicts (arp, udp, ack, 4 SYNs, SYN after IPv4 options, cut)" \
+		"2 2 2 2 2 1 1 2 2" "$(retvals "$out")"
+	check "headers: skipped not IPv4, not TCP, not SYN (ack, cut)" "1 1 2" \
+		"$(val "$out" skipped 0) $(val "$out" skipped 1) $(val "$out" skipped 2)"
+	check "headers: SYNs per source, counted through an early return" "4 1" \
+		"$(val "$out" flows $((0x0100000a))) $(val "$out" flows $((0x0900000a)))"
+fi
+
 # ---- TC ingress/egress ----
 if build tc_verdict; then
 	min=$((60 + RANDOM % 40))
