@@ -164,17 +164,23 @@ static int build_tree(const char *src, const char *name, const struct kdir *k,
 	return err;
 }
 
-/* Everything the build needs from the host, checked before anything is written. */
-static int prepare(const struct kdir *k, const struct kmod_opts *o, const char *workdir,
-		   struct kmod_btf_base *b)
+/*
+ * What the BTF step will need from the host, checked before kbuild runs.
+ * A module without kfuncs (a native congestion control, say) needs none.
+ */
+static int prepare(const struct kdir *k, const struct kmod_opts *o, const char *src,
+		   const char *name, struct kmod_btf_base *b)
 {
+	memset(b, 0, sizeof(*b));
+	if (!kmod_btf_wanted(src, name))
+		return 0;
 	if (!kdir_builds_btf(k)) {
 		int err = kmod_btf_need_pahole();
 
 		if (err)
 			return err;
 	}
-	return kmod_btf_find_base(k, o->btf_base, workdir, b);
+	return kmod_btf_find_base(k, o->btf_base, src, b);
 }
 
 static int build_dir(const struct kdir *k, const struct kmod_opts *o)
@@ -190,7 +196,7 @@ static int build_dir(const struct kdir *k, const struct kmod_opts *o)
 		return EXIT_USER;
 	}
 	ko = xasprintf("%s/%s.ko", src, name);
-	err = prepare(k, o, src, &b);
+	err = prepare(k, o, src, name, &b);
 	if (!err) {
 		err = build_tree(src, name, k, &b);
 		kmod_btf_base_release(&b);
@@ -263,7 +269,7 @@ static int build_ks(const struct kdir *k, const struct kmod_opts *o)
 		err = output_write(prog, tmp, OUT_KMOD);
 	}
 	if (!err)
-		err = prepare(k, o, src, &b);
+		err = prepare(k, o, src, prog->ident, &b);
 	if (!err) {
 		err = build_tree(src, prog->ident, k, &b);
 		kmod_btf_base_release(&b);

@@ -176,6 +176,21 @@ static void free_names(char **v, size_t n)
 	free(v);
 }
 
+bool kmod_btf_wanted(const char *src, const char *name)
+{
+	char *c_path = xasprintf("%s/%s.c", src, name), *c_src, **names;
+	size_t len, n = 0;
+
+	/* An unreadable source is reported by the build itself. */
+	if (!read_file(c_path, &c_src, &len)) {
+		n = kfunc_names(c_src, &names);
+		free_names(names, n);
+		free(c_src);
+	}
+	free(c_path);
+	return n > 0;
+}
+
 /* pahole -J over base, with the flags kbuild uses for modules of 6.1 and 6.12. */
 static int run_pahole(const char *src, const char *ko, const struct kmod_btf_base *b)
 {

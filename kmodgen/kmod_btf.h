@@ -39,6 +39,9 @@ void kmod_btf_base_release(struct kmod_btf_base *b);
 int kmod_btf_ensure(const char *src, const char *name, const struct kdir *k,
 		    const struct kmod_btf_base *b);
 
+/* Whether src/NAME.c registers kfuncs, and so needs module BTF. */
+bool kmod_btf_wanted(const char *src, const char *name);
+
 /* Fails with a message when pahole cannot be run (checked before building). */
 int kmod_btf_need_pahole(void);
 

@@ -27,6 +27,9 @@
  *                       /sys/fs/bpf/ksc/NAME/maps/MAP, reusing what is already
  *                       pinned there (so a second run sees the first one's state)
  *   --pin-map MAP       see --pin
+ *   --with-struct-ops CMD  (with -l) registers every struct_ops map, runs CMD
+ *                       with sh while they are registered, unregisters them;
+ *                       exits with CMD's status
  *   --hex MAP           dumps MAP after the runs with keys and values in hex
  *   --data-out          prints data_out=HEX after each packet's last run
  *   --expect-retval N   exit status 3 unless the last run returned N
@@ -45,6 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define MAX_ITEMS 64
@@ -354,7 +358,39 @@ static int map_info(struct bpf_object *obj, const char *name)
 }
 
 enum { O_DATA = 256, O_PROG, O_CTX, O_SET, O_DEL, O_PIN, O_PIN_MAP, O_HEX, O_DATA_OUT, O_EXPECT,
-       O_RINGBUF, O_MAP_INFO };
+       O_RINGBUF, O_MAP_INFO, O_STRUCT_OPS };
+
+/*
+ * Registers every struct_ops map of a loaded object, runs `cmd` through
+ * sh while they are registered, then unregisters them.  Returns the
+ * command's exit status.
+ */
+static int with_struct_ops(struct bpf_object *obj, const char *cmd)
+{
+	struct bpf_link *links[MAX_ITEMS];
+	struct bpf_map *map;
+	int n = 0, status;
+
+	bpf_object__for_each_map(map, obj) {
+		if (bpf_map__type(map) != BPF_MAP_TYPE_STRUCT_OPS || n == MAX_ITEMS)
+			continue;
+		links[n] = bpf_map__attach_struct_ops(map);
+		if (!links[n]) {
+			fprintf(stderr, "bpfrun: cannot register %s: %s\n", bpf_map__name(map),
+				strerror(errno));
+			while (n--)
+				bpf_link__destroy(links[n]);
+			return 1;
+		}
+		printf("registered %s\n", bpf_map__name(map));
+		n++;
+	}
+	fflush(stdout);
+	status = system(cmd);
+	while (n--)
+		bpf_link__destroy(links[n]);
+	return status == -1 ? 1 : WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
 
 int main(int argc, char **argv)
 {
@@ -371,11 +407,12 @@ int main(int argc, char **argv)
 		{ "expect-retval", required_argument, NULL, O_EXPECT },
 		{ "ringbuf", required_argument, NULL, O_RINGBUF },
 		{ "map-info", required_argument, NULL, O_MAP_INFO },
+		{ "with-struct-ops", required_argument, NULL, O_STRUCT_OPS },
 		{ 0 },
 	};
 	int size = 64, runs = 1, opt, nmaps = 0, nskip = 0, nruns = 0, nops = 0, npins = 0, err;
 	const char *maps[MAX_ITEMS], *skip[MAX_ITEMS], *pins[MAX_ITEMS], *cur_prog = NULL;
-	const char *pin_name = NULL, *rbs[MAX_ITEMS], *infos[MAX_ITEMS];
+	const char *pin_name = NULL, *rbs[MAX_ITEMS], *infos[MAX_ITEMS], *so_cmd = NULL;
 	int nrbs = 0, ninfos = 0;
 	bool hexmap[MAX_ITEMS], load_only = false, data_out = false, expect = false;
 	long long expected = 0;
@@ -442,6 +479,8 @@ int main(int argc, char **argv)
 			infos[ninfos++] = optarg;
 		} else if (opt == O_RINGBUF && nrbs < MAX_ITEMS) {
 			rbs[nrbs++] = optarg;
+		} else if (opt == O_STRUCT_OPS) {
+			so_cmd = optarg;
 		} else if (opt == O_DATA_OUT) {
 			data_out = true;
 		} else if (opt == O_EXPECT) {
@@ -500,8 +539,9 @@ int main(int argc, char **argv)
 		for (int i = 0; i < ninfos; i++)
 			if (map_info(obj, infos[i]))
 				return 1;
+		err = so_cmd ? with_struct_ops(obj, so_cmd) : 0;
 		bpf_object__close(obj);
-		return 0;
+		return err;
 	}
 	for (int i = 0; i < nops; i++)
 		if (map_op(obj, &ops[i]))
@@ -570,6 +610,6 @@ usage:
 		"              [--prog NAME] [--ctx HEX] [--set MAP:KEY:VAL]... [--del MAP:KEY]...\n"
 		"              [--pin NAME [--pin-map MAP]...] [--hex MAP]... [--data-out]\n"
 		"              [--expect-retval N] [--ringbuf MAP]... [--map-info MAP]...\n"
-		"       bpfrun -l [-x SECTION_PREFIX]... OBJ\n");
+		"       bpfrun -l [-x SECTION_PREFIX]... [--with-struct-ops CMD] OBJ\n");
 	return 2;
 }
