@@ -123,7 +123,7 @@ traffic() {
 	kill "$1" 2>/dev/null
 }
 
-for p in xdp_count rb_events tp_count perf_count ks_reno ifvar_writeback pinned_first; do
+for p in xdp_count tc_count rb_events tp_count perf_count ks_reno ifvar_writeback pinned_first; do
 	tree "tests/user/progs/$p.ks" "$p"
 done
 
@@ -146,6 +146,20 @@ if [ -x "$dir/ifvar_writeback/ifvar_writeback" ]; then
 	else
 		fail "ifvar_writeback: load" "$(echo "$msg" | grep -v '^;' | tail -20)"
 	fi
+fi
+
+if [ -x "$dir/tc_count/tc_count" ]; then
+	run_bg tc_count
+	wait_line "$dir/tc_count.out" attached && traffic "$pid"
+	wait "$pid"
+	set -- $(sed -n 's/^ingress \([0-9]*\) egress \([0-9]*\)$/\1 \2/p' "$dir/tc_count.out")
+	if [ "${1:-0}" -ge 3 ] && [ "${2:-0}" -ge 3 ]; then
+		pass "tc_count: ingress and egress on lo attached by the loader ($1 and $2 packets)"
+	else
+		fail "tc_count" "$(cat "$dir/tc_count.out")"
+	fi
+	check "tc_count: detached, no qdisc of ours left on lo" "" \
+		"$(tc filter show dev lo ingress 2>/dev/null; tc qdisc show dev lo | grep clsact)"
 fi
 
 if [ -x "$dir/xdp_count/xdp_count" ]; then
