@@ -187,7 +187,7 @@ const char *cg_decl(struct cgen *g, struct type *t, const char *name)
 	return r;
 }
 
-const char *cg_prototype(struct cgen *g, struct decl *fn, const char *name)
+static const char *prototype(struct cgen *g, struct decl *fn, const char *name, bool decay)
 {
 	struct strbuf sb;
 	const char *r;
@@ -200,7 +200,12 @@ const char *cg_prototype(struct cgen *g, struct decl *fn, const char *name)
 	if (!fn->params)
 		sb_puts(&sb, "void");
 	for (struct param *p = fn->params; p; p = p->next) {
-		sb_puts(&sb, cg_decl(g, p->ty, p->name));
+		enum type_kind k = type_unalias(p->ty)->kind;
+
+		if (decay && (k == TY_STR || k == TY_ARRAY))
+			sb_printf(&sb, "%s%s", cg_type(g, p->ty), p->name);
+		else
+			sb_puts(&sb, cg_decl(g, p->ty, p->name));
 		if (p->next)
 			sb_puts(&sb, ", ");
 	}
@@ -209,6 +214,16 @@ const char *cg_prototype(struct cgen *g, struct decl *fn, const char *name)
 	r = arena_strdup(g->a, s);
 	free(s);
 	return r;
+}
+
+const char *cg_prototype(struct cgen *g, struct decl *fn, const char *name)
+{
+	return prototype(g, fn, name, false);
+}
+
+const char *cg_prototype_decayed(struct cgen *g, struct decl *fn, const char *name)
+{
+	return prototype(g, fn, name, true);
 }
 
 /* Program-declared structs and enums, dependencies (by-value members) first. */

@@ -93,6 +93,11 @@ const char *cg_type(struct cgen *g, struct type *t);
 const char *cg_decl(struct cgen *g, struct type *t, const char *name);
 /* A function's C prototype without trailing ';' (storage class by the caller). */
 const char *cg_prototype(struct cgen *g, struct decl *fn, const char *name);
+/*
+ * The same with array and string parameters written as the pointers C
+ * makes of them anyway, so callers may pass shorter literals (userspace).
+ */
+const char *cg_prototype_decayed(struct cgen *g, struct decl *fn, const char *name);
 
 /* The program's own structs and enums (not kernel ones), dependencies first. */
 void cg_emit_user_types(struct cgen *g);

@@ -466,46 +466,13 @@ static void emit_kfunc_call(struct cgen *g, struct decl *k)
 	cg_blank(g);
 }
 
-/*
- * A function's prototype with array and string parameters as the pointers
- * C makes of them anyway: callers may pass shorter literals.
- */
-static const char *prototype(struct cgen *g, struct decl *f)
-{
-	struct strbuf sb;
-	const char *name = cg_global_name(g, f), *r;
-	char *s;
-
-	sb_init(&sb);
-	sb_puts(&sb, f->ret && !type_is_void(f->ret) ? cg_decl(g, f->ret, name) :
-		arena_printf(g->a, "void %s", name));
-	sb_putc(&sb, '(');
-	if (!f->params)
-		sb_puts(&sb, "void");
-	for (struct param *p = f->params; p; p = p->next) {
-		struct type *t = ut(p->ty);
-
-		if (t->kind == TY_STR || t->kind == TY_ARRAY)
-			sb_printf(&sb, "%s%s", cg_type(g, p->ty), p->name);
-		else
-			sb_puts(&sb, cg_decl(g, p->ty, p->name));
-		if (p->next)
-			sb_puts(&sb, ", ");
-	}
-	sb_putc(&sb, ')');
-	s = sb_detach(&sb);
-	r = arena_strdup(g->a, s);
-	free(s);
-	return r;
-}
-
 static void emit_function(struct cgen *g, struct decl *f)
 {
 	const char *unused = contains(&UG(g)->referenced, f) || !strcmp(f->name, "main") ||
 			     f->role == ROLE_TEST ? "" : "__attribute__((unused)) ";
 
 	cg_line_map(g, f->name_loc);
-	cg_line(g, "%sstatic %s", unused, prototype(g, f));
+	cg_line(g, "%sstatic %s", unused, cg_prototype_decayed(g, f, cg_global_name(g, f)));
 	cg_function_body(g, f);
 	cg_line_reset(g);
 	cg_blank(g);
