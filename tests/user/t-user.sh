@@ -49,8 +49,8 @@ mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracin
 
 # Corpus programs whose object cannot load on this host, and why.
 declare -A noload=(
-	[kfunc_from_user]="calls kfuncs of its own module: loaded in the VM tests"
-	[kfunc_module_state]="calls kfuncs of its own module: loaded in the VM tests"
+	[kfunc_from_user]="calls kfuncs of its own module: built with its module and run in the VM by tests/vm/t-kmod.sh"
+	[kfunc_module_state]="calls kfuncs of its own module: built with its module and run in the VM by tests/vm/t-kmod.sh"
 )
 skip_fentry=()
 cat >"$dir/fentry.c" <<'C'

@@ -7,16 +7,25 @@
 source tests/lib.sh
 
 dir=$(scratch kmod-vm)
-progs=(examples/kfunc_stats.ks tests/kmod/progs/*.ks)
+progs=(examples/kfunc_stats.ks tests/kmod/progs/*.ks tests/ks/pass/kfunc_module_state.ks
+	tests/ks/pass/kfunc_from_user.ks)
 
 # How bpfrun runs each file's entry program (3 runs on a 100-byte packet,
-# then the map its eBPF side stores results in), and what it must print.
+# then the map its eBPF side stores results in), or "loader": the file's
+# own generated loader, which calls the kfuncs from userspace through
+# syscall programs (the procfs replacement path).  Then what it must print.
 declare -A run=(
 	[kfunc_stats]="stats_xdp -s 100 -n 3 -m results"
 	[kf_objects]="objects_xdp -s 100 -n 3 -m out"
 	[private_kfunc]="xdp_main -s 100 -n 3"
+	[kfunc_module_state]="scaled -s 2000 -n 1"
+	[kfunc_from_user]=loader
 )
 declare -A want=(
+	# scale_sample(2000) = 16000 > 12000: XDP_DROP; acquire/release in between.
+	[kfunc_module_state]="retval=1"
+	# checksum_range(10, 20) = 10*20 + 0+1+...+19.
+	[kfunc_from_user]="checksum 390 after 1 queries"
 	[kfunc_stats]="retval=2 results[0]=3 results[1]=100 results[2]=42 results[3]=0"
 	[kf_objects]="retval=2 out[0]=0 out[1]=5 out[2]=12 out[3]=33 out[4]=1 out[5]=0 out[6]=0 out[7]=0"
 	# XDP_PASS only when process_value(42) returned 84, not 0.
@@ -45,6 +54,18 @@ build_series() {
 	for src in "${progs[@]}"; do
 		name=$(basename "$src" .ks)
 		[ -n "${run[$name]:-}" ] || continue
+		if [ "${run[$name]}" = loader ]; then
+			if ! ./ksc -q build "$src" --kdir "$kdir" ${base:+--btf-base "$base"} \
+				-o "$out/$name" >"$out/$name.log" 2>&1; then
+				fail "$k ksc build $name" "$(cat "$out/$name.log")"
+				continue
+			fi
+			pass "$k ksc build $name"
+			cp "$out/$name/kmod/$name.ko" "$out/$name.ko"
+			cp "$out/$name/$name" "$out/$name.loader"
+			guest_lines "$name" "/ksc/$name.loader"
+			continue
+		fi
 		if ! ./ksc -q kmod build "$src" --kdir "$kdir" ${base:+--btf-base "$base"} \
 			-o "$out/$name" >"$out/$name.log" 2>&1; then
 			fail "$k kmod build $name" "$(cat "$out/$name.log")"
@@ -58,15 +79,20 @@ build_series() {
 			continue
 		fi
 		cp "$out/$name/kmod/$name.ko" "$out/$name.ko"
-		cat >>"$out/guest.sh" <<EOF
-echo "== $name"
-insmod /ksc/$name.ko && echo "loaded $name"
-[ -e /sys/kernel/btf/$name ] && echo "btf $name"
-/ksc/bpfrun /ksc/$name.ebpf.o ${run[$name]} | tr '\n' ' '; echo
-for i in 1 2 3 4 5 6 7 8 9 10; do rmmod $name 2>/dev/null && break; sleep 0.3; done
-[ ! -e /sys/module/$name ] && echo "unloaded $name"
-EOF
+		guest_lines "$name" "/ksc/bpfrun /ksc/$name.ebpf.o ${run[$name]}"
 	done
+}
+
+# guest_lines NAME COMMAND: load the module, run COMMAND, unload.
+guest_lines() {
+	cat >>"$out/guest.sh" <<EOF
+echo "== $1"
+insmod /ksc/$1.ko && echo "loaded $1"
+[ -e /sys/kernel/btf/$1 ] && echo "btf $1"
+echo "out: \$($2 | tr '\n' ' ')"
+for i in 1 2 3 4 5 6 7 8 9 10; do rmmod $1 2>/dev/null && break; sleep 0.3; done
+[ ! -e /sys/module/$1 ] && echo "unloaded $1"
+EOF
 }
 
 for k in 6.1 6.12; do
@@ -84,6 +110,9 @@ for k in 6.1 6.12; do
 	for f in "$out"/*.ko "$out"/*.ebpf.o; do
 		[ -e "$f" ] && adds+=(--add "$f")
 	done
+	for f in "$out"/*.loader; do
+		[ -e "$f" ] && adds+=(--bin "$f")
+	done
 	scripts/vmtest --kernel "$vmlinuz" --timeout 300 "${adds[@]}" "$out/guest.sh" \
 		>"$out/console.log" 2>&1
 	for src in "${progs[@]}"; do
@@ -95,7 +124,7 @@ for k in 6.1 6.12; do
 				fail "$k $name $what" "$log"
 			fi
 		done
-		got=$(grep -E "^retval=" <<<"$log" | sed 's/ *$//')
+		got=$(sed -n 's/^out: //p' <<<"$log" | sed 's/ *$//')
 		check "$k $name kfunc results" "${want[$name]}" "$got"
 	done
 done
