@@ -3,10 +3,10 @@ CC       ?= cc
 CFLAGS   ?= -O2 -g
 KSC_CFLAGS := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
               -Icompiler -Ikfunc -Ikmodgen -Iruntime -Ibuild
-LDLIBS   := -lbpf -lelf -lz -llzma -lzstd -llz4
+LDLIBS   := -lbpf -lelf -lz -llzma -lzstd -llz4 -lkmod
 
 # Every C file of the front end, the backends and the kernel tooling goes into ksc.
-SRCS := $(sort $(wildcard compiler/*.c kfunc/*.c kmodgen/*.c))
+SRCS := $(sort $(wildcard compiler/*.c kfunc/*.c kmodgen/*.c) runtime/installer.c)
 OBJS := $(SRCS:%.c=build/%.o) build/stdheaders.o build/runtime_files.o
 KH   := $(sort $(wildcard compiler/include/*.kh))
 

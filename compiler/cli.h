@@ -34,5 +34,11 @@ int do_build(int argc, char **argv);
 void help_build(FILE *out);
 int do_kmod(int argc, char **argv);
 void help_kmod(FILE *out);
+int do_install(int argc, char **argv);
+void help_install(FILE *out);
+int do_uninstall(int argc, char **argv);
+void help_uninstall(FILE *out);
+int do_status(int argc, char **argv);
+void help_status(FILE *out);
 
 #endif

@@ -14,6 +14,9 @@ static const struct cmd cmds[] = {
 	{ "compile", do_compile, help_compile, "generate the eBPF, userspace and module sources" },
 	{ "build", do_build, help_build, "compile, then build the eBPF object, loader and module" },
 	{ "kmod", do_kmod, help_kmod, "build the kernel module against a kernel tree (kmod build|dkms)" },
+	{ "install", do_install, help_install, "load a built tree: module, BTF, eBPF object, attach, pin" },
+	{ "uninstall", do_uninstall, help_uninstall, "undo 'ksc install NAME' in reverse, module last" },
+	{ "status", do_status, help_status, "show installed programs: module, BTF, links, maps" },
 	{ 0 },
 };
 

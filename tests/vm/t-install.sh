@@ -1,0 +1,271 @@
+#!/usr/bin/env bash
+# ksc install / status / uninstall.  On the host: the input errors (no built
+# tree, not root, no interface), XDP and tc on lo attached, shown and taken
+# down, and a load failure unwound.  In a VM on Debian's 6.1 and 6.12:
+# without bpffs ksc mounts it; examples/kfunc_stats.ks built by `ksc build`,
+# installed with its XDP program on lo (module, BTF, object, link pinned),
+# ping on lo runs it after ksc has exited and its kfuncs fill the pinned
+# results map, uninstall leaves no module and no pins; uninstall keeps a
+# module a program outside the installation holds; install over the same
+# module loaded by insmod; a tree whose module the kernel refuses, and one
+# whose eBPF object libbpf refuses after the module went in, both fail and
+# leave nothing behind.
+source tests/lib.sh
+
+dir=$(scratch install)
+name=kfunc_stats
+
+# ---- host: bad input, one line and exit 1, nothing created ----
+mkdir -p "$dir/notbuilt"
+out=$(./ksc install "$dir/notbuilt" 2>&1)
+rc=$?
+if [ $rc = 1 ] && grep -q "not a built tree.*make -C" <<<"$out"; then
+	pass "host: install of an unbuilt tree says to build it"
+else
+	fail "host: install of an unbuilt tree" "rc $rc" "$out"
+fi
+out=$(./ksc install "$dir/none" 2>&1)
+check "host: install of a missing directory fails" "1" "$?"
+./ksc -q build tests/vm/progs/attach_count.ks -o "$dir/host-tree" >"$dir/host-build.log" 2>&1 ||
+	fail "host: build a tree" "$(tail -5 "$dir/host-build.log")"
+if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups ./ksc install "$dir/host-tree" 2>&1)
+	rc=$?
+	if [ $rc = 1 ] && grep -q "needs root" <<<"$out" && [ "$(wc -l <<<"$out")" = 1 ]; then
+		pass "host: install as non-root is one error line"
+	else
+		fail "host: install as non-root" "rc $rc" "$out"
+	fi
+else
+	skip "host: install as non-root" "needs root and setpriv"
+fi
+out=$(./ksc uninstall "no_such_thing_$$" 2>&1)
+check "host: uninstall of something not installed fails" "1" "$?"
+out=$(./ksc install "$dir/host-tree" --iface no-such-if0 2>&1)
+check "host: install with an unknown interface fails" "1" "$?"
+
+# ---- host: XDP and tc on lo, and the unwind after a failed load ----
+cat >"$dir/hx.ks" <<'EOF'
+include "xdp.kh"
+
+var hits : array<u32, u64>(4)
+
+@xdp
+fn hx_xdp(ctx: *xdp_md) -> xdp_action {
+    hits[0] = hits[0] + 1
+    return XDP_PASS
+}
+
+@tc("ingress")
+fn hx_tc(ctx: *__sk_buff) -> i32 {
+    hits[1] = hits[1] + 1
+    return 0
+}
+
+fn main() -> i32 {
+    return 0
+}
+EOF
+pins=/sys/fs/bpf/ksc/hx
+if [ "$(id -u)" != 0 ] || ! need_bpffs 2>/dev/null || ! command -v tc >/dev/null; then
+	skip "host: xdp and tc on lo" "needs root, bpffs and tc"
+elif ! ./ksc -q build "$dir/hx.ks" -o "$dir/hx" >"$dir/hx.log" 2>&1; then
+	fail "host: build hx" "$(tail -5 "$dir/hx.log")"
+elif [ -e $pins ]; then
+	skip "host: xdp and tc on lo" "$pins exists already"
+else
+	out=$(./ksc install "$dir/hx" --iface lo 2>&1)
+	check "host: install xdp+tc on lo" "0" "$?"
+	st=$(./ksc status hx 2>&1)
+	if grep -q '^  link hx_xdp: xdp on lo' <<<"$st" && grep -q '^  link hx_tc: tc ingress on lo' <<<"$st" &&
+		tc filter show dev lo ingress | grep -q 'hx_tc'; then
+		pass "host: status shows the xdp link and the tc filter"
+	else
+		fail "host: status shows the xdp link and the tc filter" "$out" "$st"
+	fi
+	out=$(./ksc install "$dir/hx" --iface lo 2>&1)
+	if [ $? = 1 ] && grep -q "already installed" <<<"$out"; then pass "host: a second install is refused"; else
+		fail "host: a second install is refused" "$out"
+	fi
+	out=$(./ksc uninstall hx 2>&1)
+	check "host: uninstall hx" "0" "$?"
+	if [ ! -e $pins ] && ! tc filter show dev lo ingress | grep -q hx_tc &&
+		! tc qdisc show dev lo | grep -q clsact && ! ip link show lo | grep -q xdp; then
+		pass "host: uninstall detaches xdp and tc and unpins"
+	else
+		fail "host: uninstall detaches xdp and tc and unpins" "$out" "$(tc qdisc show dev lo)"
+	fi
+	# A map pinned in the way (another value size): the load fails after
+	# the pin directories were made; they go, the map found there stays.
+	mkdir -p $pins/maps
+	if bpftool map create $pins/maps/hits type array key 4 value 4 entries 4 name hits 2>"$dir/err"; then
+		out=$(./ksc install "$dir/hx" --iface lo 2>&1)
+		rc=$?
+		left=$(cd $pins && find . | sort | tr '\n' ' ')
+		if [ $rc = 1 ] && [ "$left" = ". ./maps ./maps/hits " ] && ! ip link show lo | grep -q xdp; then
+			pass "host: a failed load unwinds and leaves the pin it found"
+		else
+			fail "host: a failed load unwinds" "rc $rc" "left: $left" "$out"
+		fi
+	else
+		fail "host: bpftool map create" "$(cat "$dir/err")"
+	fi
+	rm -rf $pins
+fi
+
+# ---- the VM ----
+cat >"$dir/guest.sh" <<'GUEST'
+n=kfunc_stats
+left() {
+	[ -e /sys/module/$n ] && echo "$1: module left"
+	[ -e /sys/fs/bpf/ksc/$n ] && echo "$1: pins left"
+	echo "$1: checked"
+}
+echo "== nobpffs"
+umount /sys/fs/bpf
+/ksc/ksc status
+echo "nobpffs rc $?"
+grep -q '^bpf /sys/fs/bpf bpf ' /proc/mounts && echo "bpffs mounted again"
+echo "== install"
+/ksc/ksc install /ksc/tree --iface lo
+echo "install rc $?"
+/ksc/ksc status
+echo "status rc $?"
+ping -c 3 -i 0.2 -W 1 127.0.0.1 >/dev/null
+echo "ping rc $?"
+/ksc/ksc status $n | sed -n 's/^  map results:/after ping:/p'
+/ksc/ksc uninstall $n
+echo "uninstall rc $?"
+left uninstall
+echo "== preloaded"
+insmod /ksc/tree/kmod/$n.ko && echo "insmod done"
+/ksc/ksc install /ksc/tree --iface lo
+echo "preloaded rc $?"
+/ksc/ksc uninstall $n
+echo "preloaded uninstall rc $?"
+left preloaded
+echo "== inuse"
+/ksc/ksc -q install /ksc/tree --iface lo
+# The XDP link moved out of ksc's tree (bpffs renames): a holder ksc did not make.
+mv /sys/fs/bpf/ksc/$n/links/stats_xdp /sys/fs/bpf/held
+/ksc/ksc uninstall $n
+echo "inuse rc $?"
+[ -e /sys/module/$n ] && echo "inuse: module kept"
+[ -e /sys/fs/bpf/ksc/$n ] || echo "inuse: own pins gone"
+rm /sys/fs/bpf/held
+/ksc/ksc uninstall $n
+echo "inuse again rc $?"
+left inuse
+echo "== badko"
+/ksc/ksc install /ksc/badko --iface lo
+echo "badko rc $?"
+left badko
+echo "== badobj"
+/ksc/ksc install /ksc/badobj --iface lo
+echo "badobj rc $?"
+left badobj
+echo "== end"
+GUEST
+
+for k in 6.1 6.12; do
+	if ! kdir=$(scripts/kernels kdir "$k" 2>"$dir/err") ||
+		! vmlinuz=$(scripts/kernels vmlinuz "$k" 2>"$dir/err"); then
+		fail "$k kernel" "$(cat "$dir/err")"
+		continue
+	fi
+	out=$dir/$k
+	# 6.1's headers have no vmlinux: the base BTF comes from the image.
+	base=()
+	[ -e "$kdir/vmlinux" ] || base=(--btf-base "$vmlinuz")
+	if ! ./ksc -q build examples/$name.ks -o "$out/tree" --kdir "$kdir" "${base[@]}" \
+		>"$out.build.log" 2>&1 || [ ! -e "$out/tree/kmod/$name.ko" ]; then
+		fail "$k ksc build $name" "$(tail -20 "$out.build.log")"
+		continue
+	fi
+	pass "$k ksc build $name"
+	# A module the kernel refuses (its version magic is not the kernel's:
+	# with modversions only the part after the release is compared), and an
+	# object libbpf refuses after a good module went in.
+	for bad in badko badobj; do
+		mkdir -p "$out/$bad/kmod"
+		cp "$out/tree/$name.ebpf.o" "$out/$bad/"
+		cp "$out/tree/kmod/$name.ko" "$out/$bad/kmod/"
+	done
+	perl -pi -e 's/(vermagic=\S+) SMP/$1 XMP/' "$out/badko/kmod/$name.ko"
+	head -c 200 "$out/tree/kmod/$name.ko" >"$out/badobj/$name.ebpf.o"
+
+	scripts/vmtest --kernel "$vmlinuz" --timeout 120 --bin ./ksc:/ksc/ksc \
+		--add "$out/tree:tree" --add "$out/badko:badko" --add "$out/badobj:badobj" \
+		"$dir/guest.sh" >"$out/console.log" 2>&1
+	log=$(tr -d '\r' <"$out/console.log")
+	part() { sed -n "/^== $1\$/,/^== /p" <<<"$log"; }
+
+	install=$(part install)
+	check "$k install" "install rc 0" "$(grep '^install rc' <<<"$install")"
+	check "$k status" "status rc 0" "$(grep '^status rc' <<<"$install")"
+	if grep -q "^  module $name: loaded" <<<"$install" &&
+		grep -q "^  module BTF: /sys/kernel/btf/$name" <<<"$install" &&
+		grep -q "^  link stats_xdp: xdp on lo, program stats_xdp (xdp, id" <<<"$install"; then
+		pass "$k status lists the module, its BTF and the XDP link"
+	else
+		fail "$k status lists module, BTF, XDP link" "$install"
+	fi
+	# ping: 3 requests and 3 replies through lo's XDP hook; each packet
+	# is 98 bytes; ksc_stats_scale(21, 2) is 42.
+	results=$(grep '^after ping:' <<<"$install")
+	if [[ $results =~ \[0\]=([0-9]+)\ \[1\]=([0-9]+)\ \[2\]=42\  ]] &&
+		((BASH_REMATCH[1] >= 6 && BASH_REMATCH[2] == 98)); then
+		pass "$k ping on lo ran the pinned XDP program and its kfuncs ($results)"
+	else
+		fail "$k kfunc results after ping" "$results" "$install"
+	fi
+	check "$k uninstall" "uninstall rc 0" "$(grep '^uninstall rc' <<<"$install")"
+	check "$k uninstall leaves no module and no pins" "uninstall: checked" \
+		"$(grep '^uninstall:' <<<"$install")"
+
+	nob=$(part nobpffs)
+	if grep -q '^nobpffs rc 0$' <<<"$nob" && grep -q '^bpffs mounted again$' <<<"$nob" &&
+		grep -q 'mounted bpffs' <<<"$nob"; then
+		pass "$k without bpffs ksc mounts it"
+	else
+		fail "$k without bpffs" "$nob"
+	fi
+	inuse=$(part inuse)
+	if grep -q '^inuse rc 1$' <<<"$inuse" && grep -q 'still in use' <<<"$inuse" &&
+		grep -q '^inuse: module kept$' <<<"$inuse" && grep -q '^inuse: own pins gone$' <<<"$inuse"; then
+		pass "$k uninstall refuses a module held by a program it did not install"
+	else
+		fail "$k uninstall refuses a module in use" "$inuse"
+	fi
+	if grep -q '^inuse again rc 0$' <<<"$inuse" && grep -q '^inuse: checked$' <<<"$inuse" &&
+		! grep -q '^inuse: .* left$' <<<"$inuse"; then
+		pass "$k ... and removes it once that program is gone"
+	else
+		fail "$k uninstall after the holder went" "$inuse"
+	fi
+	pre=$(part preloaded)
+	if grep -q '^preloaded rc 0$' <<<"$pre" && grep -q "already loaded (same build)" <<<"$pre" &&
+		grep -q '^preloaded uninstall rc 0$' <<<"$pre"; then
+		pass "$k install over the same module loaded by insmod"
+	else
+		fail "$k install over the same module loaded by insmod" "$pre"
+	fi
+	check "$k ... and uninstall removes it" "preloaded: checked" "$(grep '^preloaded:' <<<"$pre")"
+
+	badko=$(part badko)
+	if grep -q '^badko rc 1$' <<<"$badko" && grep -q "cannot insert .*dmesg" <<<"$badko"; then
+		pass "$k install of a module the kernel refuses fails"
+	else
+		fail "$k install of a module the kernel refuses" "$badko"
+	fi
+	check "$k ... and leaves nothing" "badko: checked" "$(grep '^badko:' <<<"$badko")"
+	badobj=$(part badobj)
+	if grep -q '^badobj rc 1$' <<<"$badobj" && grep -q "undoing the install" <<<"$badobj"; then
+		pass "$k install of a bad object after the module fails"
+	else
+		fail "$k install of a bad object" "$badobj"
+	fi
+	check "$k ... and removes the module it inserted" "badobj: checked" \
+		"$(grep '^badobj:' <<<"$badobj")"
+	grep -q '^== end$' <<<"$log" || fail "$k guest ran to the end" "$(tail -20 <<<"$log")"
+done
