@@ -58,6 +58,7 @@ struct type {
 	struct type *base;     /* TY_ARRAY, TY_PTR elem; TY_MAP/TY_RINGBUF value; TY_FUNC return */
 	struct type *key;      /* TY_MAP */
 	struct type **params;  /* TY_FUNC */
+	const char **param_names; /* TY_FUNC: as written (entries may be NULL), or NULL */
 	int nparams;
 	const char *name;      /* TY_NAMED: as written; alias name kept for codegen */
 	struct decl *decl;     /* TY_STRUCT/TY_ENUM/TY_IMPL, TY_NAMED alias (sema) */
@@ -279,6 +280,7 @@ struct struct_field {
 	const char *name;
 	struct type *ty;
 	struct ks_loc loc;
+	bool called;               /* (sema) module code calls it through a @kmod struct_ops type */
 	struct struct_field *next;
 };
 

@@ -15,6 +15,7 @@
 #include "builtins.h"
 #include "cgen.h"
 #include "ebpf_abi.h"
+#include "sema.h"
 #include "types.h"
 
 struct ebpf {
@@ -1679,9 +1680,18 @@ static void emit_method(struct cgen *g, struct decl *impl, struct decl *m)
 	cg_blank(g);
 }
 
+static bool struct_has_field(const struct decl *k, const char *name)
+{
+	for (const struct struct_field *f = k->fields; f; f = f->next)
+		if (!strcmp(f->name, name))
+			return true;
+	return false;
+}
+
 static void emit_struct_ops_var(struct cgen *g, struct decl *impl)
 {
 	bool has_name = false;
+	struct decl *k;
 
 	cg_line(g, "SEC(\".struct_ops\")");
 	cg_line(g, "struct %s %s = {", impl->struct_ops, impl->name);
@@ -1692,8 +1702,13 @@ static void emit_struct_ops_var(struct cgen *g, struct decl *impl)
 		has_name |= !strcmp(f->name, "name");
 		cg_line(g, ".%s = %s,", f->name, cg_expr_str(g, f->value));
 	}
+	/* A type the program declares (one a module defines, say) has a name only if declared. */
+	k = sema_struct_ops_type(g->prog, impl->struct_ops);
+	if (!k)
+		k = btf_find_type(g->a, impl->struct_ops);
+	else
+		has_name |= !struct_has_field(k, "name");
 	if (!has_name) {
-		struct decl *k = btf_find_type(g->a, impl->struct_ops);
 		int size = 0;
 
 		for (struct struct_field *f = k ? k->fields : NULL; f; f = f->next)

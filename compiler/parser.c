@@ -248,12 +248,18 @@ static struct type *parse_fn_type(struct parser *p)
 {
 	struct token *fn = advance(p), *open = p->tok;
 	struct type *ty = type_new(p->a, TY_FUNC);
-	struct ptrvec params = { 0 };
+	struct ptrvec params = { 0 }, names = { 0 };
 
 	expect(p, TK_LPAREN);
 	while (!at(p, TK_RPAREN) && !at(p, TK_EOF) && !p->dead) {
-		if (at(p, TK_IDENT) && peek(p, 1)->kind == TK_COLON)
+		const char *name = NULL;
+
+		/* Names are kept for the C the module backend writes (struct_ops members). */
+		if (at(p, TK_IDENT) && peek(p, 1)->kind == TK_COLON) {
+			name = p->tok->text;
 			p->tok += 2;
+		}
+		ptrvec_push(p->a, &names, (void *)name);
 		ptrvec_push(p->a, &params, parse_type(p));
 		if (!accept(p, TK_COMMA))
 			break;
@@ -262,6 +268,7 @@ static struct type *parse_fn_type(struct parser *p)
 	expect(p, TK_ARROW);
 	ty->base = parse_type(p);
 	ty->params = (struct type **)params.v;
+	ty->param_names = (const char **)names.v;
 	ty->nparams = params.n;
 	ty->loc = span(fn->loc, prev(p));
 	return ty;

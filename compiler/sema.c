@@ -366,13 +366,83 @@ static void classify_function(struct checker *c, struct decl *fn)
 
 /* ---- declarations ---- */
 
+struct decl *sema_struct_ops_type(struct program *prog, const char *name)
+{
+	for (struct decl *d = prog->decls; d; d = d->next)
+		if (d->kind == D_STRUCT && d->struct_ops && !strcmp(d->name, name))
+			return d;
+	return NULL;
+}
+
+bool is_kmod_ops_type(const struct decl *d)
+{
+	return d && d->kind == D_STRUCT && d->struct_ops && d->target == TARGET_KMOD;
+}
+
+struct struct_field *struct_ops_member(const struct decl *type, const char *name)
+{
+	for (struct struct_field *f = type->fields; f; f = f->next)
+		if (!strcmp(f->name, name) && type_unalias(f->ty)->kind == TY_FUNC)
+			return f;
+	return NULL;
+}
+
+/* What a BPF program receives in one u64 context slot: scalars and pointers. */
+static bool fits_ctx_slot(struct type *t)
+{
+	struct type *u = type_unalias(t);
+
+	return type_is_error(u) || type_is_scalar(u);
+}
+
+/*
+ * @struct_ops("T") @kmod struct T { member: fn(...) -> R, ... }: a type the
+ * module registers with the kernel.  The kernel finds it in module BTF by
+ * its struct name, and BPF programs get each argument in a u64 slot.
+ */
+static void check_kmod_ops_type(struct checker *c, struct decl *d, const struct attr *kmod)
+{
+	if (!d->struct_ops) {
+		diag_error(c->d, kmod->loc,
+			   "@kmod on a struct declares a struct_ops type the module defines: add @struct_ops(\"%s\")",
+			   d->name);
+		return;
+	}
+	if (strcmp(d->struct_ops, d->name))
+		diag_error(c->d, kmod->loc,
+			   "a struct_ops type the module defines is registered under its own name: write @struct_ops(\"%s\")",
+			   d->name);
+	if (!d->fields)
+		diag_error(c->d, d->name_loc, "struct_ops type '%s' has no members", d->name);
+	for (struct struct_field *f = d->fields; f; f = f->next) {
+		struct type *t = type_unalias(f->ty);
+		bool ok = t->kind == TY_FUNC && (!t->base || type_is_void(t->base) ||
+						 fits_ctx_slot(t->base));
+
+		for (int i = 0; ok && i < t->nparams; i++)
+			ok = fits_ctx_slot(t->params[i]);
+		if (!ok && !type_is_error(t))
+			diag_error(c->d, f->loc,
+				   "member '%s' of struct_ops type '%s' must be a function taking and returning integers, bools, enums or pointers, e.g. fn(x: u32) -> u32",
+				   f->name, d->name);
+	}
+}
+
 static void declare_struct(struct checker *c, struct decl *d)
 {
+	const struct attr *kmod = NULL;
+
 	for (const struct attr *a = d->attrs; a; a = a->next) {
-		if (!strcmp(a->name, "struct_ops"))
+		if (!strcmp(a->name, "struct_ops")) {
 			d->struct_ops = attr_string(c, a, true);
-		else
+		} else if (!strcmp(a->name, "kmod")) {
+			/* ksc extension: the module defines and registers this struct_ops type. */
+			no_attr_args(c, a);
+			kmod = a;
+			d->target = TARGET_KMOD;
+		} else {
 			diag_error(c->d, a->loc, "unknown struct attribute '@%s'", a->name);
+		}
 	}
 	for (struct struct_field *f = d->fields; f; f = f->next) {
 		resolve_type(c, f->ty);
@@ -387,6 +457,8 @@ static void declare_struct(struct checker *c, struct decl *d)
 			diag_error(c->d, f->loc, "field '%s' cannot have type %s", f->name,
 				   type_str(c->a, f->ty));
 	}
+	if (kmod)
+		check_kmod_ops_type(c, d, kmod);
 }
 
 static void declare_enum(struct checker *c, struct decl *d)
@@ -628,11 +700,32 @@ static const char *proto_str(struct checker *c, struct type *fn)
 	return r;
 }
 
-/* A struct_ops method against the kernel struct's member of the same name (BTF). */
+/* The member's prototype from the program's declaration of the type; *why as btf_member_proto. */
+static struct type *ks_member_proto(struct decl *type, const char *member, int *why)
+{
+	struct struct_field *f = struct_ops_member(type, member);
+
+	if (f) {
+		*why = 0;
+		return type_unalias(f->ty);
+	}
+	*why = 2;
+	for (f = type->fields; f; f = f->next)
+		if (!strcmp(f->name, member))
+			*why = 3;
+	return NULL;
+}
+
+/*
+ * A struct_ops method against the member of the same name: of the type the
+ * program declares, else of the kernel struct (BTF).
+ */
 static void check_method_proto(struct checker *c, struct decl *impl, struct decl *m)
 {
+	struct decl *type = sema_struct_ops_type(c->prog, impl->struct_ops);
 	int why, i = 0;
-	struct type *k = btf_member_proto(c->a, impl->struct_ops, m->name, &why);
+	struct type *k = type ? ks_member_proto(type, m->name, &why) :
+			 btf_member_proto(c->a, impl->struct_ops, m->name, &why);
 	bool ok;
 
 	if (why == 1)
@@ -673,7 +766,8 @@ static void check_impl(struct checker *c, struct decl *d)
 			   d->name);
 	else
 		d->struct_ops = attr_string(c, a, true);
-	if (d->struct_ops && !btf_find_type(c->a, d->struct_ops))
+	if (d->struct_ops && !sema_struct_ops_type(c->prog, d->struct_ops) &&
+	    !btf_find_type(c->a, d->struct_ops))
 		diag_warning(c->d, d->name_loc,
 			     "the kernel BTF %s has no struct %s: its methods are not checked against the kernel",
 			     btf_types_path(), d->struct_ops);

@@ -2,6 +2,7 @@
 #include "btf_types.h"
 #include "format.h"
 #include "lexer.h"
+#include "sema.h"
 #include "sema_internal.h"
 
 #include <string.h>
@@ -1077,6 +1078,38 @@ static void check_call_target(struct checker *c, struct expr *e, struct decl *f,
 	}
 }
 
+/*
+ * TYPE.member(args) in module code, TYPE a struct_ops type the module
+ * defines: calls the implementation attached from BPF, else the module's
+ * default.  The call node's callee carries the type (decl) for codegen.
+ */
+static struct type *check_ops_call(struct checker *c, struct expr *e, struct decl *type)
+{
+	struct expr *callee = e->lhs;
+	struct struct_field *f = struct_ops_member(type, callee->str);
+	struct type *ft;
+
+	if (c->ctx != TARGET_KMOD) {
+		diag_error(c->d, e->loc,
+			   "'%s.%s' calls the implementation attached to a module-defined struct_ops type: only module code (@kfunc, @private functions) can",
+			   type->name, callee->str);
+	} else if (!f) {
+		diag_error(c->d, callee->loc, "struct_ops type '%s' has no function member '%s'",
+			   type->name, callee->str);
+	}
+	if (c->ctx != TARGET_KMOD || !f) {
+		for (struct expr *a = e->args; a; a = a->next)
+			check_expr(c, a, NULL);
+		return ty_error(c);
+	}
+	f->called = true;
+	callee->decl = type;
+	ft = type_unalias(f->ty);
+	callee->type = ft;
+	check_args(c, e, ft->params, ft->nparams, arena_printf(c->a, "%s.%s", type->name, f->name));
+	return ft->base ? ft->base : ty_basic(c, TY_VOID);
+}
+
 static struct type *check_call(struct checker *c, struct expr *e, bool tail)
 {
 	struct expr *callee = e->lhs;
@@ -1099,6 +1132,12 @@ static struct type *check_call(struct checker *c, struct expr *e, bool tail)
 			obj->ref = REF_IMPORT;
 			obj->decl = s->decl;
 			return check_import_call(c, e, s->decl);
+		}
+		if (!s && obj->kind == E_IDENT && !find_local(c, obj->str)) {
+			struct sym *t = sym_lookup(c->types, obj->str);
+
+			if (t && is_kmod_ops_type(t->decl))
+				return check_ops_call(c, e, t->decl);
 		}
 		ft = type_unalias(check_expr(c, obj, NULL));
 		if (ft->kind == TY_RINGBUF)

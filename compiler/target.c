@@ -72,7 +72,8 @@ void target_split(struct program *prog)
 				prog->has_kmod = true;
 			for (struct decl *m = d->methods; m; m = m->next)
 				split_function(prog, m);
-		} else if (d->kind == D_GLOBAL && d->target == TARGET_KMOD) {
+		} else if ((d->kind == D_GLOBAL || d->kind == D_STRUCT) && d->target == TARGET_KMOD) {
+			/* Module state, or a struct_ops type the module registers. */
 			prog->has_kmod = true;
 		}
 	}

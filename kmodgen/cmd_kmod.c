@@ -21,6 +21,7 @@
 #include "kmod_tree.h"
 #include "kmodgen.h"
 #include "output.h"
+#include "sema.h"
 
 struct kmod_opts {
 	const char *source;
@@ -84,7 +85,10 @@ static int parse_build_args(int argc, char **argv, struct kmod_opts *o)
 	return 0;
 }
 
-/* Kernel versions that first gave kfuncs a hook for each program type. */
+/*
+ * Kernel versions that first gave kfuncs a hook for each program type, and
+ * modules their own struct_ops types.
+ */
 static int check_hooks(struct program *prog, const struct kdir *k)
 {
 	static const struct {
@@ -98,6 +102,11 @@ static int check_hooks(struct program *prog, const struct kdir *k)
 	};
 
 	for (struct decl *d = prog->decls; d; d = d->next) {
+		if (is_kmod_ops_type(d) && k->version < KDIR_VERSION(6, 9, 0)) {
+			p_err("struct_ops type '%s' is defined by the module, which needs Linux 6.9 or newer (register_bpf_struct_ops); --kdir is %s",
+			      d->name, k->release);
+			return -EOPNOTSUPP;
+		}
 		if (d->kind != D_FUNC || d->role != ROLE_KFUNC)
 			continue;
 		for (size_t i = 0; i < ARRAY_SIZE(late); i++) {

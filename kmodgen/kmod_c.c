@@ -7,6 +7,7 @@
 #include "cgen.h"
 #include "kmodgen.h"
 #include "kmodgen_internal.h"
+#include "sema.h"
 #include "types.h"
 
 /* The struct_ops instance of a @kmod impl block: the file's name, or file_impl. */
@@ -120,7 +121,13 @@ static bool kernel_call(struct cgen *g, struct strbuf *sb, struct expr *e)
 		kernel_print(g, sb, e);
 		return true;
 	}
-	return false;
+	return kmod_ops_call(g, sb, e);
+}
+
+/* A struct_ops type the module defines is written with the rest of its machinery. */
+static bool kernel_want_type(struct cgen *g, struct decl *d)
+{
+	return !is_kmod_ops_type(d);
 }
 
 /*
@@ -138,6 +145,7 @@ static const char *kernel_global_name(struct cgen *g, struct decl *d)
 }
 
 static const struct cg_hooks kernel_hooks = {
+	.want_type = kernel_want_type,
 	.global_name = kernel_global_name,
 	.int_name = kernel_int,
 	.print = kernel_print,
@@ -387,7 +395,7 @@ static void emit_registration(struct cgen *g)
 	unsigned members[KF_HOOK_COUNT], used = used_sets(g->prog);
 	int n = plan_sets(used, order, members);
 	const char *base = g->prog->ident;
-	bool ops = kmod_has_struct_ops(g->prog);
+	bool ops = kmod_has_struct_ops(g->prog), types = kmod_has_ops_types(g->prog);
 	/* Congestion control modules call theirs register/unregister, as the kernel's do. */
 	const char *init = arena_printf(g->a, "%s_%s", base, ops ? "register" : "init");
 	const char *exit = arena_printf(g->a, "%s_%s", base, ops ? "unregister" : "exit");
@@ -400,7 +408,7 @@ static void emit_registration(struct cgen *g)
 	cg_line(g, "static int __init %s(void)", init);
 	cg_line(g, "{");
 	g->indent++;
-	if (n || ops) {
+	if (n || ops || types) {
 		cg_line(g, "int err;");
 		cg_blank(g);
 	}
@@ -420,6 +428,9 @@ static void emit_registration(struct cgen *g)
 		g->indent--;
 		cg_line(g, "}");
 	}
+	/* struct_ops types cannot be unregistered either: they go with the module's BTF. */
+	if (types)
+		kmod_emit_ops_type_register(g);
 	if (ops) {
 		/*
 		 * Struct_ops instances last, as tcp_bbr does: they are what lets
@@ -451,8 +462,28 @@ static void emit_registration(struct cgen *g)
 	if (ops)
 		cg_line(g, "MODULE_DESCRIPTION(\"%s of %s.ks, built by ksc\");",
 			n ? "Congestion control and kfuncs" : "Congestion control", g->prog->base);
+	else if (types)
+		cg_line(g, "MODULE_DESCRIPTION(\"%s of %s.ks, built by ksc\");",
+			n ? "struct_ops types and kfuncs" : "struct_ops types", g->prog->base);
 	else
 		cg_line(g, "MODULE_DESCRIPTION(\"kfuncs of %s.ks, built by ksc\");", g->prog->base);
+}
+
+static void emit_includes(struct cgen *g)
+{
+	static const char *const base[] = { "bpf", "btf", "btf_ids", "init", "kernel", "module",
+					    "rcupdate", "slab", "spinlock", "string" };
+	bool types = kmod_has_ops_types(g->prog);
+
+	for (size_t i = 0; i < ARRAY_SIZE(base); i++) {
+		/* RCU and the lock keep the attached implementation of a struct_ops type. */
+		if (!types && (!strcmp(base[i], "rcupdate") || !strcmp(base[i], "spinlock")))
+			continue;
+		cg_line(g, "#include <linux/%s.h>", base[i]);
+	}
+	if (kmod_has_struct_ops(g->prog))
+		cg_line(g, "#include <net/tcp.h>");
+	cg_blank(g);
 }
 
 int kmod_write_c(struct program *prog, const char *path)
@@ -468,21 +499,13 @@ int kmod_write_c(struct program *prog, const char *path)
 	cg_blank(&g);
 	cg_line(&g, "#define pr_fmt(fmt) KBUILD_MODNAME \": \" fmt");
 	cg_blank(&g);
-	cg_line(&g, "#include <linux/bpf.h>");
-	cg_line(&g, "#include <linux/btf.h>");
-	cg_line(&g, "#include <linux/btf_ids.h>");
-	cg_line(&g, "#include <linux/init.h>");
-	cg_line(&g, "#include <linux/kernel.h>");
-	cg_line(&g, "#include <linux/module.h>");
-	cg_line(&g, "#include <linux/slab.h>");
-	cg_line(&g, "#include <linux/string.h>");
-	if (kmod_has_struct_ops(prog))
-		cg_line(&g, "#include <net/tcp.h>");
-	cg_blank(&g);
+	emit_includes(&g);
 	cg_line(&g, "#include \"ksc_compat.h\"");
 	cg_blank(&g);
+	kmod_emit_ops_type_guard(&g);
 	cg_emit_user_types(&g);
 	emit_state(&g);
+	kmod_emit_ops_type_decls(&g);
 	emit_functions(&g);
 	if (kmod_emit_struct_ops(&g))
 		err = -EINVAL;

@@ -4,6 +4,7 @@
 
 #include "btf_types.h"
 #include "kmodgen.h"
+#include "sema.h"
 #include "types.h"
 
 static bool has_flag(const struct decl *fn, const char *flag, struct ks_loc *loc)
@@ -56,16 +57,66 @@ static const struct decl *find_method(const struct decl *impl, const char *name)
 }
 
 /*
+ * The default implementation of a struct_ops type the module defines: what
+ * module code calls when no BPF implementation is attached, so it has every
+ * member.  Its prototypes were checked against the type by the front end.
+ */
+static void check_default_impl(struct diag *d, struct decl *impl, struct decl *type)
+{
+	const struct attr *kmod = find_attr(impl, "kmod");
+
+	if (!is_kmod_ops_type(type)) {
+		diag_error(d, kmod->loc,
+			   "a @kmod impl block of %s needs the type defined by the module: mark its struct @kmod too",
+			   impl->struct_ops);
+		return;
+	}
+	for (struct struct_field *f = type->fields; f; f = f->next)
+		if (struct_ops_member(type, f->name) && !find_method(impl, f->name))
+			diag_error(d, impl->name_loc,
+				   "default implementation '%s' of %s lacks '%s': module code falls back to it when no BPF implementation is attached",
+				   impl->name, impl->struct_ops, f->name);
+}
+
+/* Each struct_ops type the module defines has exactly one default implementation. */
+static void check_ops_type(struct diag *d, struct program *prog, struct decl *type)
+{
+	struct decl *first = NULL;
+
+	for (struct decl *x = prog->decls; x; x = x->next) {
+		if (x->kind != D_IMPL || x->target != TARGET_KMOD || !x->struct_ops ||
+		    strcmp(x->struct_ops, type->name))
+			continue;
+		if (first)
+			diag_error(d, x->name_loc,
+				   "struct_ops type '%s' already has a default implementation, '%s'",
+				   type->name, first->name);
+		else
+			first = x;
+	}
+	if (!first)
+		diag_error(d, type->name_loc,
+			   "struct_ops type '%s' needs a default implementation in the module: a @struct_ops(\"%s\") @kmod impl block",
+			   type->name, type->name);
+}
+
+/*
  * A native tcp_congestion_ops: tcp_register_congestion_control() refuses
  * one without ssthresh, undo_cwnd, and cong_avoid or cong_control.  Its
  * methods get the kernel's prototypes, so BTF must have them.
  */
-static void check_kmod_impl(struct diag *d, struct decl *impl)
+static void check_kmod_impl(struct diag *d, struct program *prog, struct decl *impl)
 {
 	const struct attr *a = find_attr(impl, "kmod");
+	struct decl *type;
 
 	if (!impl->struct_ops)
 		return;
+	type = sema_struct_ops_type(prog, impl->struct_ops);
+	if (type) {
+		check_default_impl(d, impl, type);
+		return;
+	}
 	if (strcmp(impl->struct_ops, "tcp_congestion_ops")) {
 		diag_error(d, a->loc,
 			   "a @kmod impl block implements tcp_congestion_ops only; %s is registered from eBPF (drop @kmod)",
@@ -103,7 +154,10 @@ int kmodgen_check(struct program *prog, struct diag *d)
 		if (fn->kind == D_FUNC && fn->role == ROLE_KFUNC)
 			check_flags(d, fn);
 		if (fn->kind == D_IMPL && fn->target == TARGET_KMOD)
-			check_kmod_impl(d, fn);
+			check_kmod_impl(d, prog, fn);
 	}
+	for (struct decl *t = prog->decls; t; t = t->next)
+		if (is_kmod_ops_type(t))
+			check_ops_type(d, prog, t);
 	return diag_errors(d) != before ? -1 : 0;
 }

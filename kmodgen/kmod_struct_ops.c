@@ -4,23 +4,29 @@
  * them), its instance is a static struct with .owner and .name, and module
  * init registers it with the kernel (tcp_register_congestion_control),
  * unwinding the instances already registered when a later one fails.
+ *
+ * The @kmod impl block of a struct_ops type the module defines itself is
+ * instead that type's default implementation (kmod_ops_type.c).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "btf_types.h"
 #include "kmodgen_internal.h"
+#include "sema.h"
 #include "types.h"
 
-static bool is_kmod_impl(const struct decl *d)
+/* A @kmod impl of a kernel struct_ops type (tcp_congestion_ops): registered natively. */
+static bool is_kmod_impl(struct program *prog, const struct decl *d)
 {
-	return d->kind == D_IMPL && d->target == TARGET_KMOD;
+	return d->kind == D_IMPL && d->target == TARGET_KMOD &&
+	       !(d->struct_ops && sema_struct_ops_type(prog, d->struct_ops));
 }
 
 bool kmod_has_struct_ops(struct program *prog)
 {
 	for (struct decl *d = prog->decls; d; d = d->next)
-		if (is_kmod_impl(d))
+		if (is_kmod_impl(prog, d))
 			return true;
 	return false;
 }
@@ -106,8 +112,9 @@ static int emit_instance(struct cgen *g, struct decl *impl)
 int kmod_emit_struct_ops(struct cgen *g)
 {
 	for (struct decl *d = g->prog->decls; d; d = d->next)
-		if (is_kmod_impl(d) && emit_instance(g, d))
+		if (is_kmod_impl(g->prog, d) && emit_instance(g, d))
 			return -1;
+	kmod_emit_ops_types(g);
 	return 0;
 }
 
@@ -115,7 +122,7 @@ int kmod_emit_struct_ops(struct cgen *g)
 static int kmod_impls(struct cgen *g, struct ptrvec *v)
 {
 	for (struct decl *d = g->prog->decls; d; d = d->next)
-		if (is_kmod_impl(d))
+		if (is_kmod_impl(g->prog, d))
 			ptrvec_push(g->a, v, d);
 	return v->n;
 }

@@ -18,6 +18,19 @@ int kmod_emit_struct_ops(struct cgen *g);
 /* Module init's registrations (ending in `return`) and module exit's unregistrations. */
 void kmod_emit_struct_ops_register(struct cgen *g);
 void kmod_emit_struct_ops_unregister(struct cgen *g);
+
+/* struct_ops types the module defines (kmod_ops_type.c). */
+bool kmod_has_ops_types(struct program *prog);
+/* The #error for kernels before 6.9; the types, attached pointers, dispatcher prototypes. */
+void kmod_emit_ops_type_guard(struct cgen *g);
+void kmod_emit_ops_type_decls(struct cgen *g);
+/* Default implementations, dispatchers, cfi stubs, struct bpf_struct_ops. */
+void kmod_emit_ops_types(struct cgen *g);
+/* Module init's register_bpf_struct_ops() calls (returning on failure). */
+void kmod_emit_ops_type_register(struct cgen *g);
+/* cgen call hook: TYPE.member(args) as a call of its dispatcher. */
+bool kmod_ops_call(struct cgen *g, struct strbuf *sb, struct expr *e);
+
 int kmod_write_files(struct program *prog, const char *dir);
 
 #endif

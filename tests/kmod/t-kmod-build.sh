@@ -96,6 +96,10 @@ for k in 6.1 6.12; do
 	for src in "${progs[@]}"; do
 		name=$(basename "$src" .ks)
 		out=$dir/$k/$name
+		# A module defining a struct_ops type needs 6.9: t-kmod-stops.sh checks 6.1's refusal.
+		if [ "$k" = 6.1 ] && grep -q '^struct .*{' <(grep -A1 '^@kmod$' "$src"); then
+			continue
+		fi
 		if ! ./ksc kmod build "$src" --kdir "$kdir" "${base_opt[@]}" -o "$out" >"$dir/log" 2>&1; then
 			fail "$k build $name" "$(cat "$dir/log")"
 			continue
