@@ -32,7 +32,7 @@ void help_install(FILE *out)
 		"the running kernel: inserts DIR/kmod/NAME.ko if there is one (a loaded\n"
 		"module of the same build is used as it is), waits for its BTF, loads\n"
 		"DIR/NAME.ebpf.o, attaches what needs no loader arguments (fentry, kprobe,\n"
-		"tracepoint, struct_ops) and, with --iface, XDP and tc (ingress) programs\n"
+		"tracepoint, struct_ops) and, with --iface, XDP and tc programs\n"
 		"to IF.  Links, programs and maps are pinned under " INSTALL_ROOT "/NAME,\n"
 		"so the installation stays after ksc exits; maps pinned there by an\n"
 		"earlier run are reused with their contents.  On any failure everything\n"
@@ -457,14 +457,41 @@ static int keep_prog(struct install *in, struct bpf_program *prog, const char *w
 	return err;
 }
 
-/* Before tcx (libbpf 1.3, kernel 6.6) a tc program has no link: a clsact filter on ingress. */
+/* A tc program's direction, from the tree's NAME.attach ("tc PROG egress"). */
+static bool tc_egress(const struct install *in, const char *prog)
+{
+	char *path = xasprintf("%s/%s.attach", in->dir, in->name), *text, *line, *want;
+	size_t len;
+	bool egress = false;
+
+	if (read_file(path, &text, &len)) {
+		free(path);
+		return false;
+	}
+	want = xasprintf("tc %s egress", prog);
+	for (line = strtok(text, "\n"); line && !egress; line = strtok(NULL, "\n"))
+		egress = !strcmp(line, want);
+	free(want);
+	free(text);
+	free(path);
+	return egress;
+}
+
+/* Before tcx (libbpf 1.3, kernel 6.6) a tc program has no link: a clsact filter. */
 static int attach_tc(struct install *in, struct bpf_program *prog)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = in->ifindex, .attach_point = BPF_TC_INGRESS);
+	bool egress = tc_egress(in, bpf_program__name(prog));
+	const char *dir = egress ? "egress" : "ingress";
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = in->ifindex,
+		    .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = bpf_program__fd(prog));
+	libbpf_print_fn_t print = libbpf_set_print(NULL);
+	/* A clsact qdisc already there (EEXIST) is fine: libbpf need not log it. */
 	int err = bpf_tc_hook_create(&hook);
 	bool made_qdisc = !err;
 	char *sub, *path;
+
+	libbpf_set_print(print);
 
 	if (err && err != -EEXIST) {
 		p_err("cannot create a clsact qdisc on %s: %s", in->iface, strerror(-err));
@@ -479,8 +506,8 @@ static int attach_tc(struct install *in, struct bpf_program *prog)
 		}
 		return err;
 	}
-	sub = xasprintf("links/%s" INSTALL_TC_TAG "%d-ingress-%u-%u-%c", bpf_program__name(prog),
-			in->ifindex, opts.handle, opts.priority, made_qdisc ? 'q' : 'k');
+	sub = xasprintf("links/%s" INSTALL_TC_TAG "%d-%s-%u-%u-%c", bpf_program__name(prog),
+			in->ifindex, dir, opts.handle, opts.priority, made_qdisc ? 'q' : 'k');
 	path = install_path(in->name, sub);
 	err = bpf_program__pin(prog, path);
 	if (err) {
@@ -495,7 +522,8 @@ static int attach_tc(struct install *in, struct bpf_program *prog)
 		}
 	} else {
 		err = push_undo(in, U_PIN, path);
-		p_step("attached %s to %s (tc ingress), pinned %s", bpf_program__name(prog), in->iface, path);
+		p_step("attached %s to %s (tc %s), pinned %s", bpf_program__name(prog), in->iface, dir,
+		       path);
 		in->attached++;
 	}
 	free(path);

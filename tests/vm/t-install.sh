@@ -62,6 +62,12 @@ fn hx_tc(ctx: *__sk_buff) -> i32 {
     return 0
 }
 
+@tc("egress")
+fn hx_tc_out(ctx: *__sk_buff) -> i32 {
+    hits[2] = hits[2] + 1
+    return 0
+}
+
 fn main() -> i32 {
     return 0
 }
@@ -78,10 +84,12 @@ else
 	check "host: install xdp+tc on lo" "0" "$?"
 	st=$(./ksc status hx 2>&1)
 	if grep -q '^  link hx_xdp: xdp on lo' <<<"$st" && grep -q '^  link hx_tc: tc ingress on lo' <<<"$st" &&
-		tc filter show dev lo ingress | grep -q 'hx_tc'; then
-		pass "host: status shows the xdp link and the tc filter"
+		grep -q '^  link hx_tc_out: tc egress on lo' <<<"$st" &&
+		tc filter show dev lo ingress | grep -q 'hx_tc ' && tc filter show dev lo egress | grep -q 'hx_tc_out'; then
+		pass "host: status shows the xdp link and the tc filters, each in its .ks direction"
 	else
-		fail "host: status shows the xdp link and the tc filter" "$out" "$st"
+		fail "host: status shows the xdp link and the tc filters" "$out" "$st" \
+			"$(tc filter show dev lo ingress; tc filter show dev lo egress)"
 	fi
 	out=$(./ksc install "$dir/hx" --iface lo 2>&1)
 	if [ $? = 1 ] && grep -q "already installed" <<<"$out"; then pass "host: a second install is refused"; else
@@ -90,6 +98,7 @@ else
 	out=$(./ksc uninstall hx 2>&1)
 	check "host: uninstall hx" "0" "$?"
 	if [ ! -e $pins ] && ! tc filter show dev lo ingress | grep -q hx_tc &&
+		! tc filter show dev lo egress | grep -q hx_tc &&
 		! tc qdisc show dev lo | grep -q clsact && ! ip link show lo | grep -q xdp; then
 		pass "host: uninstall detaches xdp and tc and unpins"
 	else
