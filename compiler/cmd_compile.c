@@ -79,6 +79,7 @@ void help_compile(FILE *out)
 		"  NAME.ebpf.c, vmlinux.h   the eBPF programs, maps and globals\n"
 		"  NAME.c, ksc_loader.[ch]  the loader: userspace functions, libbpf runtime\n"
 		"  Makefile, README.md      `make` builds NAME.ebpf.o, its skeleton and NAME\n"
+		"  NAME.attach              where `ksc install` attaches each program\n"
 		"  kmod/                    NAME.c, ksc_compat.h, Kbuild, Makefile, dkms.conf\n"
 		"                           when the file has @kfunc/@private code or state\n"
 		"--only writes just that part.  The tree is written whole or not at all,\n"
