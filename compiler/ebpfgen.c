@@ -30,6 +30,10 @@ struct ebpf {
 	bool pkt_wide;               /* emitting the address inside a packet pointer cast */
 	bool uses_pinned;            /* eBPF code reads or writes pinned globals */
 	struct ptrvec configs;       /* const char *: configs eBPF code reads */
+	struct ptrvec slots;         /* struct decl *: structs kept in maps through kptrs */
+	struct decl *owners_fn;      /* the function owners/guarded describe */
+	struct ptrvec owners;        /* struct stmt *: locals with a separate owning copy */
+	struct ptrvec guarded;       /* struct stmt *: locals that may point into a kptr map */
 };
 
 #define EB(g) ((struct ebpf *)(g)->backend)
@@ -195,6 +199,40 @@ int ebpf_tail_slot(const struct program *prog, const struct decl *fn)
 	return -1;
 }
 
+/* ---- maps of objects (kptrs) ---- */
+
+/*
+ * A map whose values are `*T`, T a struct of the program, keeps `new T()`
+ * objects: each value is a struct holding one referenced kptr
+ * (struct ksc_kptr_T).  Storing moves the object in with bpf_kptr_xchg;
+ * reading loads the kptr, which in a non-sleepable program is an RCU
+ * protected pointer the program may read and write through; deleting the
+ * entry frees the object.
+ */
+static struct decl *kptr_struct(struct type *mt)
+{
+	struct type *v;
+
+	mt = ut(mt);
+	if (mt->kind != TY_MAP)
+		return NULL;
+	v = ut(mt->base);
+	if (v->kind != TY_PTR || ut(v->base)->kind != TY_STRUCT)
+		return NULL;
+	v = ut(v->base);
+	return v->decl && !v->decl->from_header && !v->decl->from_btf ? v->decl : NULL;
+}
+
+static bool is_kptr_read(const struct expr *e)
+{
+	return e && is_map_read(e) && map_of(e) && kptr_struct(map_of(e)->ty);
+}
+
+static const char *slot_type(struct cgen *g, struct decl *d)
+{
+	return arena_printf(g->a, "struct ksc_kptr_%s", d->name);
+}
+
 /* ---- owned pointers ---- */
 
 /*
@@ -202,13 +240,104 @@ int ebpf_tail_slot(const struct program *prog, const struct decl *fn)
  * reference the verifier wants released on every path: such locals start
  * NULL, become NULL again when submitted, discarded or deleted, and are
  * released before every return while still held.
+ *
+ * A local that owns a `new` object on some paths only (it is also given
+ * a pointer read from a map, or it is stored into a map of objects, after
+ * which it points at the stored object) keeps its reference in a second
+ * variable, x_owned, NULL whenever x owns nothing: that one is what is
+ * released, stored or deleted.
  */
-enum owned { OWN_NONE, OWN_RINGBUF, OWN_OBJ };
+enum owned { OWN_NONE, OWN_RINGBUF, OWN_OBJ, OWN_SPLIT };
 
-static enum owned owned_kind(const struct stmt *var)
+struct var_use {
+	bool init_new, assigned, assigned_new, kptr_read, stored;
+};
+
+static void scan_var_stmts(const struct stmt *s, const struct stmt *var, struct var_use *u);
+
+static bool is_local(const struct expr *e, const struct stmt *var)
+{
+	return e && e->kind == E_IDENT && e->ref == REF_LOCAL && e->local == var;
+}
+
+static void scan_var_expr(const struct expr *e, const struct stmt *var, struct var_use *u)
+{
+	if (!e)
+		return;
+	scan_var_expr(e->lhs, var, u);
+	scan_var_expr(e->rhs, var, u);
+	for (const struct expr *a = e->args; a; a = a->next)
+		scan_var_expr(a, var, u);
+	for (const struct match_arm *m = e->arms; m; m = m->next) {
+		scan_var_expr(m->value, var, u);
+		scan_var_stmts(m->body, var, u);
+	}
+}
+
+static void scan_var_stmts(const struct stmt *s, const struct stmt *var, struct var_use *u)
+{
+	for (; s; s = s->next) {
+		if (s == var && s->value) {
+			u->init_new = s->value->kind == E_NEW;
+			u->kptr_read |= is_kptr_read(s->value);
+		}
+		if (s->kind == S_ASSIGN && is_local(s->lhs, var)) {
+			u->assigned = true;
+			u->assigned_new |= s->value->kind == E_NEW;
+			u->kptr_read |= is_kptr_read(s->value);
+		}
+		if (s->kind == S_ASSIGN && s->op < 0 && is_kptr_read(s->lhs) && is_local(s->value, var))
+			u->stored = true;
+		scan_var_expr(s->value, var, u);
+		scan_var_stmts(s->then, var, u);
+		scan_var_stmts(s->els, var, u);
+		scan_var_stmts(s->body, var, u);
+		for (const struct catch_clause *c = s->catches; c; c = c->next)
+			scan_var_stmts(c->body, var, u);
+	}
+}
+
+static bool in_vec(const struct ptrvec *v, const void *p)
+{
+	for (int i = 0; i < v->n; i++)
+		if (v->v[i] == p)
+			return true;
+	return false;
+}
+
+/* Sorts the current function's locals into split owners and guarded pointers. */
+static void scan_owners(struct cgen *g)
+{
+	struct ebpf *eb = EB(g);
+
+	if (eb->owners_fn == g->fn)
+		return;
+	eb->owners_fn = g->fn;
+	eb->owners = (struct ptrvec){ 0 };
+	eb->guarded = (struct ptrvec){ 0 };
+	for (int i = 0; i < g->hoisted.n; i++) {
+		struct stmt *v = g->hoisted.v[i];
+		struct var_use u = { 0 };
+
+		if (v->kind != S_VAR)
+			continue;
+		scan_var_stmts(g->fn->body, v, &u);
+		if ((u.init_new || u.assigned_new) && (!u.init_new || u.assigned || u.stored)) {
+			ptrvec_push(g->a, &eb->owners, v);
+			ptrvec_push(g->a, &eb->guarded, v);
+		} else if (u.kptr_read) {
+			ptrvec_push(g->a, &eb->guarded, v);
+		}
+	}
+}
+
+static enum owned owned_kind(struct cgen *g, const struct stmt *var)
 {
 	const struct expr *v = var->value;
 
+	scan_owners(g);
+	if (in_vec(&EB(g)->owners, var))
+		return OWN_SPLIT;
 	if ((var->kind != S_VAR && var->kind != S_IFVAR) || !v)
 		return OWN_NONE;
 	if (is_ringbuf_call(v, "reserve"))
@@ -218,9 +347,30 @@ static enum owned owned_kind(const struct stmt *var)
 	return OWN_NONE;
 }
 
-static bool is_owned_ref(const struct expr *e)
+static bool is_owned_ref(struct cgen *g, const struct expr *e)
 {
-	return e->kind == E_IDENT && e->ref == REF_LOCAL && e->local && owned_kind(e->local);
+	return e->kind == E_IDENT && e->ref == REF_LOCAL && e->local && owned_kind(g, e->local);
+}
+
+/* The variable holding the reference a split owner owns. */
+static const char *owner_name(struct cgen *g, const struct stmt *var)
+{
+	return arena_printf(g->a, "%s_owned", cg_local_name((struct stmt *)var));
+}
+
+static bool is_split_owner(struct cgen *g, const struct expr *e)
+{
+	return e->kind == E_IDENT && e->ref == REF_LOCAL && e->local &&
+	       owned_kind(g, e->local) == OWN_SPLIT;
+}
+
+/* A local whose accesses are checked against NULL: it may hold a kptr read from a map. */
+static bool is_guarded(struct cgen *g, const struct expr *e)
+{
+	if (e->kind != E_IDENT || e->ref != REF_LOCAL || !e->local)
+		return false;
+	scan_owners(g);
+	return in_vec(&EB(g)->guarded, e->local);
 }
 
 static void release_owned(struct cgen *g)
@@ -229,7 +379,7 @@ static void release_owned(struct cgen *g)
 		struct stmt *v = g->hoisted.v[i];
 		const char *x = cg_local_name(v);
 
-		switch (owned_kind(v)) {
+		switch (owned_kind(g, v)) {
 		case OWN_RINGBUF:
 			cg_line(g, "if (%s)", x);
 			cg_line(g, "\tbpf_ringbuf_discard(%s, 0);", x);
@@ -237,6 +387,10 @@ static void release_owned(struct cgen *g)
 		case OWN_OBJ:
 			cg_line(g, "if (%s)", x);
 			cg_line(g, "\tbpf_obj_drop(%s);", x);
+			break;
+		case OWN_SPLIT:
+			cg_line(g, "if (%s)", owner_name(g, v));
+			cg_line(g, "\tbpf_obj_drop(%s);", owner_name(g, v));
 			break;
 		case OWN_NONE:
 			break;
@@ -246,7 +400,7 @@ static void release_owned(struct cgen *g)
 
 static const char *owned_init(struct cgen *g, struct stmt *var)
 {
-	if (owned_kind(var))
+	if (owned_kind(g, var))
 		return " = NULL";
 	/* The .ks source may keep a value it never reads; C would warn. */
 	if ((var->kind == S_VAR || var->kind == S_IFVAR) && !cg_reads_local(g->fn->body, var))
@@ -299,9 +453,20 @@ static void bpf_delete(struct cgen *g, struct stmt *s)
 {
 	const char *p = cg_expr_str(g, s->lhs);
 
+	if (is_split_owner(g, s->lhs)) {
+		const char *o = owner_name(g, s->lhs->local);
+
+		cg_line(g, "if (%s) {", o);
+		cg_line(g, "\tbpf_obj_drop(%s);", o);
+		cg_line(g, "\t%s = NULL;", o);
+		cg_line(g, "}");
+		cg_line(g, "%s = NULL;", p);
+		return;
+	}
+
 	cg_line(g, "if (%s) {", p);
 	cg_line(g, "\tbpf_obj_drop(%s);", p);
-	if (is_owned_ref(s->lhs))
+	if (is_owned_ref(g, s->lhs))
 		cg_line(g, "\t%s = NULL;", p);
 	cg_line(g, "}");
 }
@@ -347,9 +512,16 @@ static void map_read(struct cgen *g, struct strbuf *sb, struct expr *e)
 {
 	struct decl *m = map_of(e);
 	struct type *mt = ut(m->ty);
+	struct decl *obj = kptr_struct(mt);
 
 	sb_printf(sb, "({ %s = ", cg_decl(g, mt->key, "__k"));
 	cg_expr(g, sb, e->rhs);
+	if (obj) {
+		/* The stored object, or NULL: the program reads and writes it in place. */
+		sb_printf(sb, "; %s *__p = bpf_map_lookup_elem(&%s, &__k); __p ? __p->obj : NULL; })",
+			  slot_type(g, obj), map_cname(m));
+		return;
+	}
 	sb_printf(sb, "; %s = bpf_map_lookup_elem(&%s, &__k); ",
 		  cg_decl(g, type_ptr(g->a, mt->base), "__p"), map_cname(m));
 	if (ut(mt->base)->kind == TY_STRUCT || ut(mt->base)->kind == TY_ARRAY ||
@@ -532,6 +704,147 @@ static bool pkt_write(struct cgen *g, struct stmt *s)
 	return true;
 }
 
+/* ---- pointers to objects kept in maps ---- */
+
+/*
+ * A local that may hold an object read from a map of objects is NULL when
+ * the entry has none: reads through it yield zero then, and writes do
+ * nothing, as for packet pointers.
+ */
+static struct expr *guarded_base(struct cgen *g, struct expr *e)
+{
+	for (;;) {
+		struct type *lt = e->lhs && e->lhs->type ? ut(e->lhs->type) : NULL;
+
+		if (!lt)
+			return NULL;
+		if ((e->kind == E_ARROW || e->kind == E_FIELD ||
+		     (e->kind == E_UNARY && e->op == UOP_DEREF)) && lt->kind == TY_PTR)
+			return is_guarded(g, e->lhs) ? e->lhs : NULL;
+		if (e->kind == E_FIELD || (e->kind == E_INDEX && !e->map_lookup &&
+					   (lt->kind == TY_ARRAY || lt->kind == TY_STR))) {
+			e = e->lhs;
+			continue;
+		}
+		return NULL;
+	}
+}
+
+/* The C text of an access path through base, without its check. */
+static const char *guarded_path(struct cgen *g, struct expr *e, const struct expr *base)
+{
+	int n = mark_raw(g, e, base);
+	const char *r = cg_expr_str(g, e);
+
+	EB(g)->raw.n -= n;
+	return r;
+}
+
+static void guarded_read(struct cgen *g, struct strbuf *sb, struct expr *e, struct expr *base)
+{
+	const char *p = cg_expr_str(g, base);
+
+	if (type_is_scalar(e->type))
+		sb_printf(sb, "(%s ? %s : 0)", p, guarded_path(g, e, base));
+	else
+		sb_printf(sb, "({ %s; __builtin_memset(&__v, 0, sizeof(__v)); if (%s) __v = %s; __v; })",
+			  cg_decl(g, e->type, "__v"), p, guarded_path(g, e, base));
+}
+
+static bool guarded_write(struct cgen *g, struct stmt *s)
+{
+	static const char *const ops[] = { "+", "-", "*", "/", "%" };
+	struct expr *base = guarded_base(g, s->lhs);
+	const char *lhs;
+
+	if (!base)
+		return false;
+	lhs = guarded_path(g, s->lhs, base);
+	cg_line(g, "if (%s)", cg_expr_str(g, base));
+	g->indent++;
+	if (ut(s->lhs->type)->kind == TY_STR && s->op < 0)
+		bpf_str_assign(g, lhs, s->lhs->type, s->value);
+	else
+		cg_line(g, "%s %s= %s;", lhs, s->op < 0 ? "" : ops[s->op], cg_expr_str(g, s->value));
+	g->indent--;
+	return true;
+}
+
+/* x = new T() for a split owner: the owning copy takes the object, x points at it. */
+static void split_new(struct cgen *g, struct stmt *var, struct expr *value)
+{
+	const char *o = owner_name(g, var);
+
+	cg_line(g, "if (%s)", o);
+	cg_line(g, "\tbpf_obj_drop(%s);", o);
+	cg_line(g, "%s = %s;", o, cg_expr_str(g, value));
+	cg_line(g, "%s = %s;", cg_local_name(var), o);
+}
+
+/*
+ * m[k] = p for a map of objects: the entry is made if absent, the object
+ * moves into it (bpf_kptr_xchg) and the one it held is dropped.  p then
+ * points at the stored object without owning it (NULL if no entry could be
+ * made).  A p that owns nothing (it was read from a map) stores nothing.
+ */
+static void kptr_store(struct cgen *g, struct stmt *s)
+{
+	struct expr *idx = s->lhs;
+	struct decl *m = map_of(idx);
+	struct type *mt = ut(m->ty);
+	const char *slot = slot_type(g, kptr_struct(mt));
+	bool fresh = s->value->kind == E_NEW;
+	const char *o = fresh ? "__obj" : owner_name(g, s->value->local);
+
+	cg_line(g, "{");
+	g->indent++;
+	cg_line(g, "%s = %s;", cg_decl(g, mt->key, "__k"), cg_expr_str(g, idx->rhs));
+	if (fresh)
+		cg_line(g, "%s = %s;", cg_decl(g, mt->base, "__obj"), cg_expr_str(g, s->value));
+	cg_line(g, "%s *__p = bpf_map_lookup_elem(&%s, &__k);", slot, map_cname(m));
+	cg_blank(g);
+	cg_line(g, "if (!__p) {");
+	g->indent++;
+	cg_line(g, "%s __v = {};", slot);
+	cg_blank(g);
+	cg_line(g, "bpf_map_update_elem(&%s, &__k, &__v, BPF_NOEXIST);", map_cname(m));
+	cg_line(g, "__p = bpf_map_lookup_elem(&%s, &__k);", map_cname(m));
+	g->indent--;
+	cg_line(g, "}");
+	if (fresh) {
+		/* Whatever is left, the old object or the new one that found no entry, is dropped. */
+		cg_line(g, "if (__p && __obj)");
+		cg_line(g, "\t__obj = bpf_kptr_xchg(&__p->obj, __obj);");
+		cg_line(g, "if (__obj)");
+		cg_line(g, "\tbpf_obj_drop(__obj);");
+	} else {
+		cg_line(g, "if (__p && %s) {", o);
+		g->indent++;
+		cg_line(g, "%s = bpf_kptr_xchg(&__p->obj, %s);", cg_decl(g, mt->base, "__old"), o);
+		cg_blank(g);
+		cg_line(g, "%s = NULL;", o);
+		cg_line(g, "%s = __p->obj;", cg_local_name(s->value->local));
+		cg_line(g, "if (__old)");
+		cg_line(g, "\tbpf_obj_drop(__old);");
+		g->indent--;
+		/*
+		 * With no entry to hold it (the map is full) the object is
+		 * dropped: p would otherwise be an owned pointer on this path
+		 * and a stored one on others, and the verifier refuses one
+		 * instruction writing through both.
+		 */
+		cg_line(g, "} else if (%s) {", o);
+		g->indent++;
+		cg_line(g, "bpf_obj_drop(%s);", o);
+		cg_line(g, "%s = NULL;", o);
+		cg_line(g, "%s = NULL;", cg_local_name(s->value->local));
+		g->indent--;
+		cg_line(g, "}");
+	}
+	g->indent--;
+	cg_line(g, "}");
+}
+
 /* ---- array indexes known only at run time ---- */
 
 /*
@@ -687,6 +1000,7 @@ static bool config_used(struct cgen *g, const char *name)
 static bool bpf_expr(struct cgen *g, struct strbuf *sb, struct expr *e)
 {
 	struct pkt_access pa;
+	struct expr *base;
 
 	if (e->kind == E_IDENT && e->ref == REF_ENUMCONST)
 		note_const(g, e);
@@ -717,6 +1031,10 @@ static bool bpf_expr(struct cgen *g, struct strbuf *sb, struct expr *e)
 		pkt_read(g, sb, e, &pa);
 		return true;
 	}
+	if (!is_raw(g, e) && (base = guarded_base(g, e))) {
+		guarded_read(g, sb, e, base);
+		return true;
+	}
 	if (!is_raw(g, e) && is_var_index(e)) {
 		index_read(g, sb, e);
 		return true;
@@ -731,8 +1049,8 @@ static bool bpf_expr(struct cgen *g, struct strbuf *sb, struct expr *e)
 		return true;
 	}
 	if (e->kind == E_BINARY && (e->op == OP_EQ || e->op == OP_NE) &&
-	    ((e->rhs->kind == E_NULL && is_map_read(e->lhs)) ||
-	     (e->lhs->kind == E_NULL && is_map_read(e->rhs)))) {
+	    ((e->rhs->kind == E_NULL && is_map_read(e->lhs) && !is_kptr_read(e->lhs)) ||
+	     (e->lhs->kind == E_NULL && is_map_read(e->rhs) && !is_kptr_read(e->rhs)))) {
 		struct expr *m = e->lhs->kind == E_NULL ? e->rhs : e->lhs;
 		struct type *mt = ut(map_of(m)->ty);
 
@@ -800,7 +1118,7 @@ static bool bpf_call(struct cgen *g, struct strbuf *sb, struct expr *e)
 	if (is_ringbuf_call(e, NULL)) {
 		const char *p = cg_expr_str(g, e->args);
 
-		if (is_owned_ref(e->args))
+		if (is_owned_ref(g, e->args))
 			sb_printf(sb, "({ if (%s) bpf_ringbuf_%s(%s, 0); %s = NULL; 0; })", p,
 				  e->lhs->str, p, p);
 		else
@@ -923,7 +1241,13 @@ static void map_ifvar(struct cgen *g, struct stmt *s)
 	cg_line(g, "{");
 	g->indent++;
 	cg_line(g, "%s = %s;", cg_decl(g, mt->key, "__k"), cg_expr_str(g, idx->rhs));
-	if (s->binds_pointer) {
+	if (kptr_struct(mt)) {
+		cg_line(g, "%s *__p = bpf_map_lookup_elem(&%s, &__k);", slot_type(g, kptr_struct(mt)),
+			map_cname(m));
+		cg_blank(g);
+		cg_line(g, "%s = __p ? __p->obj : NULL;", x);
+		cg_line(g, "if (%s) {", x);
+	} else if (s->binds_pointer) {
 		cg_line(g, "%s = bpf_map_lookup_elem(&%s, &__k);", x, map_cname(m));
 		cg_line(g, "if (%s) {", x);
 	} else {
@@ -970,6 +1294,8 @@ static void bpf_extra_decls(struct cgen *g, struct stmt *var)
 {
 	if (var->kind == S_VAR && var->from_lookup && var->null_checked)
 		cg_line(g, "bool %s_found;", cg_local_name(var));
+	if (owned_kind(g, var) == OWN_SPLIT)
+		cg_line(g, "%s = NULL;", cg_decl(g, var->var_type, owner_name(g, var)));
 }
 
 static bool loop_exit(struct cgen *g, struct stmt *s);
@@ -979,14 +1305,30 @@ static bool bpf_stmt(struct cgen *g, struct stmt *s)
 {
 	if (s->kind == S_ASSIGN && pkt_write(g, s))
 		return true;
+	if (s->kind == S_ASSIGN && guarded_write(g, s))
+		return true;
 	if (s->kind == S_ASSIGN && index_write(g, s))
 		return true;
+	if (s->kind == S_VAR && s->value && s->value->kind == E_NEW &&
+	    owned_kind(g, s) == OWN_SPLIT) {
+		split_new(g, s, s->value);
+		return true;
+	}
+	if (s->kind == S_ASSIGN && s->op < 0 && s->value->kind == E_NEW &&
+	    is_split_owner(g, s->lhs)) {
+		split_new(g, s->lhs->local, s->value);
+		return true;
+	}
+	if (s->kind == S_ASSIGN && s->op < 0 && is_kptr_read(s->lhs)) {
+		kptr_store(g, s);
+		return true;
+	}
 	if ((s->kind == S_RETURN || s->kind == S_BREAK || s->kind == S_CONTINUE) && loop_exit(g, s))
 		return true;
 	if ((s->kind == S_FOR || s->kind == S_WHILE) && emit_bpf_loop(g, s))
 		return true;
 	if (s->kind == S_ASSIGN && (s->lhs->kind == E_ARROW || s->lhs->kind == E_FIELD) &&
-	    is_owned_ref(s->lhs->lhs)) {
+	    is_owned_ref(g, s->lhs->lhs)) {
 		/* Writes through a reservation or new object that may be NULL. */
 		const char *p = cg_expr_str(g, s->lhs->lhs);
 
@@ -1006,7 +1348,7 @@ static bool bpf_stmt(struct cgen *g, struct stmt *s)
 		return true;
 	}
 	if (s->kind == S_EXPR && is_ringbuf_call(s->value, NULL) &&
-	    !is_ringbuf_call(s->value, "reserve") && is_owned_ref(s->value->args)) {
+	    !is_ringbuf_call(s->value, "reserve") && is_owned_ref(g, s->value->args)) {
 		const char *p = cg_expr_str(g, s->value->args);
 
 		cg_line(g, "if (%s) {", p);
@@ -1117,7 +1459,7 @@ static bool scan_stmts(struct cgen *g, struct loop_cb *l, struct stmt *s, bool n
 		case S_VAR:
 		case S_IFVAR:
 		case S_FOR:
-			if (owned_kind(s))
+			if (owned_kind(g, s))
 				return false;
 			add_var(g->a, &l->vars, s);
 			break;
@@ -1410,7 +1752,10 @@ static void emit_map(struct cgen *g, struct decl *d)
 		cg_line(g, "__uint(type, %s);", map_type_name(t->map));
 		cg_line(g, "__uint(max_entries, %lld);", t->count);
 		cg_line(g, "__type(key, %s);", cg_type(g, t->key));
-		cg_line(g, "__type(value, %s);", cg_type(g, t->base));
+		if (kptr_struct(t))
+			cg_line(g, "__type(value, %s);", slot_type(g, kptr_struct(t)));
+		else
+			cg_line(g, "__type(value, %s);", cg_type(g, t->base));
 	}
 	if (flags)
 		cg_line(g, "__uint(map_flags, %s);", flags);
@@ -1420,6 +1765,36 @@ static void emit_map(struct cgen *g, struct decl *d)
 	g->indent--;
 	cg_line(g, "} %s%s SEC(\".maps\");", c_name(g, d->name), asm_label(g, d->name));
 	cg_blank(g);
+}
+
+/* The value types of maps of objects: one referenced kptr each. */
+static void emit_kptr_slots(struct cgen *g, struct ebpf *eb)
+{
+	for (struct decl *d = g->prog->decls; d; d = d->next) {
+		struct decl *obj = d->kind == D_MAP ? kptr_struct(d->ty) : NULL;
+
+		if (obj && !in_vec(&eb->slots, obj))
+			ptrvec_push(g->a, &eb->slots, obj);
+	}
+	if (!eb->slots.n)
+		return;
+	eb->need_obj_new = true;
+	/* clang 14 drops the btf_type_tag the kernel finds kptrs by: the map would not load. */
+	cg_line(g, "#if defined(__clang_major__) && __clang_major__ < 15");
+	cg_line(g, "#error \"maps of objects need clang 15 or newer (BTF type tags for __kptr)\"");
+	cg_line(g, "#endif");
+	cg_line(g, "#ifndef __kptr");
+	cg_line(g, "#define __kptr __attribute__((btf_type_tag(\"kptr\")))");
+	cg_line(g, "#endif");
+	cg_blank(g);
+	for (int i = 0; i < eb->slots.n; i++) {
+		struct decl *obj = eb->slots.v[i];
+
+		cg_line(g, "%s {", slot_type(g, obj));
+		cg_line(g, "\tstruct %s __kptr *obj;", obj->name);
+		cg_line(g, "};");
+		cg_blank(g);
+	}
 }
 
 static void emit_config(struct cgen *g, struct decl *d)
@@ -1887,6 +2262,7 @@ static void emit_declarations(struct cgen *g, struct ebpf *eb)
 	for (struct decl *d = g->prog->decls; d; d = d->next)
 		if (d->kind == D_CONFIG)
 			emit_config(g, d);
+	emit_kptr_slots(g, eb);
 	for (struct decl *d = g->prog->decls; d; d = d->next)
 		if (d->kind == D_MAP)
 			emit_map(g, d);

@@ -158,6 +158,55 @@ static void check_var(struct checker *c, struct stmt *s)
 	l->is_const = s->is_const;
 }
 
+/* Whether local var is given a `new` object anywhere in stmts. */
+static bool gets_new(const struct stmt *s, const struct stmt *var)
+{
+	for (; s; s = s->next) {
+		if (s == var && s->value && s->value->kind == E_NEW)
+			return true;
+		if (s->kind == S_ASSIGN && s->lhs->kind == E_IDENT && s->lhs->ref == REF_LOCAL &&
+		    s->lhs->local == var && s->value->kind == E_NEW)
+			return true;
+		if (gets_new(s->then, var) || gets_new(s->els, var) || gets_new(s->body, var))
+			return true;
+		for (const struct catch_clause *k = s->catches; k; k = k->next)
+			if (gets_new(k->body, var))
+				return true;
+	}
+	return false;
+}
+
+/* A map whose values are pointers to the program's structs keeps `new` objects (eBPF). */
+static bool is_object_map(const struct type *t)
+{
+	t = type_unalias((struct type *)t);
+	if (t->kind != TY_MAP)
+		return false;
+	t = type_unalias(t->base);
+	if (t->kind != TY_PTR)
+		return false;
+	t = type_unalias(t->base);
+	return t->kind == TY_STRUCT && t->decl && !t->decl->from_header && !t->decl->from_btf;
+}
+
+/*
+ * eBPF: m[k] = p moves an object the function owns into the map, so p
+ * must be `new T()` or a local given one.
+ */
+static void check_object_store(struct checker *c, struct stmt *s)
+{
+	struct expr *v = s->value;
+
+	if (c->ctx != TARGET_EBPF || s->lhs->kind != E_INDEX || !s->lhs->map_lookup ||
+	    !s->lhs->lhs->type || !is_object_map(s->lhs->lhs->type) || v->kind == E_NEW)
+		return;
+	if (v->kind == E_IDENT && v->ref == REF_LOCAL && v->local && gets_new(c->fn->body, v->local))
+		return;
+	diag_error(c->d, v->loc,
+		   "only an object made with 'new' can be stored in a map of objects: "
+		   "store 'new T()' or a local given one");
+}
+
 static void check_assign(struct checker *c, struct stmt *s)
 {
 	struct type *t = check_expr(c, s->lhs, NULL), *u = type_unalias(t);
@@ -165,6 +214,7 @@ static void check_assign(struct checker *c, struct stmt *s)
 	check_lvalue(c, s->lhs, s->op >= 0);
 	if (s->op < 0) {
 		check_value(c, s->value, t, "assigned value");
+		check_object_store(c, s);
 		return;
 	}
 	if (!type_is_error(t) && !type_is_int(u) && !(u->kind == TY_STR && s->op == OP_ADD)) {
@@ -267,6 +317,15 @@ static void check_delete(struct checker *c, struct stmt *s)
 	if (!type_is_error(t) && u->kind != TY_PTR)
 		diag_error(c->d, s->lhs->loc, "'delete' needs a pointer from 'new' or a map entry, not %s",
 			   type_str(c->a, t));
+	/* An object a map of objects holds is freed by deleting its entry. */
+	if (c->ctx == TARGET_EBPF && s->lhs->kind == E_IDENT && s->lhs->ref == REF_LOCAL &&
+	    s->lhs->local && s->lhs->local->kind == S_VAR && s->lhs->local->value &&
+	    s->lhs->local->value->kind == E_INDEX && s->lhs->local->value->map_lookup &&
+	    s->lhs->local->value->lhs->type && is_object_map(s->lhs->local->value->lhs->type) &&
+	    !gets_new(c->fn->body, s->lhs->local))
+		diag_error(c->d, s->lhs->loc,
+			   "'%s' points to an object a map holds: delete the map entry instead",
+			   s->lhs->str);
 }
 
 static void check_try(struct checker *c, struct stmt *s)
