@@ -40,5 +40,11 @@ int do_uninstall(int argc, char **argv);
 void help_uninstall(FILE *out);
 int do_status(int argc, char **argv);
 void help_status(FILE *out);
+int do_kfuncs(int argc, char **argv);
+void help_kfuncs(FILE *out);
+int do_call(int argc, char **argv);
+void help_call(FILE *out);
+int do_init(int argc, char **argv);
+void help_init(FILE *out);
 
 #endif

@@ -17,6 +17,9 @@ static const struct cmd cmds[] = {
 	{ "install", do_install, help_install, "load a built tree: module, BTF, eBPF object, attach, pin" },
 	{ "uninstall", do_uninstall, help_uninstall, "undo 'ksc install NAME' in reverse, module last" },
 	{ "status", do_status, help_status, "show installed programs: module, BTF, links, maps" },
+	{ "kfuncs", do_kfuncs, help_kfuncs, "list kfuncs with C prototypes, or as extern lines (--kh)" },
+	{ "call", do_call, help_call, "call a kfunc registered for syscall programs, print its result" },
+	{ "init", do_init, help_init, "new project directory from a template (xdp, tc/ingress, ...)" },
 	{ 0 },
 };
 

@@ -622,3 +622,41 @@ out:
 	module_close(&m);
 	return err;
 }
+
+/*
+ * The kfunc ids a module registers are the entries of its BTF_SET8s: on
+ * kernels whose BTF has no bpf_kfunc DECL_TAGs this is the only record of
+ * which functions are kfuncs.
+ */
+int kfunc_module_set8_ids(const char *ko, __u32 **ids, size_t *n)
+{
+	struct module m;
+	int err = module_open(&m, ko, false);
+
+	*ids = NULL;
+	*n = 0;
+	for (size_t i = 0; !err && i < m.nsyms; i++) {
+		const struct id_sym *s = &m.syms[i];
+		__u32 cnt;
+
+		if (s->kind != SK_SET8)
+			continue;
+		cnt = slot_get(&m, s->off);
+		if (cnt > s->size / 8 - 1) {
+			p_err("'%s': BTF_SET8 %s counts %u entries but has room for %zu", ko,
+			      s->name, cnt, s->size / 8 - 1);
+			err = -EINVAL;
+			break;
+		}
+		*ids = xrealloc(*ids, (*n + cnt + 1) * sizeof(**ids));
+		for (__u32 k = 0; k < cnt; k++)
+			(*ids)[(*n)++] = slot_get(&m, s->off + 8 + 8 * (size_t)k);
+	}
+	module_close(&m);
+	if (err) {
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+	}
+	return err;
+}

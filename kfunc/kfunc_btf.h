@@ -18,6 +18,7 @@
 #ifndef KSC_KFUNC_BTF_H
 #define KSC_KFUNC_BTF_H
 
+#include <linux/types.h>
 #include <stddef.h>
 
 /*
@@ -62,5 +63,12 @@ int kfunc_resolve_btf_ids(const char *ko, const char *base);
  * where ("module has no BTF", "ids not resolved", "no BTF FUNC", ...).
  */
 int kfunc_verify_module(const char *ko, const char *base, const char *const *names, size_t n);
+
+/*
+ * The BTF ids in every BTF_SET8 of a module's .BTF_ids (its kfunc sets), in
+ * set order, into *ids (the caller frees) and *n.  A module without
+ * .BTF_ids gives none; unresolved sets (count 0) give none either.
+ */
+int kfunc_module_set8_ids(const char *ko, __u32 **ids, size_t *n);
 
 #endif
