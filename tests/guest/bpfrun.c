@@ -36,6 +36,10 @@
  *   --map-info MAP      prints the kernel's view: MAP type=N flags=0xN max_entries=N
  *   --ringbuf MAP       after the runs, prints each record waiting in the ring
  *                       buffer MAP as MAP: HEX (then MAP records=N)
+ *   --time              for benchmarks: each packet's RUNS are one
+ *                       BPF_PROG_TEST_RUN with repeat=RUNS, and the kernel's
+ *                       mean time per run is printed after retval as
+ *                       ns_per_run=N (the `duration` it reports)
  * Per-CPU map values are printed as the sum over all CPUs.
  */
 #include <bpf/bpf.h>
@@ -358,7 +362,7 @@ static int map_info(struct bpf_object *obj, const char *name)
 }
 
 enum { O_DATA = 256, O_PROG, O_CTX, O_SET, O_DEL, O_PIN, O_PIN_MAP, O_HEX, O_DATA_OUT, O_EXPECT,
-       O_RINGBUF, O_MAP_INFO, O_STRUCT_OPS };
+       O_RINGBUF, O_MAP_INFO, O_STRUCT_OPS, O_TIME };
 
 /*
  * Registers every struct_ops map of a loaded object, runs `cmd` through
@@ -408,13 +412,14 @@ int main(int argc, char **argv)
 		{ "ringbuf", required_argument, NULL, O_RINGBUF },
 		{ "map-info", required_argument, NULL, O_MAP_INFO },
 		{ "with-struct-ops", required_argument, NULL, O_STRUCT_OPS },
+		{ "time", no_argument, NULL, O_TIME },
 		{ 0 },
 	};
 	int size = 64, runs = 1, opt, nmaps = 0, nskip = 0, nruns = 0, nops = 0, npins = 0, err;
 	const char *maps[MAX_ITEMS], *skip[MAX_ITEMS], *pins[MAX_ITEMS], *cur_prog = NULL;
 	const char *pin_name = NULL, *rbs[MAX_ITEMS], *infos[MAX_ITEMS], *so_cmd = NULL;
 	int nrbs = 0, ninfos = 0;
-	bool hexmap[MAX_ITEMS], load_only = false, data_out = false, expect = false;
+	bool hexmap[MAX_ITEMS], load_only = false, data_out = false, expect = false, timed = false;
 	long long expected = 0;
 	unsigned retval = 0;
 	struct run runlist[MAX_ITEMS];
@@ -481,6 +486,8 @@ int main(int argc, char **argv)
 			rbs[nrbs++] = optarg;
 		} else if (opt == O_STRUCT_OPS) {
 			so_cmd = optarg;
+		} else if (opt == O_TIME) {
+			timed = true;
 		} else if (opt == O_DATA_OUT) {
 			data_out = true;
 		} else if (opt == O_EXPECT) {
@@ -554,16 +561,16 @@ int main(int argc, char **argv)
 	}
 	for (int r = 0; r < nruns; r++) {
 		const char *name = runlist[r].prog ? runlist[r].prog : argv[optind + 1];
-		__u32 out_size = 0;
+		__u32 out_size = 0, duration = 0;
 
 		prog = bpf_object__find_program_by_name(obj, name);
 		if (!prog) {
 			fprintf(stderr, "bpfrun: no program '%s'\n", name);
 			return 1;
 		}
-		for (int i = 0; i < runs; i++) {
+		for (int i = 0; i < (timed ? 1 : runs); i++) {
 			LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = runlist[r].data,
-				    .data_size_in = runlist[r].size, .repeat = 1);
+				    .data_size_in = runlist[r].size, .repeat = timed ? runs : 1);
 
 			if (ctx) {
 				topts.ctx_in = ctx;
@@ -581,8 +588,11 @@ int main(int argc, char **argv)
 			}
 			retval = topts.retval;
 			out_size = topts.data_size_out;
+			duration = topts.duration;
 		}
 		printf("retval=%u\n", retval);
+		if (timed)
+			printf("ns_per_run=%u\n", duration);
 		if (data_out) {
 			printf("data_out=");
 			print_hex(out, out_size < sizeof(out) ? out_size : sizeof(out));
@@ -609,7 +619,7 @@ usage:
 		"usage: bpfrun OBJ PROG [-s PACKET_BYTES] [-n RUNS] [-m MAP]... [--data HEX]...\n"
 		"              [--prog NAME] [--ctx HEX] [--set MAP:KEY:VAL]... [--del MAP:KEY]...\n"
 		"              [--pin NAME [--pin-map MAP]...] [--hex MAP]... [--data-out]\n"
-		"              [--expect-retval N] [--ringbuf MAP]... [--map-info MAP]...\n"
+		"              [--expect-retval N] [--ringbuf MAP]... [--map-info MAP]... [--time]\n"
 		"       bpfrun -l [-x SECTION_PREFIX]... [--with-struct-ops CMD] OBJ\n");
 	return 2;
 }
