@@ -257,7 +257,10 @@ static int build_ks(const struct kdir *k, const struct kmod_opts *o)
 	struct program *prog;
 	struct kmod_btf_base b = { 0 };
 	char *tmp = NULL, *dir, *src = NULL;
-	int status = check_file(o->source, &a, &prog), err;
+	int status, err;
+
+	kmodgen_set_exports(k->path, k->release);
+	status = check_file(o->source, &a, &prog);
 
 	if (status) {
 		arena_free(&a);

@@ -159,5 +159,6 @@ int kmodgen_check(struct program *prog, struct diag *d)
 	for (struct decl *t = prog->decls; t; t = t->next)
 		if (is_kmod_ops_type(t))
 			check_ops_type(d, prog, t);
+	kmodgen_check_exports(prog, d);
 	return diag_errors(d) != before ? -1 : 0;
 }

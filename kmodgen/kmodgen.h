@@ -34,6 +34,14 @@ int kmodgen_check(struct program *prog, struct diag *d);
  */
 int kmodgen_write(struct program *prog, const char *dir);
 
+/*
+ * The kernel tree a module is being built for (ksc kmod build): from then
+ * on kmodgen_check() also refuses externs called from module code that
+ * the tree's Module.symvers does not export.
+ */
+int kmodgen_set_exports(const char *kdir, const char *release);
+void kmodgen_check_exports(struct program *prog, struct diag *d);
+
 /* The package version of dkms.conf when none is given (ksc kmod dkms --version). */
 #define KMOD_DEFAULT_VERSION "0.1.0"
 

@@ -181,3 +181,38 @@ fi
 printf 'fn main() -> i32 {\n    return 0\n}\n' >"$dir/plain.ks"
 bad "no module code" "no module code" ./ksc -q kmod build "$dir/plain.ks" --kdir "$k61" -o "$dir/bad-out"
 bad "missing source" "not a .ks file or a directory" ./ksc -q kmod build "$dir/none.ks" --kdir "$k61" -o "$dir/bad-out"
+
+# An extern the target kernel does not export to modules (cubic's
+# bictcp_recalc_ssthresh is static there): a diagnostic at the extern, before
+# any kbuild run, where modpost would have been the first to complain.
+if k612=$(scripts/kernels kdir 6.12 2>/dev/null); then
+	cat >"$dir/unexported.ks" <<'KS'
+include "tcp_congestion_ops.kh"
+
+extern tcp_reno_undo_cwnd(sk: *sock) -> u32
+extern bictcp_recalc_ssthresh(sk: *sock) -> u32
+
+@struct_ops("tcp_congestion_ops")
+@kmod
+impl unexported {
+    fn ssthresh(sk: *sock) -> u32 {
+        return bictcp_recalc_ssthresh(sk)
+    }
+
+    fn cong_avoid(sk: *sock, ack: u32, acked: u32) {
+    }
+
+    fn undo_cwnd(sk: *sock) -> u32 {
+        return tcp_reno_undo_cwnd(sk)
+    }
+}
+KS
+	rm -rf "$dir/bad-out"
+	./ksc -q kmod build "$dir/unexported.ks" --kdir "$k612" -o "$dir/bad-out" 2>"$dir/bad.err"
+	rc=$?
+	check "unexported extern: exit status" 1 $rc
+	check "unexported extern: diagnostic at the extern" \
+		"$dir/unexported.ks:4:8: error: module code calls 'bictcp_recalc_ssthresh', which Linux $(scripts/kernels kver 6.12) does not export to modules (it is not in the tree's Module.symvers)" \
+		"$(head -1 "$dir/bad.err")"
+	check "unexported extern: nothing written" "" "$(ls -d "$dir"/bad-out* 2>/dev/null)"
+fi
