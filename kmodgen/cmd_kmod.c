@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "btf_types.h"
 #include "arena.h"
 #include "kbuild_run.h"
 #include "kdir.h"
@@ -174,22 +175,18 @@ static int build_tree(const char *src, const char *name, const struct kdir *k,
 }
 
 /*
- * What the BTF step will need from the host, checked before kbuild runs.
- * A module without kfuncs (a native congestion control, say) needs none.
+ * What the BTF step will need from the host, checked before kbuild runs: a
+ * base BTF (found already, or not) and pahole.  A module without kfuncs (a
+ * native congestion control, say) needs neither.
  */
-static int prepare(const struct kdir *k, const struct kmod_opts *o, const char *src,
-		   const char *name, struct kmod_btf_base *b)
+static int prepare(const struct kdir *k, const char *src, const char *name,
+		   const struct kmod_btf_base *b)
 {
-	memset(b, 0, sizeof(*b));
 	if (!kmod_btf_wanted(src, name))
 		return 0;
-	if (!kdir_builds_btf(k)) {
-		int err = kmod_btf_need_pahole();
-
-		if (err)
-			return err;
-	}
-	return kmod_btf_find_base(k, o->btf_base, src, b);
+	if (!b->path)
+		return kmod_btf_no_base(k);
+	return kdir_builds_btf(k) ? 0 : kmod_btf_need_pahole();
 }
 
 static int build_dir(const struct kdir *k, const struct kmod_opts *o)
@@ -205,11 +202,12 @@ static int build_dir(const struct kdir *k, const struct kmod_opts *o)
 		return EXIT_USER;
 	}
 	ko = xasprintf("%s/%s.ko", src, name);
-	err = prepare(k, o, src, name, &b);
-	if (!err) {
+	err = kmod_btf_find_base(k, o->btf_base, src, &b);
+	if (!err)
+		err = prepare(k, src, name, &b);
+	if (!err)
 		err = build_tree(src, name, k, &b);
-		kmod_btf_base_release(&b);
-	}
+	kmod_btf_base_release(&b);
 	/* A module without registrable kfuncs must not be left for insmod. */
 	if (err)
 		unlink(ko);
@@ -251,29 +249,42 @@ static void keep_logs(const char *src, const char *dir)
 	free(kept);
 }
 
-static int build_ks(const struct kdir *k, const struct kmod_opts *o)
+/*
+ * Kernel types, and the prototypes @kmod methods take, come from the
+ * target kernel's BTF rather than the build host's: it is looked up before
+ * the program is checked (an image's BTF is extracted into a scratch
+ * directory), and later serves as the base of the module's BTF.
+ */
+static int target_btf(const struct kdir *k, const struct kmod_opts *o, char **scratch,
+		      struct kmod_btf_base *b)
 {
-	struct arena a = { 0 };
-	struct program *prog;
-	struct kmod_btf_base b = { 0 };
-	char *tmp = NULL, *dir, *src = NULL;
-	int status, err;
+	const char *tmpdir = getenv("TMPDIR");
+	char *dir = xasprintf("%s/ksc-btf-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+	int err;
 
-	kmodgen_set_exports(k->path, k->release);
-	status = check_file(o->source, &a, &prog);
+	if (!mkdtemp(dir)) {
+		err = -errno;
+		p_err("cannot make a scratch directory %s: %s", dir, strerror(errno));
+		free(dir);
+		return err;
+	}
+	*scratch = dir;
+	err = kmod_btf_find_base(k, o->btf_base, dir, b);
+	if (!err && b->path)
+		btf_types_set_path(b->path);
+	else if (!err)
+		p_step("types: no BTF of Linux %s at hand; kernel types are checked against the running kernel's",
+		       k->release);
+	return err;
+}
 
-	if (status) {
-		arena_free(&a);
-		return status;
-	}
-	if (!prog->has_kmod) {
-		p_err("%s has no module code (@kfunc, @private functions or state): there is no module to build",
-		      o->source);
-		arena_free(&a);
-		return EXIT_USER;
-	}
-	dir = o->out ? xstrdup(o->out) : xstrdup(prog->base);
-	err = check_hooks(prog, k);
+/* Generates the tree into a temporary directory, builds it there, then moves it into place. */
+static int generate_and_build(const struct kdir *k, struct program *prog, const char *dir,
+			      const struct kmod_btf_base *b)
+{
+	char *tmp = NULL, *src = NULL;
+	int err = check_hooks(prog, k);
+
 	if (!err)
 		err = output_begin(dir, &tmp);
 	if (!err) {
@@ -281,22 +292,51 @@ static int build_ks(const struct kdir *k, const struct kmod_opts *o)
 		err = output_write(prog, tmp, OUT_KMOD);
 	}
 	if (!err)
-		err = prepare(k, o, src, prog->ident, &b);
-	if (!err) {
-		err = build_tree(src, prog->ident, k, &b);
-		kmod_btf_base_release(&b);
-	}
+		err = prepare(k, src, prog->ident, b);
+	if (!err)
+		err = build_tree(src, prog->ident, k, b);
 	if (err && tmp) {
 		keep_logs(src, dir);
 		output_abort(tmp);
-	}
-	else if (!err && !(err = output_commit(tmp, dir)))
+	} else if (!err && !(err = output_commit(tmp, dir))) {
 		p_step("built %s/kmod/%s.ko", dir, prog->ident);
+	}
 	free(src);
 	free(tmp);
+	return err;
+}
+
+static int build_ks(const struct kdir *k, const struct kmod_opts *o)
+{
+	struct arena a = { 0 };
+	struct program *prog = NULL;
+	struct kmod_btf_base b = { 0 };
+	char *scratch = NULL, *dir = NULL;
+	int status = EXIT_USER;
+
+	if (target_btf(k, o, &scratch, &b))
+		goto out;
+	kmodgen_set_exports(k->path, k->release);
+	status = check_file(o->source, &a, &prog);
+	if (status)
+		goto out;
+	status = EXIT_USER;
+	if (!prog->has_kmod) {
+		p_err("%s has no module code (@kfunc, @private functions or state): there is no module to build",
+		      o->source);
+		goto out;
+	}
+	dir = o->out ? xstrdup(o->out) : xstrdup(prog->base);
+	if (!generate_and_build(k, prog, dir, &b))
+		status = EXIT_OK;
+out:
+	kmod_btf_base_release(&b);
+	if (scratch)
+		rmdir(scratch);
+	free(scratch);
 	free(dir);
 	arena_free(&a);
-	return err ? EXIT_USER : EXIT_OK;
+	return status;
 }
 
 static int kmod_build(int argc, char **argv)

@@ -131,6 +131,14 @@ int kmod_btf_find_base(const struct kdir *k, const char *given, const char *work
 		b->origin = xstrdup(b->path);
 		return 0;
 	}
+	/* Nothing found is not an error yet: a module without kfuncs needs no base. */
+	return 0;
+}
+
+int kmod_btf_no_base(const struct kdir *k)
+{
+	const char *dirs = getenv("KSC_VMLINUZ_PATH");
+
 	p_err("no base BTF for kernel %s: --kdir has no vmlinux and there is no vmlinuz-%s in %s; give the kernel image with --btf-base (apt-get download linux-image-%s)",
 	      k->release, k->release, dirs && *dirs ? dirs : "/boot", k->release);
 	return -ENOENT;

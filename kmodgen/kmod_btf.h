@@ -23,11 +23,15 @@ struct kmod_btf_base {
  * vmlinux, or a vmlinuz image of the same release), else KDIR/vmlinux, else
  * vmlinuz-RELEASE in $KSC_VMLINUZ_PATH (default /boot), else the running
  * kernel's /sys/kernel/btf/vmlinux when k is its tree.  An image is
- * extracted into `workdir`.  Returns 0 or a negative errno after one line
- * saying what to give instead.
+ * extracted into `workdir`.  Finding nothing leaves b->path NULL and is not
+ * an error (kmod_btf_no_base() says so when a base is needed); a given
+ * file that is unusable, or an image of another kernel, is: a negative
+ * errno after one line saying what to give instead.
  */
 int kmod_btf_find_base(const struct kdir *k, const char *given, const char *workdir,
 		       struct kmod_btf_base *b);
+/* Reports that kernel k has no base BTF at hand, and what to do; returns -ENOENT. */
+int kmod_btf_no_base(const struct kdir *k);
 void kmod_btf_base_release(struct kmod_btf_base *b);
 
 /*
