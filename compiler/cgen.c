@@ -1,4 +1,5 @@
 #include "cgen.h"
+#include "ebpf_abi.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -185,6 +186,40 @@ const char *cg_decl(struct cgen *g, struct type *t, const char *name)
 	r = arena_strdup(g->a, s);
 	free(s);
 	return r;
+}
+
+void cg_emit_config_struct(struct cgen *g, struct decl *d)
+{
+	cg_line(g, "struct %s%s {", d->name, KSC_CONFIG_STRUCT_SUFFIX);
+	g->indent++;
+	for (struct config_field *f = d->cfields; f; f = f->next)
+		cg_line(g, "%s;", cg_decl(g, f->ty, f->name));
+	g->indent--;
+	cg_line(g, "};");
+	cg_blank(g);
+}
+
+const char *cg_emit_call_args(struct cgen *g, struct decl *k)
+{
+	const char *args = arena_printf(g->a, "%s%s_args", KSC_CALL_PREFIX, k->name);
+
+	cg_line(g, "struct %s {", args);
+	for (struct param *p = k->params; p; p = p->next)
+		cg_line(g, "\t%s;", cg_decl(g, p->ty, p->name));
+	if (k->ret && !type_is_void(k->ret))
+		cg_line(g, "\t%s;", cg_decl(g, k->ret, "ret"));
+	cg_line(g, "};");
+	cg_blank(g);
+	return args;
+}
+
+const char *cg_uapi_int(int size, bool is_signed)
+{
+	static const char *const u[] = { "__u8", "__u16", "__u32", "__u64" };
+	static const char *const s[] = { "__s8", "__s16", "__s32", "__s64" };
+	int i = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
+
+	return is_signed ? s[i] : u[i];
 }
 
 static const char *prototype(struct cgen *g, struct decl *fn, const char *name, bool decay)

@@ -92,6 +92,18 @@ void cg_blank(struct cgen *g);
 const char *cg_type(struct cgen *g, struct type *t);
 const char *cg_decl(struct cgen *g, struct type *t, const char *name);
 /* A function's C prototype without trailing ';' (storage class by the caller). */
+/* struct NAME_config: a config block's fields, as eBPF and loader share it. */
+void cg_emit_config_struct(struct cgen *g, struct decl *config);
+
+/*
+ * struct __ksc_call_KFUNC_args: the context of the syscall program that
+ * calls a kfunc for userspace (arguments, then the result); returns its name.
+ */
+const char *cg_emit_call_args(struct cgen *g, struct decl *kfunc);
+
+/* __u8..__u64 / __s8..__s64: integer names of eBPF and userspace C (int_name hook). */
+const char *cg_uapi_int(int size, bool is_signed);
+
 const char *cg_prototype(struct cgen *g, struct decl *fn, const char *name);
 /*
  * The same with array and string parameters written as the pointers C

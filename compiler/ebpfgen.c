@@ -16,6 +16,7 @@
 #include "cgen.h"
 #include "ebpf_abi.h"
 #include "sema.h"
+#include "target.h"
 #include "types.h"
 
 struct ebpf {
@@ -409,15 +410,6 @@ static const char *owned_init(struct cgen *g, struct stmt *var)
 }
 
 /* ---- cgen hooks ---- */
-
-static const char *bpf_int(int size, bool is_signed)
-{
-	static const char *const u[] = { "__u8", "__u16", "__u32", "__u64" };
-	static const char *const s[] = { "__s8", "__s16", "__s32", "__s64" };
-	int i = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
-
-	return is_signed ? s[i] : u[i];
-}
 
 static void bpf_print(struct cgen *g, struct strbuf *sb, struct expr *call)
 {
@@ -1680,7 +1672,7 @@ static const char *bpf_global_name(struct cgen *g, struct decl *d)
 }
 
 static const struct cg_hooks bpf_hooks = {
-	.int_name = bpf_int,
+	.int_name = cg_uapi_int,
 	.print = bpf_print,
 	.new_obj = bpf_new,
 	.delete_ptr = bpf_delete,
@@ -1799,13 +1791,7 @@ static void emit_kptr_slots(struct cgen *g, struct ebpf *eb)
 
 static void emit_config(struct cgen *g, struct decl *d)
 {
-	cg_line(g, "struct %s%s {", d->name, KSC_CONFIG_STRUCT_SUFFIX);
-	g->indent++;
-	for (struct config_field *f = d->cfields; f; f = f->next)
-		cg_line(g, "%s;", cg_decl(g, f->ty, f->name));
-	g->indent--;
-	cg_line(g, "};");
-	cg_blank(g);
+	cg_emit_config_struct(g, d);
 	cg_line(g, "struct {");
 	g->indent++;
 	cg_line(g, "__uint(type, BPF_MAP_TYPE_ARRAY);");
@@ -1899,22 +1885,6 @@ static void emit_ksym(struct cgen *g, struct decl *d)
 	cg_line(g, "extern %s __ksym;", cg_prototype(g, d, d->name));
 }
 
-static bool called_from_ebpf(struct program *prog, struct decl *callee)
-{
-	for (struct decl *d = prog->decls; d; d = d->next) {
-		struct decl *fns = d->kind == D_IMPL ? d->methods : d->kind == D_FUNC ? d : NULL;
-
-		for (struct decl *f = fns; f; f = d->kind == D_IMPL ? f->next : NULL) {
-			if (f->target != TARGET_EBPF)
-				continue;
-			for (int i = 0; i < f->calls.n; i++)
-				if (f->calls.v[i] == callee)
-					return true;
-		}
-	}
-	return false;
-}
-
 static void emit_externs(struct cgen *g)
 {
 	bool any = false;
@@ -1924,7 +1894,7 @@ static void emit_externs(struct cgen *g)
 
 		if (!(kf || d->kind == D_EXTERN) || is_legacy_helper(d->name))
 			continue;
-		if (!called_from_ebpf(g->prog, d) && !(kf && d->called_from_user))
+		if (!target_calls(g->prog, d, TARGET_EBPF) && !(kf && d->called_from_user))
 			continue;
 		emit_ksym(g, d);
 		any = true;
@@ -2116,17 +2086,10 @@ static void emit_helper(struct cgen *g, struct decl *fn)
  */
 static void emit_call_trampoline(struct cgen *g, struct decl *k)
 {
-	const char *args = arena_printf(g->a, "%s%s_args", KSC_CALL_PREFIX, k->name);
+	const char *args = cg_emit_call_args(g, k);
 	bool ret = k->ret && !type_is_void(k->ret);
 	struct strbuf call;
 
-	cg_line(g, "struct %s {", args);
-	for (struct param *p = k->params; p; p = p->next)
-		cg_line(g, "\t%s;", cg_decl(g, p->ty, p->name));
-	if (ret)
-		cg_line(g, "\t%s;", cg_decl(g, k->ret, "ret"));
-	cg_line(g, "};");
-	cg_blank(g);
 	sb_init(&call);
 	sb_printf(&call, "%s%s(", ret ? "args->ret = " : "", k->name);
 	for (struct param *p = k->params; p; p = p->next)

@@ -78,3 +78,19 @@ void target_split(struct program *prog)
 		}
 	}
 }
+
+bool target_calls(const struct program *prog, const struct decl *callee, enum target t)
+{
+	for (const struct decl *d = prog->decls; d; d = d->next) {
+		const struct decl *fns = d->kind == D_IMPL ? d->methods : d->kind == D_FUNC ? d : NULL;
+
+		for (const struct decl *f = fns; f; f = d->kind == D_IMPL ? f->next : NULL) {
+			if (f->target != t)
+				continue;
+			for (int i = 0; i < f->calls.n; i++)
+				if (f->calls.v[i] == callee)
+					return true;
+		}
+	}
+	return false;
+}

@@ -12,4 +12,7 @@ enum target target_of_role(enum func_role r);
  */
 enum target target_of(const struct decl *fn);
 
+/* Whether a function or impl method of target t calls callee (sema's call lists). */
+bool target_calls(const struct program *prog, const struct decl *callee, enum target t);
+
 #endif

@@ -229,17 +229,6 @@ static const char *init_text(struct cgen *g, struct type *t, struct expr *v)
 	return r;
 }
 
-static void emit_config_struct(struct cgen *g, struct decl *d)
-{
-	cg_line(g, "struct %s%s {", d->name, KSC_CONFIG_STRUCT_SUFFIX);
-	g->indent++;
-	for (struct config_field *f = d->cfields; f; f = f->next)
-		cg_line(g, "%s;", cg_decl(g, f->ty, f->name));
-	g->indent--;
-	cg_line(g, "};");
-	cg_blank(g);
-}
-
 static void emit_config(struct cgen *g, struct decl *d)
 {
 	const char *s = arena_printf(g->a, "%s%s", d->name, KSC_CONFIG_STRUCT_SUFFIX);
@@ -442,16 +431,9 @@ static void emit_ringbuf_handler(struct cgen *g, struct decl *m)
 /* A kfunc called from userspace: its arguments go through its syscall trampoline. */
 static void emit_kfunc_call(struct cgen *g, struct decl *k)
 {
-	const char *args = arena_printf(g->a, "%s%s_args", KSC_CALL_PREFIX, k->name);
+	const char *args = cg_emit_call_args(g, k);
 	bool ret = k->ret && !type_is_void(k->ret);
 
-	cg_line(g, "struct %s {", args);
-	for (struct param *p = k->params; p; p = p->next)
-		cg_line(g, "\t%s;", cg_decl(g, p->ty, p->name));
-	if (ret)
-		cg_line(g, "\t%s;", cg_decl(g, k->ret, "ret"));
-	cg_line(g, "};");
-	cg_blank(g);
 	cg_line(g, "static %s", cg_prototype(g, k, k->name));
 	cg_line(g, "{");
 	cg_line(g, "\tstruct %s args = {", args);
@@ -802,7 +784,7 @@ static void emit_declarations(struct cgen *g)
 	cg_emit_user_types(g);
 	for (struct decl *d = g->prog->decls; d; d = d->next)
 		if (d->kind == D_CONFIG)
-			emit_config_struct(g, d);
+			cg_emit_config_struct(g, d);
 	if (has_pinned_globals(g->prog))
 		emit_pinned_struct(g);
 	emit_skeleton(g);

@@ -160,15 +160,6 @@ static bool u_want_type(struct cgen *g, struct decl *d)
 
 /* ---- simple hooks ---- */
 
-static const char *user_int(int size, bool is_signed)
-{
-	static const char *const u[] = { "__u8", "__u16", "__u32", "__u64" };
-	static const char *const s[] = { "__s8", "__s16", "__s32", "__s64" };
-	int i = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
-
-	return is_signed ? s[i] : u[i];
-}
-
 static void u_print(struct cgen *g, struct strbuf *sb, struct expr *call)
 {
 	struct strbuf fmt;
@@ -889,7 +880,7 @@ static bool u_stmt(struct cgen *g, struct stmt *s)
 }
 
 const struct cg_hooks user_hooks = {
-	.int_name = user_int,
+	.int_name = cg_uapi_int,
 	.print = u_print,
 	.new_obj = u_new,
 	.delete_ptr = u_delete,

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "kmodgen.h"
+#include "target.h"
 #include "util.h"
 
 static char *symvers;        /* the file's text, NUL-terminated */
@@ -51,28 +52,12 @@ static bool exported(const char *name)
 	return false;
 }
 
-static bool called_from_module(struct program *prog, const struct decl *ext)
-{
-	for (struct decl *d = prog->decls; d; d = d->next) {
-		struct decl *fns = d->kind == D_IMPL ? d->methods : d->kind == D_FUNC ? d : NULL;
-
-		for (struct decl *f = fns; f; f = d->kind == D_IMPL ? f->next : NULL) {
-			if (f->target != TARGET_KMOD)
-				continue;
-			for (int i = 0; i < f->calls.n; i++)
-				if (f->calls.v[i] == ext)
-					return true;
-		}
-	}
-	return false;
-}
-
 void kmodgen_check_exports(struct program *prog, struct diag *d)
 {
 	if (!symvers)
 		return;
 	for (struct decl *e = prog->decls; e; e = e->next)
-		if (e->kind == D_EXTERN && called_from_module(prog, e) && !exported(e->name))
+		if (e->kind == D_EXTERN && target_calls(prog, e, TARGET_KMOD) && !exported(e->name))
 			diag_error(d, e->name_loc.src ? e->name_loc : e->loc,
 				   "module code calls '%s', which %s does not export to modules (it is not in the tree's Module.symvers)",
 				   e->name, symvers_what);

@@ -35,3 +35,11 @@ scratch() {
 need_bpffs() {
 	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 }
+
+# build_kfunc_tool OUT: the kfunc library's test driver (tests/kfunc/kfunc-tool.c:
+# extract, release, base, resolve, verify), for tests that need a kernel
+# image's BTF as a file.
+build_kfunc_tool() {
+	cc -std=c17 -D_GNU_SOURCE -Icompiler -Ikfunc -O2 -o "$1" tests/kfunc/kfunc-tool.c \
+		kfunc/*.c compiler/util.c -lbpf -lelf -lz -llzma -lzstd -llz4
+}

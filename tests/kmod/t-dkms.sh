@@ -28,8 +28,7 @@ cleanup
 trap cleanup EXIT
 
 tool=$dir/kfunc-tool
-cc -std=c17 -D_GNU_SOURCE -Icompiler -Ikfunc -O2 -o "$tool" tests/kfunc/kfunc-tool.c \
-	kfunc/*.c compiler/util.c -lbpf -lelf -lz -llzma -lzstd -llz4 ||
+build_kfunc_tool "$tool" ||
 	{ fail "build kfunc-tool"; exit 0; }
 
 # The module is kfunc_stats under a name no real package uses.

@@ -13,8 +13,7 @@ progs=(examples/kfunc_stats.ks tests/kmod/progs/*.ks)
 # from the image and does not keep: the kfunc library's test driver
 # extracts it independently.
 tool=$dir/kfunc-tool
-cc -std=c17 -D_GNU_SOURCE -Icompiler -Ikfunc -O2 -o "$tool" tests/kfunc/kfunc-tool.c \
-	kfunc/*.c compiler/util.c -lbpf -lelf -lz -llzma -lzstd -llz4 ||
+build_kfunc_tool "$tool" ||
 	{ fail "build kfunc-tool"; exit 0; }
 
 # FUNC lines of a module's BTF, with each kfunc's prototype (the ids of

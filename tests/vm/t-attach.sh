@@ -9,8 +9,7 @@ source tests/lib.sh
 dir=$(scratch vm-attach)
 src=tests/vm/progs/attach_count.ks
 tool=$dir/kfunc-tool
-cc -std=c17 -D_GNU_SOURCE -Icompiler -Ikfunc -O2 -o "$tool" tests/kfunc/kfunc-tool.c \
-	kfunc/*.c compiler/util.c -lbpf -lelf -lz -llzma -lzstd -llz4 ||
+build_kfunc_tool "$tool" ||
 	{ fail "build kfunc-tool"; exit 0; }
 
 for k in 6.1 6.12; do
