@@ -220,6 +220,7 @@ struct stmt {
 	bool binds_pointer;        /* S_IFVAR: variable is the lookup pointer */
 	bool from_lookup;          /* S_VAR: initialized by a map lookup (may be null) */
 	bool null_checked;         /* S_VAR from_lookup: compared with null somewhere */
+	bool addr_returned;        /* S_VAR: &var is returned, so it lives in static storage */
 	const char *cname;         /* (codegen) C name of the variable */
 };
 

@@ -227,6 +227,7 @@ static const char *prototype(struct cgen *g, struct decl *fn, const char *name, 
 	struct strbuf sb;
 	const char *r;
 	char *s;
+	int i = 0;
 
 	sb_init(&sb);
 	sb_puts(&sb, fn->ret && !type_is_void(fn->ret) ? cg_decl(g, fn->ret, name) :
@@ -241,6 +242,10 @@ static const char *prototype(struct cgen *g, struct decl *fn, const char *name, 
 			sb_printf(&sb, "%s%s", cg_type(g, p->ty), p->name);
 		else
 			sb_puts(&sb, cg_decl(g, p->ty, p->name));
+		/* Callbacks (on_event) need not read what they are given; -Wextra would warn. */
+		if (decay && fn->body && !cg_reads_param(fn->body, i))
+			sb_puts(&sb, " __attribute__((unused))");
+		i++;
 		if (p->next)
 			sb_puts(&sb, ", ");
 	}
@@ -652,9 +657,26 @@ static bool name_taken(struct cgen *g, const char *name)
 	return false;
 }
 
+/* C keywords a KernelScript name may be (`var short: str(6)` is valid .ks). */
+static bool is_c_keyword(const char *name)
+{
+	static const char *const words[] = {
+		"auto", "break", "case", "char", "const", "continue", "default", "do",
+		"double", "else", "enum", "extern", "float", "for", "goto", "if", "inline",
+		"int", "long", "register", "restrict", "return", "short", "signed", "sizeof",
+		"static", "struct", "switch", "typedef", "union", "unsigned", "void",
+		"volatile", "while", "asm", "typeof",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+		if (!strcmp(words[i], name))
+			return true;
+	return false;
+}
+
 static void hoist(struct cgen *g, struct stmt *s)
 {
-	const char *name = s->name;
+	const char *name = is_c_keyword(s->name) ? arena_printf(g->a, "%s_", s->name) : s->name;
 
 	for (int n = 1; name_taken(g, name); n++)
 		name = arena_printf(g->a, "%s_%d", s->name, n);
@@ -755,46 +777,60 @@ void cg_fix_line_resets(struct strbuf *out, const char *file)
 	*out = fixed;
 }
 
-/* Whether a local is ever read (an assignment's target alone is no read). */
-static bool reads_expr(const struct expr *e, const struct stmt *var);
+/*
+ * Whether a local (var) or, with var NULL, parameter `param` is ever read:
+ * an assignment's target alone is no read.
+ */
+static bool reads_expr(const struct expr *e, const struct stmt *var, int param);
 
-bool cg_reads_local(const struct stmt *s, const struct stmt *var)
+static bool reads_stmts(const struct stmt *s, const struct stmt *var, int param)
 {
 	for (; s; s = s->next) {
 		if (s->kind == S_ASSIGN && s->lhs->kind == E_IDENT && s->op < 0) {
-			if (reads_expr(s->value, var))
+			if (reads_expr(s->value, var, param))
 				return true;
-		} else if (reads_expr(s->lhs, var) || reads_expr(s->value, var)) {
+		} else if (reads_expr(s->lhs, var, param) || reads_expr(s->value, var, param)) {
 			return true;
 		}
-		if (reads_expr(s->key, var) || cg_reads_local(s->then, var) ||
-		    cg_reads_local(s->els, var) || cg_reads_local(s->body, var))
+		if (reads_expr(s->key, var, param) || reads_stmts(s->then, var, param) ||
+		    reads_stmts(s->els, var, param) || reads_stmts(s->body, var, param))
 			return true;
 		for (const struct catch_clause *c = s->catches; c; c = c->next)
-			if (cg_reads_local(c->body, var))
+			if (reads_stmts(c->body, var, param))
 				return true;
 	}
 	return false;
 }
 
-static bool reads_expr(const struct expr *e, const struct stmt *var)
+static bool reads_expr(const struct expr *e, const struct stmt *var, int param)
 {
 	if (!e)
 		return false;
-	if (e->kind == E_IDENT && e->ref == REF_LOCAL && e->local == var)
+	if (e->kind == E_IDENT && e->ref == REF_LOCAL &&
+	    (var ? e->local == var : !e->local && e->param_index == param))
 		return true;
-	if (reads_expr(e->lhs, var) || reads_expr(e->rhs, var))
+	if (reads_expr(e->lhs, var, param) || reads_expr(e->rhs, var, param))
 		return true;
 	for (const struct expr *a = e->args; a; a = a->next)
-		if (reads_expr(a, var))
+		if (reads_expr(a, var, param))
 			return true;
 	for (const struct field_init *f = e->fields; f; f = f->next)
-		if (reads_expr(f->value, var))
+		if (reads_expr(f->value, var, param))
 			return true;
 	for (const struct match_arm *m = e->arms; m; m = m->next)
-		if (reads_expr(m->value, var) || cg_reads_local(m->body, var))
+		if (reads_expr(m->value, var, param) || reads_stmts(m->body, var, param))
 			return true;
 	return false;
+}
+
+bool cg_reads_local(const struct stmt *body, const struct stmt *var)
+{
+	return reads_stmts(body, var, -1);
+}
+
+bool cg_reads_param(const struct stmt *body, int index)
+{
+	return reads_stmts(body, NULL, index);
 }
 
 static const char *mem_prefix(const struct cgen *g)
@@ -1305,7 +1341,15 @@ void cg_function_body(struct cgen *g, struct decl *fn)
 		struct stmt *s = g->hoisted.v[i];
 		const char *init = g->h->decl_init ? g->h->decl_init(g, s) : NULL;
 
-		cg_line(g, "%s%s;", cg_decl(g, s->var_type, cg_local_name(s)), init ? init : "");
+		/* The .ks source may keep a value it never reads; C would warn. */
+		const char *unused = (s->kind == S_VAR || s->kind == S_IFVAR) &&
+						     !cg_reads_local(fn->body, s) ?
+					     (g->h->maybe_unused ? g->h->maybe_unused :
+								   " __attribute__((unused))") :
+					     "";
+
+		cg_line(g, "%s%s%s%s;", s->addr_returned ? "static " : "",
+			cg_decl(g, s->var_type, cg_local_name(s)), unused, init ? init : "");
 		if (g->h->extra_decls)
 			g->h->extra_decls(g, s);
 	}

@@ -60,6 +60,8 @@ struct cg_hooks {
 	bool line_directives;
 	/* Whether memset/memcpy are spelled __builtin_memset/__builtin_memcpy (no libc). */
 	bool builtin_mem;
+	/* How a never-read local is marked so that C does not warn (default: the GCC attribute). */
+	const char *maybe_unused;
 };
 
 struct cgen {
@@ -119,6 +121,8 @@ void cg_expr(struct cgen *g, struct strbuf *sb, struct expr *e);
 const char *cg_expr_str(struct cgen *g, struct expr *e);
 /* Whether the local var is ever read in stmts (an assignment's target alone is no read). */
 bool cg_reads_local(const struct stmt *stmts, const struct stmt *var);
+/* Whether parameter number `index` (from 0) is read in body. */
+bool cg_reads_param(const struct stmt *body, int index);
 /* A C string literal for the bytes s[0..len). */
 void cg_string_lit(struct strbuf *sb, const char *s, int len);
 

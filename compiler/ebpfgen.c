@@ -401,12 +401,7 @@ static void release_owned(struct cgen *g)
 
 static const char *owned_init(struct cgen *g, struct stmt *var)
 {
-	if (owned_kind(g, var))
-		return " = NULL";
-	/* The .ks source may keep a value it never reads; C would warn. */
-	if ((var->kind == S_VAR || var->kind == S_IFVAR) && !cg_reads_local(g->fn->body, var))
-		return " __attribute__((unused))";
-	return NULL;
+	return owned_kind(g, var) ? " = NULL" : NULL;
 }
 
 /* ---- cgen hooks ---- */

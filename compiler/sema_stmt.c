@@ -247,11 +247,23 @@ static void check_return(struct checker *c, struct stmt *s)
 	c->tail_pos = true;
 	check_value(c, s->value, want, "returned value");
 	c->tail_pos = false;
+	/*
+	 * 0.1.1 accepts this (its examples do it).  A local's storage ends with
+	 * its call, so the backends keep such a local in static storage: the
+	 * pointer stays valid, and the next call reuses the same object.
+	 */
 	if (s->value->kind == E_UNARY && s->value->op == UOP_ADDR &&
-	    s->value->lhs->kind == E_IDENT && s->value->lhs->ref == REF_LOCAL)
+	    s->value->lhs->kind == E_IDENT && s->value->lhs->ref == REF_LOCAL) {
+		struct stmt *local = s->value->lhs->local;
+
+		if (local && local->kind == S_VAR)
+			local->addr_returned = true;
 		diag_warning(c->d, s->value->loc,
+			     local && local->kind == S_VAR ?
+			     "returning the address of local '%s': it is kept in static storage, so each call of '%s' reuses it" :
 			     "returning the address of local '%s', which is gone once '%s' returns",
 			     s->value->lhs->str, fn->name);
+	}
 }
 
 /* if (var x = e): e must be a map lookup or a pointer; x is bound in the then-branch only. */

@@ -438,23 +438,28 @@ static const char *prog_ref(struct cgen *g, struct expr *e)
 	return cg_expr_str(g, e);
 }
 
-/* The packet length a test context asks for: a length-like field, else 64 bytes. */
+/*
+ * The packet length a test context asks for: a length-like field, else 64
+ * bytes (the context is still evaluated, as the .ks says).
+ */
 static const char *test_length(struct cgen *g, struct expr *ctx)
 {
-	static const char *const names[] = { "length", "len", "size", "packet_len", "data_len" };
+	static const char *const names[] = { "length", "len", "size", "packet_len", "data_len",
+					     "packet_size", "packet_length", "pkt_len" };
 	struct type *t = ut(ctx->type);
+	const char *dflt = arena_printf(g->a, "((void)%s, 64)", cg_expr_str(g, ctx));
 
 	if (t->kind == TY_PTR)
 		t = ut(t->base);
 	if (t->kind != TY_STRUCT || is_kernel_type(t->decl))
-		return "64";
+		return dflt;
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
 		for (struct struct_field *f = t->decl->fields; f; f = f->next)
 			if (!strcmp(f->name, names[i]) && type_is_int(f->ty))
 				return arena_printf(g->a, "(%s)%s%s", cg_expr_str(g, ctx),
 						    ut(ctx->type)->kind == TY_PTR ? "->" : ".",
 						    f->name);
-	return "64";
+	return dflt;
 }
 
 static void builtin_call(struct cgen *g, struct strbuf *sb, struct expr *e)

@@ -154,6 +154,7 @@ static const struct cg_hooks kernel_hooks = {
 	.str_assign = kernel_str_assign,
 	.call = kernel_call,
 	.expr = kernel_expr,
+	.maybe_unused = " __maybe_unused",
 };
 
 /* ---- which declarations the module needs ---- */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The reference examples through the eBPF backend on the host kernel:
-# ksc compile --only ebpf, clang -target bpf with warnings as errors, and
-# every program loaded by libbpf (the verifier accepts it).  fentry
+# The reference examples through ksc on the host kernel: ksc compile, the
+# tree's own Makefile (clang -target bpf and the loader, warnings as
+# errors), and every program loaded by libbpf (the verifier accepts it).  fentry
 # programs are left out where the host kernel cannot load any fentry
 # program; the VM tests cover them.  Each exception names its reason.
 source tests/lib.sh
@@ -69,16 +69,17 @@ for f in "$dir"/examples/*.ks; do
 		cc=$tag_clang
 	fi
 	out="$dir/out/$b"
-	if ! msg=$(cd "$dir/examples" && "$KSC" -q compile "$b.ks" --only ebpf -o "$out" 2>&1); then
+	if ! msg=$(cd "$dir/examples" && "$KSC" -q compile "$b.ks" -o "$out" 2>&1); then
 		fail "compile $b" "$msg"
 		continue
 	fi
-	if ! msg=$($cc -O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
-		-Wno-unused-variable -Wno-unused-but-set-variable -Wno-return-stack-address \
-		-c "$out/$b.ebpf.c" -o "$out/$b.o" 2>&1); then
-		fail "clang $b" "$msg"
+	# The whole tree, as its Makefile builds it: eBPF object (clang -Wall
+	# -Werror) and loader, the loader with warnings as errors too.
+	if ! msg=$(make -s -C "$out" CLANG="$cc" CFLAGS="-O2 -Wall -Wextra -Werror" 2>&1); then
+		fail "build $b (eBPF object and loader, no warning)" "$msg"
 		continue
 	fi
+	cp "$out/$b.ebpf.o" "$out/$b.o"
 	# Probes of functions this kernel does not have are an example's choice, not ours.
 	extra=()
 	case $b in

@@ -123,7 +123,7 @@ traffic() {
 	kill "$1" 2>/dev/null
 }
 
-for p in xdp_count tc_count rb_events tp_count perf_count ks_reno ifvar_writeback pinned_first; do
+for p in c_names xdp_count tc_count rb_events tp_count perf_count ks_reno ifvar_writeback pinned_first; do
 	tree "tests/user/progs/$p.ks" "$p"
 done
 
@@ -146,6 +146,13 @@ if [ -x "$dir/ifvar_writeback/ifvar_writeback" ]; then
 	else
 		fail "ifvar_writeback: load" "$(echo "$msg" | grep -v '^;' | tail -20)"
 	fi
+fi
+
+if [ -x "$dir/c_names/c_names" ]; then
+	check "c_names: C keywords as .ks names, a returned local's address (loader)" "5 7 70" \
+		"$("$dir/c_names/c_names" 2>&1)"
+	check "c_names: the same in eBPF (verdict)" "retval=2" \
+		"$("$bpfrun" "$dir/c_names/c_names.ebpf.o" pairs 2>&1)"
 fi
 
 if [ -x "$dir/tc_count/tc_count" ]; then
