@@ -542,8 +542,10 @@ static void emit_setup(struct cgen *g, struct ptrvec *progs)
 		/* Programs userspace never loads stay out of the kernel (tail-call targets stay in). */
 		if (!contains(progs, d) && !(tails && ebpf_tail_slot(prog, d) >= 0))
 			cg_line(g, "bpf_program__set_autoload(" SKEL "->progs.%s, false);", d->name);
-		if (d->prog == PROG_TC && d->attach_target && !strcmp(d->attach_target, "egress"))
-			cg_line(g, "ksc_set_tc_egress(" SKEL "->progs.%s, true);", d->name);
+		if (d->prog == PROG_TC)
+			cg_line(g, "ksc_set_tc_egress(" SKEL "->progs.%s, %s);", d->name,
+				d->attach_target && !strcmp(d->attach_target, "egress") ? "true" :
+											 "false");
 	}
 	for (struct decl *d = prog->decls; d; d = d->next)
 		if (d->kind == D_FUNC && d->role == ROLE_KFUNC && d->called_from_user &&

@@ -25,6 +25,12 @@
 /* tcx links arrived in libbpf 1.3; older ones attach through a clsact qdisc. */
 #if LIBBPF_MAJOR_VERSION > 1 || (LIBBPF_MAJOR_VERSION == 1 && LIBBPF_MINOR_VERSION >= 3)
 #define HAVE_TCX 1
+/*
+ * Their attach types, from the kernel's uapi (an ABI, so fixed numbers):
+ * a libbpf 1.3+ can sit on older uapi headers (Debian 12's are 6.1's).
+ */
+#define KSC_TCX_INGRESS ((enum bpf_attach_type)46)
+#define KSC_TCX_EGRESS ((enum bpf_attach_type)47)
 #else
 #define HAVE_TCX 0
 #endif
@@ -270,6 +276,14 @@ void ksc_set_tc_egress(struct bpf_program *prog, bool egress)
 {
 	if (egress && negress < (int)(sizeof(egress_progs) / sizeof(egress_progs[0])))
 		egress_progs[negress++] = prog;
+#if HAVE_TCX
+	/*
+	 * A tcx link takes its direction from the program's expected attach
+	 * type, which is fixed at load ("tc" sections leave it 0).  Kernels
+	 * without tcx ignore it for tc programs, and so does the clsact path.
+	 */
+	bpf_program__set_expected_attach_type(prog, egress ? KSC_TCX_EGRESS : KSC_TCX_INGRESS);
+#endif
 }
 
 static bool is_egress(const struct bpf_program *prog)

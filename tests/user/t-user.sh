@@ -169,6 +169,32 @@ if [ -x "$dir/tc_count/tc_count" ]; then
 		"$(tc filter show dev lo ingress 2>/dev/null; tc qdisc show dev lo | grep clsact)"
 fi
 
+# The same loader on libbpf 1.4 (bookworm-backports), where TC goes through
+# tcx links: no clsact qdisc appears while it runs.
+if [ -x "$dir/tc_count/tc_count" ] && lb=$(scripts/libbpf-bpo 2>"$dir/lb.err"); then
+	rm -rf "$dir/tcx" && cp -r "$dir/tc_count" "$dir/tcx" && rm -f "$dir/tcx/tc_count"
+	if msg=$(make -s -C "$dir/tcx" CFLAGS="-O2 -Wall -Wextra -Werror -I$lb/usr/include" \
+		LDLIBS="$lb/usr/lib/x86_64-linux-gnu/libbpf.a -lelf -lz -lzstd" 2>&1); then
+		"$dir/tcx/tc_count" >"$dir/tcx.out" 2>&1 &
+		pid=$!
+		wait_line "$dir/tcx.out" attached
+		qd=$(tc qdisc show dev lo | grep -c clsact)
+		traffic "$pid"
+		wait "$pid"
+		set -- $(sed -n 's/^ingress \([0-9]*\) egress \([0-9]*\)$/\1 \2/p' "$dir/tcx.out")
+		if [ "${1:-0}" -ge 3 ] && [ "${2:-0}" -ge 3 ] && [ "$qd" = 0 ] &&
+			! grep -q 'tcx' "$dir/tcx.out"; then
+			pass "tc_count on libbpf 1.4: tcx links both ways, no qdisc ($1 and $2 packets)"
+		else
+			fail "tc_count on libbpf 1.4 (tcx)" "clsact qdiscs seen: $qd" "$(cat "$dir/tcx.out")"
+		fi
+	else
+		fail "tc_count builds on libbpf 1.4" "$msg"
+	fi
+elif [ -x "$dir/tc_count/tc_count" ]; then
+	fail "libbpf 1.4 from bookworm-backports" "$(cat "$dir/lb.err")"
+fi
+
 if [ -x "$dir/xdp_count/xdp_count" ]; then
 	run_bg xdp_count
 	wait_line "$dir/xdp_count.out" attached && traffic "$pid"
