@@ -259,14 +259,19 @@ struct decl *btf_find_enum_const(struct arena *a, const char *name, long long *v
 	return NULL;
 }
 
-struct type *btf_member_proto(struct arena *a, const char *kstruct, const char *member, int *why)
+/*
+ * The FUNC_PROTO behind function-pointer member `member` of struct
+ * `kstruct`.  *why, when given, says what is missing: 1 no BTF or no such
+ * struct, 2 no such member, 3 a member that is no function pointer.
+ */
+static const struct btf_type *member_proto(const char *kstruct, const char *member, int *why)
 {
 	const struct btf_type *t, *pt;
 	const struct btf_member *m;
-	const struct btf_param *pp;
-	struct type *fn;
-	int id;
+	int id, dummy;
 
+	if (!why)
+		why = &dummy;
 	*why = 1;
 	if (!btf_available())
 		return NULL;
@@ -286,48 +291,33 @@ struct type *btf_member_proto(struct arena *a, const char *kstruct, const char *
 		pt = btf__type_by_id(kbtf, skip_mods(pt->type));
 		if (!pt || !btf_is_func_proto(pt))
 			return NULL;
-		fn = type_new(a, TY_FUNC);
-		fn->nparams = (int)btf_vlen(pt);
-		fn->params = arena_alloc(a, sizeof(*fn->params) * (size_t)(fn->nparams + 1));
-		pp = btf_params(pt);
-		for (int k = 0; k < fn->nparams; k++, pp++) {
-			fn->params[k] = conv(a, pp->type, 0);
-			if (!fn->params[k])
-				fn->params[k] = type_new(a, TY_ERROR);
-		}
-		fn->base = conv(a, pt->type, 0);
-		if (!fn->base)
-			fn->base = type_new(a, TY_ERROR);
 		*why = 0;
-		return fn;
+		return pt;
 	}
 	return NULL;
 }
 
-/* The FUNC_PROTO behind function-pointer member `member` of struct `kstruct`. */
-static const struct btf_type *member_proto(const char *kstruct, const char *member)
+struct type *btf_member_proto(struct arena *a, const char *kstruct, const char *member, int *why)
 {
-	const struct btf_type *t, *pt;
-	const struct btf_member *m;
-	int id;
+	const struct btf_type *pt = member_proto(kstruct, member, why);
+	const struct btf_param *pp;
+	struct type *fn;
 
-	if (!btf_available())
+	if (!pt)
 		return NULL;
-	id = btf__find_by_name_kind(kbtf, kstruct, BTF_KIND_STRUCT);
-	if (id <= 0)
-		return NULL;
-	t = btf__type_by_id(kbtf, (__u32)id);
-	m = btf_members(t);
-	for (unsigned i = 0; i < btf_vlen(t); i++, m++) {
-		if (strcmp(btf__name_by_offset(kbtf, m->name_off), member))
-			continue;
-		pt = btf__type_by_id(kbtf, skip_mods(m->type));
-		if (!pt || !btf_is_ptr(pt))
-			return NULL;
-		pt = btf__type_by_id(kbtf, skip_mods(pt->type));
-		return pt && btf_is_func_proto(pt) ? pt : NULL;
+	fn = type_new(a, TY_FUNC);
+	fn->nparams = (int)btf_vlen(pt);
+	fn->params = arena_alloc(a, sizeof(*fn->params) * (size_t)(fn->nparams + 1));
+	pp = btf_params(pt);
+	for (int k = 0; k < fn->nparams; k++, pp++) {
+		fn->params[k] = conv(a, pp->type, 0);
+		if (!fn->params[k])
+			fn->params[k] = type_new(a, TY_ERROR);
 	}
-	return NULL;
+	fn->base = conv(a, pt->type, 0);
+	if (!fn->base)
+		fn->base = type_new(a, TY_ERROR);
+	return fn;
 }
 
 static void dump_printf(void *ctx, const char *fmt, va_list args)
@@ -337,7 +327,7 @@ static void dump_printf(void *ctx, const char *fmt, va_list args)
 
 char *btf_member_param_c(const char *kstruct, const char *member, int index, const char *name)
 {
-	const struct btf_type *pt = member_proto(kstruct, member);
+	const struct btf_type *pt = member_proto(kstruct, member, NULL);
 	LIBBPF_OPTS(btf_dump_emit_type_decl_opts, opts);
 	struct btf_dump *dump;
 	struct strbuf sb;

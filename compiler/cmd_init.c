@@ -319,10 +319,8 @@ static const char *pick(const char *type, struct project *p, const char **how)
 static int write_in(const char *dir, const char *file, const char *text)
 {
 	char *path = xasprintf("%s/%s", dir, file);
-	int err = write_file(path, text, strlen(text));
+	int err = write_file_reported(path, text, strlen(text));
 
-	if (err)
-		p_err("cannot write '%s': %s", path, strerror(-err));
 	free(path);
 	return err;
 }

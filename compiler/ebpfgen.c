@@ -2266,9 +2266,7 @@ int ebpfgen_write(struct program *prog, const char *path)
 	emit_support(&g, &eb);
 	sb_putn(&out, body.buf ? body.buf : "", body.len);
 	cg_fix_line_resets(&out, arena_printf(prog->arena, "%s.ebpf.c", prog->base));
-	err = write_file(path, out.buf, out.len);
-	if (err)
-		p_err("cannot write '%s': %s", path, strerror(-err));
+	err = write_file_reported(path, out.buf, out.len);
 	sb_free(&out);
 	sb_free(&body);
 	return err;
@@ -2315,9 +2313,7 @@ int ebpfgen_write_vmlinux_h(const char *path)
 	}
 	sb_puts(&sb, "\n#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute pop\n#endif\n\n"
 		     "#endif /* __VMLINUX_H__ */\n");
-	err = write_file(path, sb.buf, sb.len);
-	if (err)
-		p_err("cannot write '%s': %s", path, strerror(-err));
+	err = write_file_reported(path, sb.buf, sb.len);
 out:
 	sb_free(&sb);
 	btf__free(btf);

@@ -830,9 +830,7 @@ int usergen_write(struct program *prog, const char *dir)
 	emit_declarations(&g);
 	sb_putn(&out, body.buf ? body.buf : "", body.len);
 	cg_fix_line_resets(&out, arena_printf(prog->arena, "%s.c", prog->base));
-	err = write_file(path, out.buf, out.len);
-	if (err)
-		p_err("cannot write '%s': %s", path, strerror(-err));
+	err = write_file_reported(path, out.buf, out.len);
 	sb_free(&out);
 	sb_free(&body);
 	free(path);

@@ -77,10 +77,8 @@ static int write_makefile(struct program *prog, const char *dir)
 	const char *kmod_rule = prog->has_kmod ? "kmod:\n\t$(MAKE) -C $(src)/kmod KDIR=$(KDIR)\n\n" : "";
 	char *text = xasprintf(makefile_txt, prog->base, kmod_line, prog->ident, kmod_rule,
 			       prog->has_kmod ? " kmod" : "");
-	int err = write_file(path, text, strlen(text));
+	int err = write_file_reported(path, text, strlen(text));
 
-	if (err)
-		p_err("cannot write '%s': %s", path, strerror(-err));
 	free(kmod_line);
 	free(text);
 	free(path);
@@ -102,10 +100,8 @@ static int write_readme(struct program *prog, const char *dir)
 		"| `kmod/` | the kernel module: `make kmod KDIR=...` |\n" : "";
 	const char *tests = has_tests(prog) ? "With `--test` the loader runs the @test functions instead.\n" : "";
 	char *text = xasprintf(readme_txt, prog->base, kmod, tests);
-	int err = write_file(path, text, strlen(text));
+	int err = write_file_reported(path, text, strlen(text));
 
-	if (err)
-		p_err("cannot write '%s': %s", path, strerror(-err));
 	free(text);
 	free(path);
 	return err;
@@ -128,8 +124,8 @@ static int copy_python(struct program *prog, struct decl *imp, const char *dir)
 
 	if (err)
 		p_err("cannot read '%s': %s", src, strerror(-err));
-	else if ((err = write_file(dst, data, len)))
-		p_err("cannot write '%s': %s", dst, strerror(-err));
+	else
+		err = write_file_reported(dst, data, len);
 	free(data);
 	free(src);
 	free(dst);
@@ -153,9 +149,7 @@ static int write_attach(struct program *prog, const char *dir)
 	for (struct decl *d = prog->decls; d; d = d->next)
 		if (d->kind == D_FUNC && d->role == ROLE_PROG && d->prog == PROG_TC)
 			sb_printf(&sb, "tc %s %s\n", d->name, d->attach_target);
-	err = write_file(path, sb.buf, sb.len);
-	if (err)
-		p_err("cannot write '%s': %s", path, strerror(-err));
+	err = write_file_reported(path, sb.buf, sb.len);
 	sb_free(&sb);
 	free(path);
 	return err;
@@ -182,9 +176,7 @@ int usergen_write_runtime(const char *dir)
 	for (const struct ks_stdheader *f = ksc_runtime_files; f->name && !err; f++) {
 		char *path = xasprintf("%s/%s", dir, f->name);
 
-		err = write_file(path, f->text, strlen(f->text));
-		if (err)
-			p_err("cannot write '%s': %s", path, strerror(-err));
+		err = write_file_reported(path, f->text, strlen(f->text));
 		free(path);
 	}
 	return err;

@@ -202,6 +202,15 @@ int write_file(const char *path, const char *data, size_t len)
 	return err;
 }
 
+int write_file_reported(const char *path, const char *data, size_t len)
+{
+	int err = write_file(path, data, len);
+
+	if (err)
+		p_err("cannot write '%s': %s", path, strerror(-err));
+	return err;
+}
+
 static void p_vmsg(const char *kind, const char *fmt, va_list ap)
 {
 	fprintf(stderr, "ksc: %s", kind);

@@ -39,6 +39,8 @@ char *sb_detach(struct strbuf *sb);
  */
 int read_file(const char *path, char **data, size_t *len);
 int write_file(const char *path, const char *data, size_t len);
+/* write_file() that reports a failure with p_err ("cannot write 'PATH': ..."). */
+int write_file_reported(const char *path, const char *data, size_t len);
 
 /* Output verbosity set by -q / -v; progress lines go to stderr. */
 extern int ksc_verbose; /* -1 quiet, 0 normal, 1 verbose */

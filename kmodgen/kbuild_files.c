@@ -159,9 +159,7 @@ static int write_fmt(const char *dir, const char *name, const char *fmt, ...)
 	va_start(ap, fmt);
 	sb_vprintf(&sb, fmt, ap);
 	va_end(ap);
-	err = write_file(path, sb.buf, sb.len);
-	if (err)
-		p_err("cannot write '%s': %s", path, strerror(-err));
+	err = write_file_reported(path, sb.buf, sb.len);
 	sb_free(&sb);
 	free(path);
 	return err;

@@ -513,9 +513,7 @@ int kmod_write_c(struct program *prog, const char *path)
 	else
 		emit_registration(&g);
 	if (!err) {
-		err = write_file(path, out.buf, out.len);
-		if (err)
-			p_err("cannot write '%s': %s", path, strerror(-err));
+		err = write_file_reported(path, out.buf, out.len);
 	}
 	sb_free(&out);
 	return err;
