@@ -3,7 +3,10 @@
 # in the VM on Debian's 6.1 and 6.12: the loader ksc generates from
 # tests/vm/progs/attach_count.ks attaches an fentry probe, a kprobe and a
 # tracepoint, sees each fire while the guest reads files, and detaches.
-# The program is compiled against each guest kernel's own BTF.
+# The program is compiled against each guest kernel's own BTF.  One guest
+# CPU: attaching and detaching rewrite kernel text under the reader, and
+# qemu's TCG does not keep other CPUs coherent with that (a spurious int3
+# oops in vfs_read, seen with two).
 source tests/lib.sh
 
 dir=$(scratch vm-attach)
@@ -38,7 +41,7 @@ reader=$!
 echo "loader exit $?"
 kill $reader
 GUEST
-	scripts/vmtest --kernel "$vmlinuz" --timeout 240 --bin "$out/attach_count" "$dir/guest.sh" \
+	scripts/vmtest --kernel "$vmlinuz" --timeout 240 --cpus 1 --bin "$out/attach_count" "$dir/guest.sh" \
 		>"$out/console.log" 2>&1
 	log=$(tr -d '\r' <"$out/console.log")
 	check "$k loader attached, saw, detached" "loader exit 0" "$(grep '^loader exit' <<<"$log")"
