@@ -173,8 +173,7 @@ fi
 # tcx links: no clsact qdisc appears while it runs.
 if [ -x "$dir/tc_count/tc_count" ] && lb=$(scripts/libbpf-bpo 2>"$dir/lb.err"); then
 	rm -rf "$dir/tcx" && cp -r "$dir/tc_count" "$dir/tcx" && rm -f "$dir/tcx/tc_count"
-	if msg=$(make -s -C "$dir/tcx" CFLAGS="-O2 -Wall -Wextra -Werror -I$lb/usr/include" \
-		LDLIBS="$lb/usr/lib/x86_64-linux-gnu/libbpf.a -lelf -lz -lzstd" 2>&1); then
+	if msg=$(make -s -C "$dir/tcx" CFLAGS="-O2 -Wall -Wextra -Werror" LIBBPF="$lb" 2>&1); then
 		"$dir/tcx/tc_count" >"$dir/tcx.out" 2>&1 &
 		pid=$!
 		wait_line "$dir/tcx.out" attached

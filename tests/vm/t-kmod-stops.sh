@@ -8,13 +8,31 @@
 #  - with the BPF implementation registered (bpfrun --with-struct-ops, built
 #    against libbpf 1.4 from bookworm-backports: scripts/libbpf-bpo) the
 #    kfunc returns the BPF result (41 * 100);
-#  - after it is unregistered the default comes back, and rmmod works.
+#  - after it is unregistered the default comes back, and rmmod works;
+#  - the generated loader of the same file plus a main() (built with
+#    `make LIBBPF=` against libbpf 1.4) registers the BPF implementation
+#    with register() and reads the kfunc from userspace: 4100; once it has
+#    exited, the default again.
 # On 6.1, `ksc kmod build` refuses with one line naming 6.9 and writes nothing.
 source tests/lib.sh
 
 dir=$(scratch kmod-stops)
-src=tests/kmod/progs/kstops.ks
 name=kstops
+# The test program plus a userspace main (a scratch copy keeps the module's
+# name): the kfunc is then also registered for syscall programs.
+mkdir -p "$dir/src"
+src=$dir/src/$name.ks
+cat tests/kmod/progs/kstops.ks - >"$src" <<'KS'
+
+fn main() -> i32 {
+    if (register(kstops_bpf) != 0) {
+        print("loader: register failed")
+        return 1
+    }
+    print("loader: scale(41) = %u", kstops_scale(41))
+    return 0
+}
+KS
 
 # ---- 6.1: a clear refusal ----
 if ! kdir=$(scripts/kernels kdir 6.1 2>"$dir/err"); then
@@ -51,6 +69,12 @@ if ! cc -static -std=gnu17 -O2 -Wall -Wextra -Werror -I"$prefix/usr/include" -o 
 	exit 0
 fi
 pass "static bpfrun with libbpf 1.4"
+if ! "$KSC" -q compile "$src" -o "$dir/user" >"$dir/user.log" 2>&1 ||
+	! make -s -C "$dir/user" LIBBPF="$prefix" CFLAGS="-O2 -Wall -Wextra -Werror" >>"$dir/user.log" 2>&1; then
+	fail "loader with libbpf 1.4 (make LIBBPF=)" "$(cat "$dir/user.log")"
+	exit 0
+fi
+pass "loader with libbpf 1.4 (make LIBBPF=)"
 
 # ---- 6.12 in the VM ----
 if ! kdir=$(scripts/kernels kdir 6.12 2>"$dir/err") ||
@@ -77,13 +101,19 @@ echo "detached \$(read_out)"
 # reference) after an RCU grace period.
 for i in 1 2 3 4 5 6 7 8 9 10; do rmmod $name 2>/dev/null && break; sleep 0.3; done
 [ ! -e /sys/module/$name ] && echo "unloaded"
+insmod /ksc/$name.ko && /ksc/$name-loader
+echo "after loader \$(read_out)"
+for i in 1 2 3 4 5 6 7 8 9 10; do rmmod $name 2>/dev/null && break; sleep 0.3; done
+[ ! -e /sys/module/$name ] && echo "unloaded again"
 EOF
 scripts/vmtest --kernel "$vmlinuz" --timeout 240 --add "$bpfrun:bpfrun" \
-	--add "$dir/6.12/kmod/$name.ko" --add "$dir/$name.ebpf.o" "$dir/guest.sh" \
+	--add "$dir/6.12/kmod/$name.ko" --add "$dir/$name.ebpf.o" \
+	--bin "$dir/user/$name:$name-loader" "$dir/guest.sh" \
 	>"$dir/6.12.console.log" 2>&1
 log=$(tr -d '\r' <"$dir/6.12.console.log")
 for what in loaded btf "default out[0]=42" "registered kstops_bpf" "attached out[0]=4100" \
-	with-struct-ops=0 "detached out[0]=42" unloaded; do
+	with-struct-ops=0 "detached out[0]=42" unloaded "loader: scale(41) = 4100" \
+	"after loader out[0]=42" "unloaded again"; do
 	if grep -qxF "$what" <<<"$log"; then pass "6.12 $what"; else
 		fail "6.12 $what" "$(grep -v '^\[' <<<"$log" | tail -30)"
 	fi
