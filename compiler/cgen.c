@@ -634,6 +634,34 @@ int cg_print_args(struct cgen *g, struct expr *call, struct strbuf *fmt, const c
 	return n < nargs ? n : nargs;
 }
 
+void cg_print_call(struct cgen *g, struct strbuf *sb, const char *fn, struct expr *call,
+		   enum cg_newline nl)
+{
+	struct strbuf fmt;
+	const char **casts = NULL;
+	struct expr *a = call->args ? call->args->next : NULL;
+	int n = 0;
+
+	sb_init(&fmt);
+	if (call->args)
+		n = cg_print_args(g, call, &fmt, &casts);
+	/* print(x) of a value: cg_print_args made its format, x is the argument. */
+	if (call->args && call->args->kind != E_STR)
+		a = call->args;
+	if (nl == CG_NL_ALWAYS || (nl == CG_NL_IF_MISSING && (!fmt.len || fmt.buf[fmt.len - 1] != '\n')))
+		sb_putc(&fmt, '\n');
+	sb_printf(sb, "%s(", fn);
+	cg_string_lit(sb, fmt.buf ? fmt.buf : "", (int)fmt.len);
+	for (int i = 0; a && i < n; a = a->next, i++) {
+		sb_puts(sb, ", ");
+		if (casts[i])
+			sb_printf(sb, "(%s)", casts[i]);
+		cg_expr(g, sb, a);
+	}
+	sb_putc(sb, ')');
+	sb_free(&fmt);
+}
+
 const char *cg_global_name(struct cgen *g, struct decl *d)
 {
 	return g->h->global_name ? g->h->global_name(g, d) : d->name;

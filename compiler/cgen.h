@@ -155,4 +155,13 @@ const char *cg_local_name(struct stmt *decl);
  */
 int cg_print_args(struct cgen *g, struct expr *call, struct strbuf *fmt, const char ***casts);
 
+enum cg_newline { CG_NL_NEVER, CG_NL_ALWAYS, CG_NL_IF_MISSING };
+
+/*
+ * FN("FORMAT", (cast)arg, ...) for print(): format and casts from
+ * cg_print_args(), a newline added to the format as `nl` says.
+ */
+void cg_print_call(struct cgen *g, struct strbuf *sb, const char *fn, struct expr *call,
+		   enum cg_newline nl);
+
 #endif

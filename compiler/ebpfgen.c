@@ -408,26 +408,7 @@ static const char *owned_init(struct cgen *g, struct stmt *var)
 
 static void bpf_print(struct cgen *g, struct strbuf *sb, struct expr *call)
 {
-	struct strbuf fmt;
-	const char **casts;
-	int n = 0;
-	struct expr *a = call->args ? call->args->next : NULL;
-
-	sb_init(&fmt);
-	if (call->args)
-		n = cg_print_args(g, call, &fmt, &casts);
-	if (call->args && call->args->kind != E_STR)
-		a = call->args;
-	sb_puts(sb, "bpf_printk(");
-	cg_string_lit(sb, fmt.buf ? fmt.buf : "", (int)fmt.len);
-	for (int i = 0; a && i < n; a = a->next, i++) {
-		sb_puts(sb, ", ");
-		if (casts[i])
-			sb_printf(sb, "(%s)", casts[i]);
-		cg_expr(g, sb, a);
-	}
-	sb_putc(sb, ')');
-	sb_free(&fmt);
+	cg_print_call(g, sb, "bpf_printk", call, CG_NL_NEVER);
 }
 
 static void bpf_new(struct cgen *g, struct strbuf *sb, struct expr *e)

@@ -162,11 +162,6 @@ static bool u_want_type(struct cgen *g, struct decl *d)
 
 static void u_print(struct cgen *g, struct strbuf *sb, struct expr *call)
 {
-	struct strbuf fmt;
-	const char **casts;
-	struct expr *a;
-	int n;
-
 	if (call->args && call->args->kind != E_STR) {
 		/* print(s) of a string value */
 		sb_puts(sb, "printf(\"%s\\n\", ");
@@ -174,20 +169,7 @@ static void u_print(struct cgen *g, struct strbuf *sb, struct expr *call)
 		sb_putc(sb, ')');
 		return;
 	}
-	sb_init(&fmt);
-	n = call->args ? cg_print_args(g, call, &fmt, &casts) : 0;
-	sb_puts(&fmt, "\n");
-	sb_puts(sb, "printf(");
-	cg_string_lit(sb, fmt.buf, (int)fmt.len);
-	a = call->args ? call->args->next : NULL;
-	for (int i = 0; a && i < n; a = a->next, i++) {
-		sb_puts(sb, ", ");
-		if (casts[i])
-			sb_printf(sb, "(%s)", casts[i]);
-		cg_expr(g, sb, a);
-	}
-	sb_putc(sb, ')');
-	sb_free(&fmt);
+	cg_print_call(g, sb, "printf", call, CG_NL_ALWAYS);
 }
 
 static void u_new(struct cgen *g, struct strbuf *sb, struct expr *e)

@@ -38,28 +38,7 @@ static const char *kernel_int(int size, bool is_signed)
 /* Kernel log lines end in a newline; add it unless the format has one. */
 static void kernel_print(struct cgen *g, struct strbuf *sb, struct expr *call)
 {
-	struct strbuf fmt;
-	const char **casts;
-	int n = 0;
-	struct expr *a = call->args ? call->args->next : NULL;
-
-	sb_init(&fmt);
-	if (call->args)
-		n = cg_print_args(g, call, &fmt, &casts);
-	if (!fmt.len || fmt.buf[fmt.len - 1] != '\n')
-		sb_putc(&fmt, '\n');
-	sb_puts(sb, "pr_info(");
-	cg_string_lit(sb, fmt.buf, (int)fmt.len);
-	if (call->args && call->args->kind != E_STR)
-		a = call->args;
-	for (int i = 0; a && i < n; a = a->next, i++) {
-		sb_puts(sb, ", ");
-		if (casts[i])
-			sb_printf(sb, "(%s)", casts[i]);
-		cg_expr(g, sb, a);
-	}
-	sb_putc(sb, ')');
-	sb_free(&fmt);
+	cg_print_call(g, sb, "pr_info", call, CG_NL_IF_MISSING);
 }
 
 static const char *gfp_name(struct expr *flag)
