@@ -188,6 +188,18 @@ const char *cg_decl(struct cgen *g, struct type *t, const char *name)
 	return r;
 }
 
+void cg_emit_pinned_struct(struct cgen *g)
+{
+	cg_line(g, "struct %s {", KSC_PINNED_GLOBALS);
+	g->indent++;
+	for (struct decl *d = g->prog->decls; d; d = d->next)
+		if (d->kind == D_GLOBAL && d->is_pinned && d->target == TARGET_EBPF)
+			cg_line(g, "%s;", cg_decl(g, d->ty, d->name));
+	g->indent--;
+	cg_line(g, "};");
+	cg_blank(g);
+}
+
 void cg_emit_config_struct(struct cgen *g, struct decl *d)
 {
 	cg_line(g, "struct %s%s {", d->name, KSC_CONFIG_STRUCT_SUFFIX);

@@ -94,6 +94,9 @@ void cg_blank(struct cgen *g);
 const char *cg_type(struct cgen *g, struct type *t);
 const char *cg_decl(struct cgen *g, struct type *t, const char *name);
 /* A function's C prototype without trailing ';' (storage class by the caller). */
+/* struct pinned_globals: the pinned globals, one map value shared by eBPF and loader. */
+void cg_emit_pinned_struct(struct cgen *g);
+
 /* struct NAME_config: a config block's fields, as eBPF and loader share it. */
 void cg_emit_config_struct(struct cgen *g, struct decl *config);
 

@@ -1819,14 +1819,7 @@ static void emit_pinned_globals(struct cgen *g)
 		any |= d->kind == D_GLOBAL && d->is_pinned && d->target == TARGET_EBPF;
 	if (!any)
 		return;
-	cg_line(g, "struct %s {", KSC_PINNED_GLOBALS);
-	g->indent++;
-	for (struct decl *d = g->prog->decls; d; d = d->next)
-		if (d->kind == D_GLOBAL && d->is_pinned && d->target == TARGET_EBPF)
-			cg_line(g, "%s;", cg_decl(g, d->ty, d->name));
-	g->indent--;
-	cg_line(g, "};");
-	cg_blank(g);
+	cg_emit_pinned_struct(g);
 	cg_line(g, "struct {");
 	g->indent++;
 	cg_line(g, "__uint(type, BPF_MAP_TYPE_ARRAY);");

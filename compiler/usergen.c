@@ -264,14 +264,7 @@ static bool pinned_first(struct program *prog)
 
 static void emit_pinned_struct(struct cgen *g)
 {
-	cg_line(g, "struct %s {", KSC_PINNED_GLOBALS);
-	g->indent++;
-	for (struct decl *d = g->prog->decls; d; d = d->next)
-		if (d->kind == D_GLOBAL && d->is_pinned && d->target == TARGET_EBPF)
-			cg_line(g, "%s;", cg_decl(g, d->ty, d->name));
-	g->indent--;
-	cg_line(g, "};");
-	cg_blank(g);
+	cg_emit_pinned_struct(g);
 	if (!pinned_first(g->prog))
 		return;
 	cg_line(g, "/* What the pinned globals start as when their pin is created. */");
