@@ -43,3 +43,13 @@ build_kfunc_tool() {
 	cc -std=c17 -D_GNU_SOURCE -Icompiler -Ikfunc -O2 -o "$1" tests/kfunc/kfunc-tool.c \
 		kfunc/*.c compiler/util.c -lbpf -lelf -lz -llzma -lzstd -llz4
 }
+
+# A clang that writes BTF type tags (15+), which kptr map values need;
+# nothing when there is none.  scripts/install-deps installs clang-16.
+tag_clang() {
+	local c v
+	for c in clang clang-19 clang-18 clang-17 clang-16 clang-15; do
+		v=$($c -dumpversion 2>/dev/null) || continue
+		if ((${v%%.*} >= 15)); then echo "$c"; return; fi
+	done
+}

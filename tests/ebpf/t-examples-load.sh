@@ -26,11 +26,7 @@ declare -A expected=(
 )
 
 # kptr map values need BTF type tags, which clang writes from version 15 on.
-tag_clang=
-for c in clang clang-19 clang-18 clang-17 clang-16 clang-15; do
-	v=$($c -dumpversion 2>/dev/null) || continue
-	if ((${v%%.*} >= 15)); then tag_clang=$c; break; fi
-done
+tag_clang=$(tag_clang)
 declare -A needs_tags=([object_allocation]=1)
 
 # Can this kernel load fentry programs at all?
@@ -63,7 +59,7 @@ for f in "$dir"/examples/*.ks; do
 	cc=clang
 	if [ -n "${needs_tags[$b]:-}" ]; then
 		if [ -z "$tag_clang" ]; then
-			skip "load $b" "keeps objects in a map (kptrs): needs clang 15 or newer; install clang-16"
+			fail "load $b" "keeps objects in a map (kptrs): needs clang 15 or newer; scripts/install-deps installs clang-16"
 			continue
 		fi
 		cc=$tag_clang

@@ -17,12 +17,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 need_bpffs || { fail "mount bpffs at /sys/fs/bpf"; exit 1; }
 
-# A clang that writes BTF type tags (15+), which kptr map values need; empty if none.
-tag_clang=
-for c in clang clang-19 clang-18 clang-17 clang-16 clang-15; do
-	v=$($c -dumpversion 2>/dev/null) || continue
-	if ((${v%%.*} >= 15)); then tag_clang=$c; break; fi
-done
+tag_clang=$(tag_clang)
 
 # build NAME [CLANG]: ksc compile + clang; the object is $dir/NAME.o
 build() {
@@ -290,7 +285,7 @@ fi
 
 # ---- new objects kept in a map (kptrs): stored, updated in place, deleted ----
 if [ -z "$tag_clang" ]; then
-	skip kptr_map "needs clang 15 or newer (BTF type tags); install clang-16"
+	fail kptr_map "needs clang 15 or newer (BTF type tags); scripts/install-deps installs clang-16"
 elif build kptr_map "$tag_clang"; then
 	p=$(printf '00%.0s' {1..64})
 	# three counts (the third drops), the delete, one count that allocates again
