@@ -202,7 +202,9 @@ static int build_dir(const struct kdir *k, const struct kmod_opts *o)
 		return EXIT_USER;
 	}
 	ko = xasprintf("%s/%s.ko", src, name);
-	err = kmod_btf_find_base(k, o->btf_base, src, &b);
+	memset(&b, 0, sizeof(b));
+	/* A tree without kfuncs needs no base: no image is extracted for it. */
+	err = kmod_btf_wanted(src, name) ? kmod_btf_find_base(k, o->btf_base, src, &b) : 0;
 	if (!err)
 		err = prepare(k, src, name, &b);
 	if (!err)
