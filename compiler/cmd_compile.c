@@ -7,6 +7,7 @@
 #include "kmodgen.h"
 #include "output.h"
 #include "program.h"
+#include "tree.h"
 
 void help_check(FILE *out)
 {
@@ -82,9 +83,11 @@ void help_compile(FILE *out)
 		"  NAME.attach              where `ksc install` attaches each program\n"
 		"  kmod/                    NAME.c, ksc_compat.h, Kbuild, Makefile, dkms.conf\n"
 		"                           when the file has @kfunc/@private code or state\n"
-		"--only writes just that part.  The tree is written whole or not at all,\n"
-		"and replaces an earlier tree written by ksc.  Kernel types come from the\n"
-		"BTF of --btf FILE, else /sys/kernel/btf/vmlinux.\n");
+		"--only writes just that part.  The tree is written whole or not at all.\n"
+		"It replaces an earlier tree written by ksc only while that tree holds\n"
+		"nothing but what ksc wrote and its Makefiles built (listed in its\n"
+		".ksc-output); any other file in it makes ksc refuse.  Kernel types come\n"
+		"from the BTF of --btf FILE, else /sys/kernel/btf/vmlinux.\n");
 }
 
 static int parse_only(const char *s, unsigned *parts)
@@ -106,7 +109,8 @@ int do_compile(int argc, char **argv)
 	struct program *prog;
 	const char *file = NULL, *dir = NULL;
 	unsigned parts = OUT_ALL;
-	char *tmp = NULL, *defdir = NULL;
+	struct out_tree t;
+	char *defdir = NULL;
 	int status;
 
 	for (int i = 0; i < argc; i++) {
@@ -148,16 +152,16 @@ int do_compile(int argc, char **argv)
 	}
 	if (!dir)
 		dir = defdir = xstrdup(prog->base);
-	if (output_begin(dir, &tmp) || output_write(prog, tmp, parts)) {
-		if (tmp)
-			output_abort(tmp);
+	if (tree_begin(&t, dir, false)) {
 		status = EXIT_USER;
-	} else if (output_commit(tmp, dir)) {
+	} else if (output_write(prog, t.tmp, parts)) {
+		tree_abort(&t);
+		status = EXIT_USER;
+	} else if (output_commit(&t, prog->base, parts)) {
 		status = EXIT_USER;
 	} else {
 		p_step("wrote %s", dir);
 	}
-	free(tmp);
 	free(defdir);
 	arena_free(&a);
 	return status;

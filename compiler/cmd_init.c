@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "kfunc_info.h"
 #include "lexer.h"
+#include "tree.h"
 #include "util.h"
 
 void help_init(FILE *out)
@@ -325,21 +326,23 @@ static int write_in(const char *dir, const char *file, const char *text)
 	return err;
 }
 
+/* The project is written whole into a temporary directory, then moved into place. */
 static int create(const char *tpl, const char *how, const struct project *p)
 {
 	char *ks = expand(tpl, p), *readme = expand(how, p);
 	char *file = xasprintf("%s.ks", p->name);
-	int err = 0;
+	struct out_tree t;
+	int err = tree_begin(&t, p->name, true);
 
-	if (mkdir(p->name, 0777)) {
-		err = -errno;
-		p_err("cannot create '%s': %s", p->name,
-		      err == -EEXIST ? "it exists already" : strerror(-err));
+	if (!err) {
+		err = write_in(t.tmp, file, ks);
+		if (!err)
+			err = write_in(t.tmp, "README", readme);
+		if (err)
+			tree_abort(&t);
+		else
+			err = tree_commit(&t, NULL);
 	}
-	if (!err)
-		err = write_in(p->name, file, ks);
-	if (!err)
-		err = write_in(p->name, "README", readme);
 	if (!err)
 		p_step("created %s/%s and %s/README", p->name, file, p->name);
 	free(file);

@@ -1,7 +1,6 @@
 #include "output.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,90 +9,44 @@
 
 #include "ebpfgen.h"
 #include "kmodgen.h"
+#include "tree.h"
 #include "usergen.h"
 #include "util.h"
 
-/* A file in every tree ksc writes, so it only ever replaces its own trees. */
-#define MARKER ".ksc-output"
+/*
+ * What `make` in the tree and kbuild in kmod/ leave behind, so that a built
+ * tree can be replaced: kbuild's products for external modules (the ones
+ * its `make clean` removes) and the logs and base BTF of ksc kmod build.
+ */
+static const char *const kbuild_products[] = {
+	"*.o", ".*.o", "*.ko", "*.mod", "*.mod.c", "*.symvers", "*.order", ".*.cmd", ".*.d",
+	"*.dwo", "*.su", ".tmp_*/", "build.log", "btf.log", ".ksc-base.btf", "*.tmp",
+};
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+int output_commit(struct out_tree *t, const char *name, unsigned parts)
 {
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path) ? -1 : 0;
-}
+	const char *kmod = parts & OUT_KBUILD ? "" : "kmod/";
+	char *loader[] = {
+		xstrdup(name), xasprintf("%s.ebpf.o", name), xasprintf("%s.skel.h", name),
+		xstrdup("*.tmp"), xstrdup("build.log"), xstrdup("__pycache__/"),
+	};
+	const char *v[ARRAY_SIZE(loader) + ARRAY_SIZE(kbuild_products) + 1];
+	size_t n = 0, nk = 0;
+	char *kb[ARRAY_SIZE(kbuild_products)];
+	int err;
 
-int remove_tree(const char *path)
-{
-	if (nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) && errno != ENOENT)
-		return -errno;
-	return 0;
-}
-
-/* mkdir -p of dir's parent, so -o may name a new nested directory. */
-static void make_parents(const char *dir)
-{
-	char *p = xstrdup(dir);
-
-	for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
-		*s = '\0';
-		mkdir(p, 0755);
-		*s = '/';
-	}
-	free(p);
-}
-
-int output_begin(const char *dir, char **tmp)
-{
-	char *t = xasprintf("%s.ksc-tmp-XXXXXX", dir);
-
-	make_parents(dir);
-	if (!mkdtemp(t)) {
-		int err = -errno;
-
-		p_err("cannot create a directory next to '%s': %s", dir, strerror(errno));
-		free(t);
-		return err;
-	}
-	/* mkdtemp makes it private; the tree is meant to be shared like any source. */
-	chmod(t, 0755);
-	*tmp = t;
-	return 0;
-}
-
-void output_abort(const char *tmp)
-{
-	remove_tree(tmp);
-}
-
-int output_commit(const char *tmp, const char *dir)
-{
-	struct stat st;
-	char *marker = xasprintf("%s/%s", dir, MARKER);
-	char *tmarker = xasprintf("%s/%s", tmp, MARKER);
-	int err = 0;
-
-	if (write_file(tmarker, "", 0)) {
-		err = -EIO;
-	} else if (stat(dir, &st) == 0) {
-		if (!S_ISDIR(st.st_mode) || access(marker, F_OK)) {
-			p_err("'%s' exists and was not written by ksc; choose another -o directory", dir);
-			err = -EEXIST;
-		} else {
-			err = remove_tree(dir);
-			if (err)
-				p_err("cannot replace '%s': %s", dir, strerror(-err));
-		}
-	}
-	if (!err && rename(tmp, dir)) {
-		err = -errno;
-		p_err("cannot move the output into '%s': %s", dir, strerror(errno));
-	}
-	if (err)
-		remove_tree(tmp);
-	free(marker);
-	free(tmarker);
+	if (parts & (OUT_USER | OUT_BUILD))
+		for (size_t i = 0; i < ARRAY_SIZE(loader); i++)
+			v[n++] = loader[i];
+	if (parts & (OUT_KMOD | OUT_KBUILD))
+		for (size_t i = 0; i < ARRAY_SIZE(kbuild_products); i++)
+			v[n++] = kb[nk++] = xasprintf("%s%s", kmod, kbuild_products[i]);
+	v[n] = NULL;
+	err = tree_commit(t, v);
+	for (size_t i = 0; i < ARRAY_SIZE(loader); i++)
+		free(loader[i]);
+	for (size_t i = 0; i < nk; i++)
+		free(kb[i]);
 	return err;
 }
 

@@ -1,7 +1,6 @@
 /*
- * Writing an output tree all at once: everything is generated into a
- * fresh sibling directory that replaces the target only when complete, so
- * a failure never leaves a partial tree behind.
+ * What goes into an output tree, written into the temporary directory of a
+ * struct out_tree (tree.h) that replaces the target only when complete.
  */
 #ifndef KSC_OUTPUT_H
 #define KSC_OUTPUT_H
@@ -14,17 +13,19 @@ enum out_part {
 	OUT_KMOD = 1 << 2,   /* kmod/ (only if the program has module code) */
 	OUT_BUILD = 1 << 3,  /* Makefile, README.md */
 	OUT_ALL = 0xf,
+	OUT_KBUILD = 1 << 4, /* for output_commit: the tree itself is a kbuild tree */
 };
 
 /* Generates `parts` of prog into dir.  Returns 0 or a negative errno (reported). */
 int output_write(struct program *prog, const char *dir, unsigned parts);
 
-/* Writes into a temporary directory next to dir; output_commit moves it into place. */
-int output_begin(const char *dir, char **tmp);
-int output_commit(const char *tmp, const char *dir);
-void output_abort(const char *tmp);
-
-/* rm -rf, for our own temporary trees only. */
-int remove_tree(const char *path);
+/*
+ * Moves a tree written by output_write() (and built, for kmod build) into
+ * place, its marker listing what it holds and the products its Makefiles
+ * make for `parts` (OUT_KBUILD: the tree is a kbuild tree itself, as for
+ * DKMS).  Returns 0 or a negative errno (reported).
+ */
+struct out_tree;
+int output_commit(struct out_tree *t, const char *name, unsigned parts);
 
 #endif

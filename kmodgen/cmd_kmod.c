@@ -23,6 +23,7 @@
 #include "kmodgen.h"
 #include "output.h"
 #include "sema.h"
+#include "tree.h"
 
 struct kmod_opts {
 	const char *source;
@@ -221,9 +222,24 @@ static int build_dir(const struct kdir *k, const struct kmod_opts *o)
 	return err ? EXIT_USER : EXIT_OK;
 }
 
+/* Whether path is free for a log: absent, or a log kept by an earlier failed build. */
+static bool log_slot_free(const char *path)
+{
+	char head[4];
+	FILE *f = fopen(path, "r");
+	bool ours;
+
+	if (!f)
+		return errno == ENOENT;
+	ours = fread(head, 1, sizeof(head), f) == sizeof(head) && !memcmp(head, "==> ", 4);
+	fclose(f);
+	return ours;
+}
+
 /*
  * The build logs of a failed build outlive its temporary tree, which goes:
- * DIR.build.log holds kbuild's and pahole's output.
+ * DIR.build.log (dir is absolute, so never inside DIR) holds kbuild's and
+ * pahole's output, unless a file of the user's has that name.
  */
 static void keep_logs(const char *src, const char *dir)
 {
@@ -231,6 +247,12 @@ static void keep_logs(const char *src, const char *dir)
 	char *kept = xasprintf("%s.build.log", dir);
 	struct strbuf all;
 	bool any = false;
+
+	if (!log_slot_free(kept)) {
+		p_warn("the build log is not kept: %s exists and is not a log ksc wrote", kept);
+		free(kept);
+		return;
+	}
 
 	sb_init(&all);
 	for (size_t i = 0; i < ARRAY_SIZE(logs); i++) {
@@ -284,27 +306,25 @@ static int target_btf(const struct kdir *k, const struct kmod_opts *o, char **sc
 static int generate_and_build(const struct kdir *k, struct program *prog, const char *dir,
 			      const struct kmod_btf_base *b)
 {
-	char *tmp = NULL, *src = NULL;
+	struct out_tree t;
+	char *src;
 	int err = check_hooks(prog, k);
 
-	if (!err)
-		err = output_begin(dir, &tmp);
-	if (!err) {
-		src = xasprintf("%s/kmod", tmp);
-		err = output_write(prog, tmp, OUT_KMOD);
-	}
+	if (err || (err = tree_begin(&t, dir, false)))
+		return err;
+	src = xasprintf("%s/kmod", t.tmp);
+	err = output_write(prog, t.tmp, OUT_KMOD);
 	if (!err)
 		err = prepare(k, src, prog->ident, b);
 	if (!err)
 		err = build_tree(src, prog->ident, k, b);
-	if (err && tmp) {
-		keep_logs(src, dir);
-		output_abort(tmp);
-	} else if (!err && !(err = output_commit(tmp, dir))) {
+	if (err) {
+		keep_logs(src, t.dir);
+		tree_abort(&t);
+	} else if (!(err = output_commit(&t, prog->base, OUT_KMOD))) {
 		p_step("built %s/kmod/%s.ko", dir, prog->ident);
 	}
 	free(src);
-	free(tmp);
 	return err;
 }
 

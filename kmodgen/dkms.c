@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "arena.h"
@@ -15,6 +16,7 @@
 #include "kmod_tree.h"
 #include "kmodgen.h"
 #include "output.h"
+#include "tree.h"
 
 struct dkms_opts {
 	const char *source;
@@ -96,72 +98,88 @@ static int copy_tree(const char *src, const char *name, const char *to)
  * dkms ldtarball wants dkms_source_tree/ (with dkms.conf) beside a
  * dkms_main_tree/ of prebuilt modules, empty here: every kernel builds its own.
  */
-static int write_tarball(const char *tree, const char *tarball)
+static int write_tarball(const char *tree, const char *tarball, char **tmp)
 {
 	struct strbuf cmd;
-	char *tmp = xasprintf("%s.tmp", tarball);
-	int err;
+	int fd, err;
 
+	*tmp = xasprintf("%s.ksc-tmp-XXXXXX", tarball);
+	fd = mkstemp(*tmp);
+	if (fd < 0) {
+		p_err("cannot write the tarball %s: %s", tarball, strerror(errno));
+		free(*tmp);
+		*tmp = NULL;
+		return -EIO;
+	}
+	close(fd);
 	sb_init(&cmd);
 	sb_puts(&cmd, "set -e; d=$(mktemp -d); trap 'rm -rf \"$d\"' EXIT; mkdir \"$d/dkms_main_tree\"; cp -R ");
 	sh_quote(&cmd, tree);
 	sb_puts(&cmd, " \"$d/dkms_source_tree\"; rm -f \"$d/dkms_source_tree/.ksc-output\"; tar -czf ");
-	sh_quote(&cmd, tmp);
+	sh_quote(&cmd, *tmp);
 	sb_puts(&cmd, " --owner=0 --group=0 -C \"$d\" dkms_main_tree dkms_source_tree");
 	err = run_logged(cmd.buf, "/dev/null", "tar");
-	if (!err && rename(tmp, tarball))
-		err = -errno;
-	if (err) {
+	if (!err)
+		chmod(*tmp, 0644);
+	if (err)
 		p_err("cannot write the tarball %s", tarball);
-		unlink(tmp);
-	}
 	sb_free(&cmd);
-	free(tmp);
 	return err;
 }
 
-/* Fills tmp with the module sources of o->source; *name gets the module name. */
-static int fill_tree(const struct dkms_opts *o, const char *tmp, struct arena *a, char **name)
+/*
+ * The module of o->source: a checked program (*prog) or an existing kbuild
+ * tree (*src); *name gets the module's name.
+ */
+static int read_source(const struct dkms_opts *o, struct arena *a, struct program **prog,
+		       char **src, char **name)
 {
 	size_t len = strlen(o->source);
 
 	if (is_dir(o->source)) {
-		char *src = kmod_tree_dir(o->source);
-		int err;
-
-		*name = kmod_tree_name(src);
-		if (!*name) {
-			p_err("%s has no kbuild tree written by ksc (no Kbuild with obj-m); give a .ks file or a directory from 'ksc compile'",
-			      o->source);
-			free(src);
-			return -EINVAL;
-		}
-		err = copy_tree(src, *name, tmp);
-		free(src);
-		return err;
+		*src = kmod_tree_dir(o->source);
+		*name = kmod_tree_name(*src);
+		if (*name)
+			return 0;
+		p_err("%s has no kbuild tree written by ksc (no Kbuild with obj-m); give a .ks file or a directory from 'ksc compile'",
+		      o->source);
+		return -EINVAL;
 	}
 	if (len > 3 && !strcmp(o->source + len - 3, ".ks") && access(o->source, R_OK) == 0) {
-		struct program *prog;
-
-		if (check_file(o->source, a, &prog))
+		if (check_file(o->source, a, prog))
 			return -EINVAL;
-		if (!prog->has_kmod) {
+		if (!(*prog)->has_kmod) {
 			p_err("%s has no module code (@kfunc, @private functions or state): there is no module to package",
 			      o->source);
 			return -EINVAL;
 		}
-		*name = xstrdup(prog->base);
-		return kmodgen_write(prog, tmp);
+		*name = xstrdup((*prog)->base);
+		return 0;
 	}
 	p_err("%s: not a .ks file or a directory", o->source);
 	return -ENOENT;
+}
+
+/*
+ * The tarball beside the tree is replaced only together with a tree ksc
+ * wrote: a file of that name next to anything else is the user's.
+ */
+static int check_tarball(const char *tree, const char *tarball)
+{
+	if (access(tarball, F_OK) || tree_is_ksc(tree, NULL))
+		return 0;
+	p_err("'%s' exists and ksc did not write it with '%s'; move it, or choose another -o directory",
+	      tarball, tree);
+	return -EEXIST;
 }
 
 int kmod_dkms(int argc, char **argv)
 {
 	struct dkms_opts o = { .version = KMOD_DEFAULT_VERSION, .out = "." };
 	struct arena a = { 0 };
-	char *name = NULL, *tree = NULL, *tarball = NULL, *tmp = NULL;
+	struct program *prog = NULL;
+	struct out_tree t;
+	char *name = NULL, *tree = NULL, *tarball = NULL, *src = NULL, *tartmp = NULL;
 	int err;
 
 	if (parse_args(argc, argv, &o))
@@ -170,30 +188,35 @@ int kmod_dkms(int argc, char **argv)
 		p_err("--version '%s': DKMS versions are letters, digits and . + ~ _ - only", o.version);
 		return EXIT_USER;
 	}
-	/* The tree's name is only known once the source is read: fill a scratch tree first. */
-	tree = xasprintf("%s/.ksc-dkms", o.out);
-	err = output_begin(tree, &tmp);
-	free(tree);
-	tree = NULL;
-	if (!err)
-		err = fill_tree(&o, tmp, &a, &name);
-	if (!err)
-		err = kmod_write_dkms_conf(tmp, name, o.version);
+	err = read_source(&o, &a, &prog, &src, &name);
 	if (!err) {
 		tree = xasprintf("%s/%s-%s", o.out, name, o.version);
 		tarball = xasprintf("%s.dkms.tar.gz", tree);
-		err = write_tarball(tmp, tarball);
+		err = tree_begin(&t, tree, false);
 	}
+	if (err)
+		goto out;
+	err = check_tarball(tree, tarball);
+	if (!err)
+		err = prog ? kmodgen_write(prog, t.tmp) : copy_tree(src, name, t.tmp);
+	if (!err)
+		err = kmod_write_dkms_conf(t.tmp, name, o.version);
+	if (!err)
+		err = write_tarball(t.tmp, tarball, &tartmp);
 	if (err) {
-		if (tmp)
-			output_abort(tmp);
-	} else if ((err = output_commit(tmp, tree))) {
-		unlink(tarball);
-	} else {
+		tree_abort(&t);
+	} else if (!(err = output_commit(&t, name, OUT_KBUILD)) && rename(tartmp, tarball)) {
+		err = -errno;
+		p_err("cannot move the tarball into %s: %s", tarball, strerror(errno));
+	}
+	if (err && tartmp)
+		unlink(tartmp);
+	if (!err)
 		p_step("wrote %s (dkms add %s) and %s (dkms ldtarball %s)", tree, tree, tarball,
 		       tarball);
-	}
-	free(tmp);
+out:
+	free(tartmp);
+	free(src);
 	free(tree);
 	free(tarball);
 	free(name);
