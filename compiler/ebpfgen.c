@@ -1138,6 +1138,31 @@ static bool bpf_return_value(struct cgen *g, struct expr *v)
 	return true;
 }
 
+/*
+ * *__p op= v on a map value.  += and -= are atomic where BPF has atomics
+ * for the value's size (32 and 64 bits; -= as the add of the negation,
+ * since an atomic sub needs -mcpu=v3); other sizes and operators are a
+ * plain read-modify-write, which the comment says.
+ */
+static void map_rmw(struct cgen *g, struct stmt *s, struct type *vt)
+{
+	static const char *const ops[] = { "+", "-", "*", "/", "%" };
+	long long size = type_is_int(vt) ? type_size(vt) : 0;
+	bool atomic = (s->op == OP_ADD || s->op == OP_SUB) && (size == 4 || size == 8);
+
+	if (atomic && s->op == OP_ADD) {
+		cg_line(g, "__sync_fetch_and_add(__p, %s);", cg_expr_str(g, s->value));
+	} else if (atomic) {
+		cg_line(g, "__sync_fetch_and_add(__p, -(%s)(%s));", cg_type(g, vt),
+			cg_expr_str(g, s->value));
+	} else {
+		if (s->op == OP_ADD || s->op == OP_SUB)
+			cg_line(g, "/* No BPF atomics for %lld-byte values: not atomic across CPUs. */",
+				size);
+		cg_line(g, "*__p %s= %s;", ops[s->op], cg_expr_str(g, s->value));
+	}
+}
+
 /* m[k] = v and m[k] op= v: update in place when present, insert otherwise. */
 static void map_assign(struct cgen *g, struct stmt *s)
 {
@@ -1157,12 +1182,7 @@ static void map_assign(struct cgen *g, struct stmt *s)
 			cg_decl(g, type_ptr(g->a, mt->base), "__p"), map_cname(m));
 		cg_line(g, "if (__p) {");
 		g->indent++;
-		if (s->op == OP_ADD)
-			cg_line(g, "__sync_fetch_and_add(__p, %s);", cg_expr_str(g, s->value));
-		else if (s->op == OP_SUB)
-			cg_line(g, "__sync_fetch_and_sub(__p, %s);", cg_expr_str(g, s->value));
-		else
-			cg_line(g, "*__p %s= %s;", ops[s->op], cg_expr_str(g, s->value));
+		map_rmw(g, s, mt->base);
 		g->indent--;
 		cg_line(g, "} else {");
 		g->indent++;

@@ -131,6 +131,20 @@ if build headers; then
 		"$(val "$out" flows $((0x0100000a))) $(val "$out" flows $((0x0900000a)))"
 fi
 
+# ---- compound updates of map values: atomic where BPF has atomics for the size ----
+if build rmw; then
+	c=$dir/rmw/rmw.ebpf.c
+	check "rmw: += and -= of 32/64-bit values are atomic adds, 8/16-bit ones plain" \
+		"atomic=3 plain=2" \
+		"atomic=$(grep -c '__sync_fetch_and_add' "$c") plain=$(grep -c 'No BPF atomics' "$c")"
+	check "rmw: no atomic sub (it needs -mcpu=v3)" 0 "$(grep -c '__sync_fetch_and_sub' "$c")"
+	out=$(run rmw rmw -n 300 -m c8 -m c16 -m c32 -m c64 -m i64s)
+	# 300 runs: u8 wraps at 256, -= wraps unsigned values, i64 goes to -1500
+	# (bpfrun prints values unsigned: 2^64 - 1500).
+	check "rmw: values after 300 runs" "44 64936 4294966396 1200 18446744073709550116" \
+		"$(val "$out" c8 1) $(val "$out" c16 1) $(val "$out" c32 1) $(val "$out" c64 1) $(val "$out" i64s 1)"
+fi
+
 # ---- TC ingress/egress ----
 if build tc_verdict; then
 	min=$((60 + RANDOM % 40))
