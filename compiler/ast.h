@@ -348,6 +348,7 @@ struct decl {
 	struct type *ty;
 	struct expr *init;
 	bool is_local, is_pinned;
+	bool addr_taken;           /* (kmod) module state whose address module code takes */
 	struct map_flag *flags;
 	/* D_IMPL */
 	struct decl *methods;      /* D_FUNC list */

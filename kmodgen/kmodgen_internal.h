@@ -33,4 +33,21 @@ bool kmod_ops_call(struct cgen *g, struct strbuf *sb, struct expr *e);
 
 int kmod_write_files(struct program *prog, const char *dir);
 
+/* The module backend's own state, cgen's g->backend. */
+struct kmod_backend {
+	struct decl *rmw;  /* the variable an update's try_cmpxchg loop is computing */
+};
+
+/*
+ * Module state shared by every CPU (kmod_state.c): atomics, READ_ONCE and
+ * WRITE_ONCE chosen per variable.  kmod_state_scan finds the variables
+ * whose address is taken (they stay plain); then the state's definitions,
+ * and the cgen expr and stmt hooks for its reads and assignments.
+ */
+void kmod_state_scan(struct program *prog);
+bool kmod_state_uses_atomics(const struct program *prog);
+void kmod_emit_state(struct cgen *g);
+bool kmod_state_read(struct cgen *g, struct strbuf *sb, struct expr *e);
+bool kmod_state_assign(struct cgen *g, struct stmt *s);
+
 #endif
