@@ -17,11 +17,13 @@ void help_kfuncs(FILE *out)
 		"\n"
 		"Lists the kfuncs of the running kernel (" KFUNC_VMLINUX "), of a loaded\n"
 		"module (/sys/kernel/btf/NAME), or of FILE: raw BTF, a vmlinux, or a module\n"
-		".ko, whose split BTF is read on --base (raw BTF, ELF or vmlinuz; default the\n"
-		"running kernel's).  Kfuncs are the FUNCs tagged bpf_kfunc (Linux 6.3+ with\n"
-		"pahole 1.26+); for older BTF, the entries of FILE's BTF_SET8s.  One C\n"
-		"prototype per line, sorted by name; with --kh, KernelScript lines\n"
-		"'extern name(a: T, ...) -> R' (a comment for kfuncs it cannot spell).\n");
+		".ko, whose split BTF is read on its own distilled base (.BTF.base, kbuild of\n"
+		"6.12+ with pahole 1.26+) when it has one, else on --base (raw BTF, ELF or\n"
+		"vmlinuz; default the running kernel's).  Kfuncs are the FUNCs tagged\n"
+		"bpf_kfunc (pahole 1.27+ on Linux 6.3+); for other BTF, the entries of\n"
+		"FILE's BTF_SET8s.  One C prototype per line, sorted by name; with --kh,\n"
+		"KernelScript lines 'extern name(a: T, ...) -> R' (a comment for kfuncs it\n"
+		"cannot spell).\n");
 }
 
 struct kfuncs_opts {
@@ -69,8 +71,9 @@ static int module_funcs(const struct kfunc_btf *kb, __u32 **ids, size_t *n)
 {
 	__u32 cnt = btf__type_cnt(kb->btf);
 
-	p_warn("no bpf_kfunc tags in %s (Linux before 6.3): listing every function of the module; "
-	       "'--btf MODULE.ko' reads its kfunc sets", kb->path);
+	p_warn("no bpf_kfunc tags in %s (Linux before 6.3, or pahole before 1.27): "
+	       "listing every function of the module; '--btf MODULE.ko' reads its kfunc sets",
+	       kb->path);
 	*ids = NULL;
 	*n = 0;
 	for (__u32 id = kb->first; id < cnt; id++)

@@ -1,6 +1,6 @@
 /*
  * Kfuncs read from BTF.  Since 6.3 the kernel marks kfuncs with __bpf_kfunc
- * and pahole (1.26+, decl_tag_kfuncs) turns their BTF_SET8 entries into a
+ * and pahole (1.27+, decl_tag_kfuncs) turns their BTF_SET8 entries into a
  * "bpf_kfunc" DECL_TAG on the FUNC; older BTF only has the sets, which live
  * in the ELF file's .BTF_ids and not in /sys/kernel/btf.
  */
@@ -73,7 +73,25 @@ static int open_split(struct kfunc_btf *kb, const char *path, const char *base)
 		return err;
 	}
 	kb->first = btf__type_cnt(kb->base);
-	return 0;
+	return kfunc_btf_validate(kb->btf, kb->first, path, "its BTF");
+}
+
+/*
+ * A module that kbuild (6.12+, pahole >= 1.26) gave a distilled base is
+ * read on its own .BTF.base, which is what its .BTF_ids ids refer to; any
+ * other base would misnumber its types.  1 when it has one.
+ */
+static int open_distilled(struct kfunc_btf *kb, const char *file, const char *base)
+{
+	int r = kfunc_btf_open_distilled(file, &kb->base, &kb->btf);
+
+	if (r <= 0)
+		return r;
+	kb->first = btf__type_cnt(kb->base);
+	if (base)
+		p_debug("'%s' carries its distilled base BTF (.BTF.base): --base %s is not used", file,
+			base);
+	return 1;
 }
 
 int kfunc_btf_open_module(struct kfunc_btf *kb, const char *module)
@@ -98,6 +116,22 @@ int kfunc_btf_open_module(struct kfunc_btf *kb, const char *module)
 	return open_split(kb, kb->path, KFUNC_VMLINUX);
 }
 
+/* FILE on the running kernel's BTF, silently: the error to report is FILE's own. */
+static bool guess_split(struct kfunc_btf *kb, const char *file)
+{
+	int err;
+
+	kb->base = parse_quiet(KFUNC_VMLINUX, NULL, &err);
+	kb->btf = kb->base ? parse_quiet(file, kb->base, &err) : NULL;
+	if (kb->btf) {
+		kb->first = btf__type_cnt(kb->base);
+		return true;
+	}
+	btf__free(kb->base);
+	kb->base = NULL;
+	return false;
+}
+
 int kfunc_btf_open_file(struct kfunc_btf *kb, const char *file, const char *base)
 {
 	char msg[128];
@@ -105,16 +139,18 @@ int kfunc_btf_open_file(struct kfunc_btf *kb, const char *file, const char *base
 
 	if (!kb->path)
 		*kb = (struct kfunc_btf){ .first = 1, .path = xstrdup(file) };
+	err = open_distilled(kb, file, base);
+	if (err)
+		return err < 0 ? err : 0;
 	if (base)
 		return open_split(kb, file, base);
 	kb->btf = parse_quiet(file, NULL, &err);
 	if (kb->btf)
-		return 0;
+		return kfunc_btf_validate(kb->btf, 1, file, "its BTF");
 	/* A module's BTF is split: it only parses on top of its kernel's. */
-	if (err != -ENOENT && access(KFUNC_VMLINUX, R_OK) == 0 &&
-	    open_split(kb, file, KFUNC_VMLINUX) == 0) {
+	if (err != -ENOENT && access(KFUNC_VMLINUX, R_OK) == 0 && guess_split(kb, file)) {
 		kb->guessed = true;
-		return 0;
+		return kfunc_btf_validate(kb->btf, kb->first, file, "its BTF");
 	}
 	p_err("cannot load BTF '%s': %s", file, err_text(err, msg, sizeof(msg)));
 	return err;

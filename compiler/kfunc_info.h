@@ -25,8 +25,10 @@ struct kfunc_btf {
 
 /*
  * Opens the BTF of a module as the kernel has it (/sys/kernel/btf/MODULE,
- * split on vmlinux), or of FILE (raw BTF or ELF with .BTF; split on `base`
- * or vmlinux when it is a module's), or the running kernel's.
+ * split on vmlinux and already relocated there when the module came with a
+ * distilled base), or of FILE (raw BTF or ELF with .BTF; a module's is split
+ * on its own .BTF.base when it has one, else on `base` or vmlinux), or the
+ * running kernel's.
  */
 int kfunc_btf_open_module(struct kfunc_btf *kb, const char *module);
 int kfunc_btf_open_file(struct kfunc_btf *kb, const char *file, const char *base);

@@ -60,8 +60,9 @@ struct module {
 	const char *path;
 	int fd;
 	Elf *elf;
-	Elf_Data *ids; /* .BTF_ids, NULL when absent */
-	bool has_btf;
+	Elf_Data *ids;     /* .BTF_ids, NULL when absent */
+	Elf_Scn *btf;      /* .BTF, NULL when absent */
+	Elf_Scn *btf_base; /* .BTF.base: the distilled base .BTF is split over */
 	struct id_sym *syms;
 	size_t nsyms;
 };
@@ -216,7 +217,9 @@ static int find_sections(struct module *m, Elf_Scn **ids, GElf_Shdr *ids_shdr, E
 		if (!name)
 			continue;
 		if (!strcmp(name, ".BTF"))
-			m->has_btf = true;
+			m->btf = scn;
+		if (!strcmp(name, ".BTF.base"))
+			m->btf_base = scn;
 		if (!strcmp(name, ".BTF_ids")) {
 			*ids = scn;
 			*ids_shdr = sh;
@@ -225,10 +228,10 @@ static int find_sections(struct module *m, Elf_Scn **ids, GElf_Shdr *ids_shdr, E
 	return 0;
 }
 
-static int module_open(struct module *m, const char *path, bool rdwr)
+/* Opens an ELF file of this machine's byte order and finds its BTF sections. */
+static int elf_open(struct module *m, const char *path, bool rdwr, Elf_Scn **ids,
+		    GElf_Shdr *ids_shdr, Elf_Scn **symtab)
 {
-	Elf_Scn *ids = NULL, *symtab = NULL;
-	GElf_Shdr ids_shdr = { 0 };
 	GElf_Ehdr eh;
 	int err;
 
@@ -250,7 +253,15 @@ static int module_open(struct module *m, const char *path, bool rdwr)
 		p_err("'%s' is not of this machine's byte order", path);
 		return -ENOTSUP;
 	}
-	err = find_sections(m, &ids, &ids_shdr, &symtab);
+	return find_sections(m, ids, ids_shdr, symtab);
+}
+
+static int module_open(struct module *m, const char *path, bool rdwr)
+{
+	Elf_Scn *ids = NULL, *symtab = NULL;
+	GElf_Shdr ids_shdr = { 0 };
+	int err = elf_open(m, path, rdwr, &ids, &ids_shdr, &symtab);
+
 	if (err || !ids)
 		return err;
 	if (ids_shdr.sh_type != SHT_PROGBITS || (ids_shdr.sh_flags & SHF_COMPRESSED)) {
@@ -265,6 +276,140 @@ static int module_open(struct module *m, const char *path, bool rdwr)
 		return -EINVAL;
 	}
 	return collect_syms(m, elf_ndxscn(ids), &ids_shdr, symtab);
+}
+
+/* ---- trusting a BTF: libbpf 1.1.2 checks sizes, not references ---- */
+
+static bool name_ok(const struct btf *btf, __u32 off)
+{
+	return btf__str_by_offset(btf, off) != NULL;
+}
+
+static bool members_ok(const struct btf *btf, const struct btf_type *t, __u32 cnt)
+{
+	const struct btf_member *mb = btf_members(t);
+
+	for (unsigned i = 0; i < btf_vlen(t); i++, mb++)
+		if (!name_ok(btf, mb->name_off) || mb->type >= cnt)
+			return false;
+	return true;
+}
+
+static bool params_ok(const struct btf *btf, const struct btf_type *t, __u32 cnt)
+{
+	const struct btf_param *p = btf_params(t);
+
+	for (unsigned i = 0; i < btf_vlen(t); i++, p++)
+		if (!name_ok(btf, p->name_off) || p->type >= cnt)
+			return false;
+	return t->type < cnt;
+}
+
+static bool enum_ok(const struct btf *btf, const struct btf_type *t)
+{
+	for (unsigned i = 0; i < btf_vlen(t); i++)
+		if (!name_ok(btf, btf_is_enum(t) ? btf_enum(t)[i].name_off :
+						   btf_enum64(t)[i].name_off))
+			return false;
+	return true;
+}
+
+static bool datasec_ok(const struct btf_type *t, __u32 cnt)
+{
+	const struct btf_var_secinfo *v = btf_var_secinfos(t);
+
+	for (unsigned i = 0; i < btf_vlen(t); i++, v++)
+		if (v->type >= cnt)
+			return false;
+	return true;
+}
+
+/* Whether every id and name type t refers to exists (FUNCs need a FUNC_PROTO). */
+static bool type_ok(const struct btf *btf, const struct btf_type *t, __u32 cnt)
+{
+	const struct btf_type *proto;
+
+	if (!name_ok(btf, t->name_off))
+		return false;
+	switch (btf_kind(t)) {
+	case BTF_KIND_INT:
+	case BTF_KIND_FWD:
+	case BTF_KIND_FLOAT:
+		return true;
+	case BTF_KIND_ARRAY:
+		return btf_array(t)->type < cnt && btf_array(t)->index_type < cnt;
+	case BTF_KIND_STRUCT:
+	case BTF_KIND_UNION:
+		return members_ok(btf, t, cnt);
+	case BTF_KIND_ENUM:
+	case BTF_KIND_ENUM64:
+		return enum_ok(btf, t);
+	case BTF_KIND_FUNC:
+		proto = t->type && t->type < cnt ? btf__type_by_id(btf, t->type) : NULL;
+		return proto && btf_is_func_proto(proto);
+	case BTF_KIND_FUNC_PROTO:
+		return params_ok(btf, t, cnt);
+	case BTF_KIND_DATASEC:
+		return datasec_ok(t, cnt);
+	case BTF_KIND_DECL_TAG:
+		return t->type && t->type < cnt;
+	default: /* PTR, TYPEDEF, VOLATILE, CONST, RESTRICT, VAR, TYPE_TAG */
+		return t->type < cnt;
+	}
+}
+
+/* Where a modifier, pointer or array leads; 0 (void) ends the chain. */
+static __u32 chain_next(const struct btf_type *t)
+{
+	if (btf_is_array(t))
+		return btf_array(t)->type;
+	if (btf_is_mod(t) || btf_is_ptr(t) || btf_is_typedef(t))
+		return t->type;
+	return 0;
+}
+
+/*
+ * A PTR/CONST/TYPEDEF/ARRAY chain that comes back to itself would send
+ * btf_dump and every type walk into endless recursion.  Chains are linear,
+ * so marking each walk (1) and what it has cleared (2) finds cycles in O(n).
+ */
+static bool chains_ok(const struct btf *btf, __u32 first, __u32 cnt)
+{
+	unsigned char *state = xcalloc(cnt, 1);
+	bool ok = true;
+
+	for (__u32 id = first; id < cnt && ok; id++) {
+		__u32 at = id;
+
+		while (at >= first && !state[at]) {
+			state[at] = 1;
+			at = chain_next(btf__type_by_id(btf, at));
+		}
+		ok = at < first || state[at] == 2;
+		for (at = id; at >= first && state[at] == 1; at = chain_next(btf__type_by_id(btf, at)))
+			state[at] = 2;
+	}
+	free(state);
+	return ok;
+}
+
+int kfunc_btf_validate(const struct btf *btf, __u32 first, const char *path, const char *what)
+{
+	__u32 cnt = btf__type_cnt(btf);
+
+	for (__u32 id = first; id < cnt; id++) {
+		if (!type_ok(btf, btf__type_by_id(btf, id), cnt)) {
+			p_err("'%s': %s is corrupt: type [%u] refers to a type or name it does not have",
+			      path, what, id);
+			return -EINVAL;
+		}
+	}
+	if (!chains_ok(btf, first, cnt)) {
+		p_err("'%s': %s is corrupt: a chain of pointers, modifiers or arrays loops", path,
+		      what);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int no_btf(const struct module *m)
@@ -296,30 +441,144 @@ static bool is_bzimage(const char *path)
 	return yes;
 }
 
-/* libbpf's own messages would add lines to the one error reported here. */
-static int load_btf(const char *ko, const char *base, struct btf **base_btf, struct btf **btf)
+/* The bytes of a BTF section as libelf has them; btf__new*() copies them. */
+static int section_bytes(const struct module *m, Elf_Scn *scn, const char *name, Elf_Data **d)
 {
-	libbpf_print_fn_t old = libbpf_set_print(NULL);
-	char msg[128];
-	int err = 0;
+	GElf_Shdr sh;
 
-	*btf = NULL;
+	if (!gelf_getshdr(scn, &sh))
+		return elf_fail(m, "cannot read the section headers");
+	if (sh.sh_type == SHT_NOBITS || (sh.sh_flags & SHF_COMPRESSED)) {
+		p_err("'%s': %s is not a plain data section", m->path, name);
+		return -EINVAL;
+	}
+	*d = elf_getdata(scn, NULL);
+	if (!*d) {
+		p_err("'%s': cannot read %s: %s", m->path, name, elf_errmsg(-1));
+		return -EINVAL;
+	}
+	if (!(*d)->d_size || !(*d)->d_buf || (*d)->d_size > UINT32_MAX) {
+		p_err("'%s': %s is empty or too large to be BTF", m->path, name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int base_from_file(const char *base, struct btf **base_btf)
+{
+	char msg[128];
+	int err;
+
 	*base_btf = btf__parse(base, NULL);
+	if (*base_btf)
+		return 0;
+	err = -errno;
+	if (is_bzimage(base))
+		p_err("base '%s' is a kernel image: extract its BTF first", base);
+	else
+		p_err("cannot load base BTF '%s' (raw BTF or an ELF file with .BTF): %s", base,
+		      btf_strerror(err, msg, sizeof(msg)));
+	return err;
+}
+
+/*
+ * The distilled base of a module built by 6.12+ kbuild with pahole >= 1.26:
+ * only the named base types its .BTF refers to, by name and size.  It is
+ * read from the section bytes on purpose: libbpf 1.5's btf__parse_split()
+ * would relocate the module onto the given base, renumbering its types,
+ * while .BTF_ids holds ids relative to this base (resolve_btfids uses it
+ * when present, and the kernel relocates those ids at load).
+ */
+static int base_from_section(const struct module *m, struct btf **base_btf)
+{
+	Elf_Data *d;
+	char msg[128];
+	int err = section_bytes(m, m->btf_base, ".BTF.base", &d);
+
+	if (err)
+		return err;
+	*base_btf = btf__new(d->d_buf, (__u32)d->d_size);
 	if (!*base_btf) {
 		err = -errno;
-		if (is_bzimage(base))
-			p_err("base '%s' is a kernel image: extract its BTF first", base);
-		else
-			p_err("cannot load base BTF '%s' (raw BTF or an ELF file with .BTF): %s", base,
-			      btf_strerror(err, msg, sizeof(msg)));
+		p_err("'%s': .BTF.base (its distilled base BTF) is corrupt: %s", m->path,
+		      btf_strerror(err, msg, sizeof(msg)));
+		return err;
+	}
+	return kfunc_btf_validate(*base_btf, 1, m->path, ".BTF.base");
+}
+
+/*
+ * Split BTF from section bytes.  libbpf 1.1.2 declares btf__new_split() but
+ * does not export it (1.2 does), and btf__parse_split() on the ELF file
+ * would relocate a distilled module in 1.5; btf__parse_raw_split() does
+ * neither on any version, so the bytes go through a temporary file.
+ */
+static int split_from_bytes(const struct module *m, const Elf_Data *d, struct btf *base,
+			    const char *on, struct btf **btf)
+{
+	const char *dir = getenv("TMPDIR");
+	char *tmp = xasprintf("%s/ksc-btf-XXXXXX", dir && *dir ? dir : "/tmp"), msg[128];
+	int err = 0, fd = mkstemp(tmp);
+
+	if (fd < 0 || write(fd, d->d_buf, d->d_size) != (ssize_t)d->d_size) {
+		err = errno ? -errno : -EIO;
+		p_err("cannot write a temporary file for the BTF of '%s' (%s): %s", m->path, tmp,
+		      strerror(-err));
 	} else {
-		*btf = btf__parse_split(ko, *base_btf);
+		*btf = btf__parse_raw_split(tmp, base);
 		if (!*btf) {
 			err = -errno;
-			p_err("the BTF of '%s' does not parse on base '%s': %s", ko, base,
+			p_err("the BTF of '%s' does not parse on %s: %s", m->path, on,
 			      btf_strerror(err, msg, sizeof(msg)));
 		}
 	}
+	if (fd >= 0) {
+		close(fd);
+		unlink(tmp);
+	}
+	free(tmp);
+	return err;
+}
+
+/*
+ * The module's BTF the way resolve_btfids read it when it wrote .BTF_ids:
+ * split over .BTF.base when the module has one, else over `base`.
+ */
+static int load_split(const struct module *m, const char *base, struct btf **base_btf,
+		      struct btf **btf)
+{
+	Elf_Data *d;
+	char *on;
+	int err;
+
+	if (m->btf_base) {
+		err = base_from_section(m, base_btf);
+	} else if (base) {
+		err = base_from_file(base, base_btf);
+	} else {
+		p_err("'%s' has no .BTF.base, and no base BTF was given to read its BTF on", m->path);
+		err = -EINVAL;
+	}
+	if (!err)
+		err = section_bytes(m, m->btf, ".BTF", &d);
+	if (err)
+		return err;
+	on = m->btf_base ? xstrdup("its .BTF.base") : xasprintf("base '%s'", base);
+	err = split_from_bytes(m, d, *base_btf, on, btf);
+	free(on);
+	return err ? err : kfunc_btf_validate(*btf, btf__type_cnt(*base_btf), m->path, ".BTF");
+}
+
+/* libbpf's own messages would add lines to the one error reported here. */
+static int load_btf(const struct module *m, const char *base, struct btf **base_btf,
+		    struct btf **btf)
+{
+	libbpf_print_fn_t old = libbpf_set_print(NULL);
+	int err;
+
+	*btf = NULL;
+	*base_btf = NULL;
+	err = load_split(m, base, base_btf, btf);
 	libbpf_set_print(old);
 	return err;
 }
@@ -492,9 +751,9 @@ int kfunc_resolve_btf_ids(const char *ko, const char *base)
 
 	if (err || !m.nsyms) /* no .BTF_ids: nothing to resolve */
 		goto out;
-	err = m.has_btf ? check_fresh(&m) : no_btf(&m);
+	err = m.btf ? check_fresh(&m) : no_btf(&m);
 	if (!err)
-		err = load_btf(ko, base, &base_btf, &btf);
+		err = load_btf(&m, base, &base_btf, &btf);
 	if (err)
 		goto out;
 	lookup_ids(&m, btf);
@@ -613,7 +872,7 @@ int kfunc_verify_module(const char *ko, const char *base, const char *const *nam
 
 	if (err)
 		goto out;
-	err = m.has_btf ? load_btf(ko, base, &base_btf, &btf) : no_btf(&m);
+	err = m.btf ? load_btf(&m, base, &base_btf, &btf) : no_btf(&m);
 	for (size_t i = 0; !err && i < n; i++)
 		err = verify_kfunc(&m, btf, btf__type_cnt(base_btf), names[i]);
 out:
@@ -659,4 +918,44 @@ int kfunc_module_set8_ids(const char *ko, __u32 **ids, size_t *n)
 		*n = 0;
 	}
 	return err;
+}
+
+/*
+ * Whether path begins like an ELF file of this byte order: raw BTF has no
+ * .BTF.base, and other files are left to libbpf as before.
+ */
+static bool looks_elf(const char *path)
+{
+	unsigned char id[EI_NIDENT];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool yes = fd >= 0 && pread(fd, id, sizeof(id), 0) == (ssize_t)sizeof(id) &&
+		   !memcmp(id, ELFMAG, SELFMAG) && id[EI_DATA] == HOST_ELFDATA;
+
+	if (fd >= 0)
+		close(fd);
+	return yes;
+}
+
+int kfunc_btf_open_distilled(const char *path, struct btf **base_btf, struct btf **btf)
+{
+	struct module m;
+	Elf_Scn *ids = NULL, *symtab = NULL;
+	GElf_Shdr ids_shdr;
+	int err;
+
+	*base_btf = NULL;
+	*btf = NULL;
+	if (!looks_elf(path))
+		return 0;
+	err = elf_open(&m, path, false, &ids, &ids_shdr, &symtab);
+	if (!err && m.btf_base)
+		err = m.btf ? load_btf(&m, NULL, base_btf, btf) : no_btf(&m);
+	module_close(&m);
+	if (err) {
+		btf__free(*btf);
+		btf__free(*base_btf);
+		*btf = *base_btf = NULL;
+		return err;
+	}
+	return *btf ? 1 : 0;
 }

@@ -10,6 +10,16 @@
  * `base` arguments are raw BTF or an ELF file with .BTF (what btf__parse()
  * reads); a bzImage goes through kfunc_base_btf_write() first.
  *
+ * A module's own BTF is read the way resolve_btfids read it when it wrote
+ * .BTF_ids: split over the module's .BTF.base section when it has one (the
+ * distilled base that kbuild of 6.12+ with pahole >= 1.26 gives out-of-tree
+ * modules; the kernel relocates module types and kfunc ids onto vmlinux at
+ * load; `base` is then not used), else split over `base`.
+ * The sections are read with libelf: the base built with btf__new(), the
+ * split with btf__parse_raw_split() from a temporary copy of its bytes
+ * (libbpf 1.1.2 does not export btf__new_split(), and 1.5's
+ * btf__parse_split() of the ELF file would relocate it onto `base`).
+ *
  * Every function returns 0 or a negative errno, after printing one p_err
  * line that says what is wrong; nothing is printed on success, nor for
  * kfunc_resolve_btf_ids()'s -EALREADY, which callers treat as success.
@@ -20,6 +30,8 @@
 
 #include <linux/types.h>
 #include <stddef.h>
+
+struct btf;
 
 /*
  * Extracts the .BTF section of the vmlinux inside a bzImage (vmlinuz) and
@@ -56,7 +68,7 @@ int kfunc_base_btf_write(const char *base, const char *out);
 int kfunc_resolve_btf_ids(const char *ko, const char *base);
 
 /*
- * Checks a built module: it has .BTF (split on `base`), and each of the n
+ * Checks a built module: it has .BTF (split on its .BTF.base or `base`), and each of the n
  * kfunc names has a BTF FUNC and appears in a non-empty BTF_SET8 of
  * .BTF_ids with exactly that FUNC's id, and that set is sorted by id (6.1
  * bsearches it).  The error names the first kfunc that is missing and
@@ -67,8 +79,28 @@ int kfunc_verify_module(const char *ko, const char *base, const char *const *nam
 /*
  * The BTF ids in every BTF_SET8 of a module's .BTF_ids (its kfunc sets), in
  * set order, into *ids (the caller frees) and *n.  A module without
- * .BTF_ids gives none; unresolved sets (count 0) give none either.
+ * .BTF_ids gives none; unresolved sets (count 0) give none either.  The ids
+ * are relative to the module's .BTF.base when it has one: read its BTF with
+ * kfunc_btf_open_distilled() first.
  */
 int kfunc_module_set8_ids(const char *ko, __u32 **ids, size_t *n);
+
+/*
+ * A module with a distilled base: when ELF file `path` has .BTF.base,
+ * *base_btf is that base, *btf the module's .BTF split over it (both
+ * checked with kfunc_btf_validate()), and the result is 1; the module's own
+ * types start at btf__type_cnt(*base_btf).  0 with both NULL when `path` is
+ * no ELF file or has no .BTF.base; a negative errno when its sections do not
+ * parse.
+ */
+int kfunc_btf_open_distilled(const char *path, struct btf **base_btf, struct btf **btf);
+
+/*
+ * Checks what libbpf 1.1.2 does not before a BTF is walked: every type from
+ * id `first` on refers only to types and names that exist, each FUNC to a
+ * FUNC_PROTO, and no pointer/modifier/array chain loops.  `what` names the
+ * BTF in the error ("'PATH': WHAT is corrupt: ...").
+ */
+int kfunc_btf_validate(const struct btf *btf, __u32 first, const char *path, const char *what);
 
 #endif

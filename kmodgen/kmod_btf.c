@@ -199,7 +199,30 @@ bool kmod_btf_wanted(const char *src, const char *name)
 	return n > 0;
 }
 
-/* pahole -J over base, with the flags kbuild uses for modules of 6.1 and 6.12. */
+/* pahole adds .BTF to a file without one by running llvm-objcopy, which it does not depend on. */
+static bool pahole_lacks_objcopy(const char *log)
+{
+	char *text;
+	size_t len;
+	bool yes;
+
+	if (read_file(log, &text, &len))
+		return false;
+	yes = strstr(text, "llvm-objcopy: not found") || strstr(text, "llvm-objcopy: command not found");
+	free(text);
+	return yes;
+}
+
+/*
+ * pahole -J over base, with the flags kbuild uses for modules of 6.1 and
+ * 6.12.  No --btf_features, so pahole 1.24 and 1.30 alike write a .BTF split
+ * over the whole base and no .BTF.base: ksc runs pahole only for trees
+ * without vmlinux and resolve_btfids, where kbuild distils nothing either,
+ * and a module built for one exact kernel needs no distilled base (6.1
+ * could not relocate one).  Should a .ko come with a .BTF.base anyway,
+ * kfunc_resolve_btf_ids() and the verification read it over that base, as
+ * resolve_btfids does.
+ */
 static int run_pahole(const char *src, const char *ko, const struct kmod_btf_base *b)
 {
 	char *log = xasprintf("%s/btf.log", src);
@@ -214,7 +237,10 @@ static int run_pahole(const char *src, const char *ko, const struct kmod_btf_bas
 	sb_putc(&cmd, ' ');
 	sh_quote(&cmd, ko);
 	err = run_logged(cmd.buf, log, "pahole");
-	if (err == -ECHILD)
+	if (err == -ECHILD && pahole_lacks_objcopy(log))
+		p_err("pahole failed to give %s BTF: it adds the section with llvm-objcopy, which is not installed (apt-get install llvm; log: %s)",
+		      ko, log);
+	else if (err == -ECHILD)
 		p_err("pahole failed to give %s BTF (log: %s)", ko, log);
 	sb_free(&cmd);
 	free(log);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ksc kfuncs on the host kernel's BTF and on a module built by ksc kmod build
-# (6.12 headers), with its --kh output accepted by ksc check; ksc call's
+# (6.12 headers), with its --kh output accepted by ksc check (modules with a
+# distilled base and bpf_kfunc tags: tests/kfunc/t-distilled*.sh); ksc call's
 # usage errors; ksc init: every template checks and compiles clean.
 # ksc call itself needs a module with syscall kfuncs: tests/vm/t-call.sh.
 source tests/lib.sh
@@ -51,6 +52,9 @@ if kdir=$(scripts/kernels kdir 6.12 2>"$dir/err"); then
 		ko=$dir/stats/kmod/kfunc_stats.ko
 		check "kfuncs --btf KO --base" "u64 ksc_stats_avg(void)|u64 ksc_stats_count(u32 len)|u64 ksc_stats_scale(u32 v, u32 factor)" \
 			"$($ksc kfuncs --btf "$ko" --base "$kdir/vmlinux" 2>&1 | paste -sd'|')"
+		check "kfuncs --btf KO: from its BTF_SET8s (pahole 1.24 writes no bpf_kfunc tags)" \
+			"ksc: 3 kfuncs in $ko (BTF_SET8s)" \
+			"$($ksc -v kfuncs --btf "$ko" --base "$kdir/vmlinux" 2>&1 >/dev/null | grep ' kfuncs in ')"
 		$ksc kfuncs --btf "$ko" --base "$kdir/vmlinux" --kh >"$dir/stats.kh" 2>&1
 		check "kfuncs --btf KO --kh" "extern ksc_stats_avg() -> u64|extern ksc_stats_count(len: u32) -> u64|extern ksc_stats_scale(v: u32, factor: u32) -> u64" \
 			"$(grep -v '^//' "$dir/stats.kh" | paste -sd'|')"
