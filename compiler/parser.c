@@ -9,12 +9,24 @@
  */
 #include "parser.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "lexer.h"
 
 /* Deeper nesting than this is not a program but an attack on our stack. */
 #define MAX_DEPTH 200
+
+/*
+ * MAX_DEPTH bounds the parser's own recursion, but a chain of binary
+ * operators, field accesses, calls, indexes or casts is parsed by a loop
+ * and still builds a tree one level deeper per operator, which the checker,
+ * constant folding and the backends recurse over.  So every declaration's
+ * tree, statements and expressions alike, is at most this deep: five times
+ * what the nesting limit lets through, far beyond any program written by
+ * hand, and small enough for every recursive walk, even under ASan.
+ */
+#define MAX_TREE_DEPTH 1000
 
 struct parser {
 	struct arena *a;
@@ -606,7 +618,8 @@ static struct expr *parse_postfix(struct parser *p)
 {
 	struct expr *e = parse_primary(p);
 
-	for (;;) {
+	/* Once dead, the tokens left are noise: 60,000 '(' are not 60,000 calls. */
+	while (!p->dead) {
 		struct token *t = p->tok;
 		struct expr *n;
 
@@ -636,6 +649,7 @@ static struct expr *parse_postfix(struct parser *p)
 		}
 		e = n;
 	}
+	return e;
 }
 
 /*
@@ -1450,6 +1464,132 @@ static struct decl *parse_decl(struct parser *p)
 	}
 }
 
+/* ---- tree depth ---- */
+
+/*
+ * A node still to visit: an expression or a statement, with its depth.
+ * Visiting it also visits the rest of its list (args, statements) at the
+ * same depth, after its own children: a depth-first walk in source order.
+ */
+struct tree_node {
+	struct expr *e;
+	struct stmt *s;
+	int depth;
+	struct ks_loc at;      /* innermost statement or declaration, named in the message */
+};
+
+/* An explicit stack, so that measuring a deep tree does not recurse itself. */
+struct tree_walk {
+	struct tree_node *v;
+	size_t n, cap;
+};
+
+static void walk_push(struct tree_walk *w, struct expr *e, struct stmt *s, int depth,
+		      struct ks_loc at)
+{
+	if (!e && !s)
+		return;
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 64;
+		w->v = xrealloc(w->v, sizeof(*w->v) * w->cap);
+	}
+	w->v[w->n++] = (struct tree_node){ e, s, depth, at };
+}
+
+static void walk_stmts(struct tree_walk *w, struct stmt *list, int depth)
+{
+	if (list)
+		walk_push(w, NULL, list, depth, list->loc);
+}
+
+/* Children are pushed last first, so that they are visited in source order. */
+static void walk_expr_children(struct tree_walk *w, const struct tree_node *n)
+{
+	struct expr *e = n->e;
+	int d = n->depth + 1;
+
+	walk_push(w, e->next, NULL, n->depth, n->at);
+	for (struct match_arm *m = e->arms; m; m = m->next) {
+		walk_stmts(w, m->body, d);
+		walk_push(w, m->value, NULL, d, n->at);
+	}
+	for (struct field_init *f = e->fields; f; f = f->next)
+		walk_push(w, f->value, NULL, d, n->at);
+	walk_push(w, e->args, NULL, d, n->at);
+	walk_push(w, e->rhs, NULL, d, n->at);
+	walk_push(w, e->lhs, NULL, d, n->at);
+}
+
+static void walk_stmt_children(struct tree_walk *w, const struct tree_node *n)
+{
+	struct stmt *s = n->s;
+	int d = n->depth + 1;
+
+	walk_stmts(w, s->next, n->depth);
+	for (struct catch_clause *c = s->catches; c; c = c->next)
+		walk_stmts(w, c->body, d);
+	walk_stmts(w, s->els, d);
+	walk_stmts(w, s->then, d);
+	walk_stmts(w, s->body, d);
+	walk_push(w, s->key, NULL, d, s->loc);
+	walk_push(w, s->value, NULL, d, s->loc);
+	walk_push(w, s->lhs, NULL, d, s->loc);
+}
+
+/* Walks one tree; reports (and returns true) when it is deeper than MAX_TREE_DEPTH. */
+static bool too_deep(struct parser *p, struct expr *e, struct stmt *s, struct ks_loc at)
+{
+	struct tree_walk w = { 0 };
+	bool deep = false;
+
+	walk_push(&w, e, s, 1, s ? s->loc : at);
+	while (w.n && !deep) {
+		struct tree_node n = w.v[--w.n];
+
+		if (n.depth > MAX_TREE_DEPTH) {
+			diag_error(p->d, n.at,
+				   "expression is too long or too deeply nested (more than %d levels of operators)",
+				   MAX_TREE_DEPTH);
+			deep = true;
+		} else if (n.e) {
+			walk_expr_children(&w, &n);
+		} else {
+			walk_stmt_children(&w, &n);
+		}
+	}
+	free(w.v);
+	return deep;
+}
+
+/* Reports the first statement (or initializer) of d whose tree is too deep. */
+static void check_tree_depth(struct parser *p, struct decl *d)
+{
+	switch (d->kind) {
+	case D_FUNC:
+		too_deep(p, NULL, d->body, d->loc);
+		break;
+	case D_IMPL:
+		for (struct decl *m = d->methods; m; m = m->next)
+			if (too_deep(p, NULL, m->body, m->loc))
+				return;
+		for (struct impl_field *f = d->ifields; f; f = f->next)
+			if (too_deep(p, f->value, NULL, f->loc))
+				return;
+		break;
+	case D_CONFIG:
+		for (struct config_field *f = d->cfields; f; f = f->next)
+			if (too_deep(p, f->value, NULL, f->loc))
+				return;
+		break;
+	case D_GLOBAL:
+	case D_MAP:
+		too_deep(p, d->init, NULL, d->loc);
+		break;
+	default:
+		break;
+	}
+}
+
 struct decl *parse_source(struct arena *a, struct diag *d, const struct ks_src *src)
 {
 	int ntok;
@@ -1468,6 +1608,9 @@ struct decl *parse_source(struct arena *a, struct diag *d, const struct ks_src *
 			sync_decl(&p, start);
 		else if (p.tok == start)
 			advance(&p);
+		/* A parse that hit the nesting limit is reported already. */
+		if (decl && !p.dead)
+			check_tree_depth(&p, decl);
 	}
 	return head.next;
 }

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "builtins.h"
@@ -12,16 +13,44 @@
 #include "sema.h"
 #include "stdheaders.h"
 
-/* Imports nest; deeper than this is a cycle the path check missed or abuse. */
+/* Imports nest; deeper than this is abuse (a cycle is caught at once, by file identity). */
 #define MAX_IMPORT_DEPTH 16
 #define MAX_INCLUDE_DEPTH 32
+/* Sources are capped at 64 MiB: bigger is not a program anyone writes by hand. */
+#define MAX_SOURCE ((size_t)64 << 20)
+
+/*
+ * A .ks file loaded as a program, known by its device and inode: a file
+ * imported from many places (a diamond, a mesh) is parsed and checked once.
+ */
+struct loaded {
+	dev_t dev;
+	ino_t ino;
+	struct program *prog;
+	bool loading;            /* its imports are being loaded: importing it now is a cycle */
+	bool main_import;        /* the main program imports this copy (under one name) */
+};
 
 struct loader {
 	struct arena *a;
 	struct diag *d;
 	struct ptrvec seen;      /* real paths of headers already spliced */
+	struct loaded *files;    /* every .ks file loaded, the main one first */
+	int nfiles, capfiles;
 	int import_depth;
 };
+
+/* Reads a source: a regular file of at most MAX_SOURCE bytes, else *err. */
+static struct ks_src *load_source(struct loader *l, const char *path, int *err, struct stat *st)
+{
+	char *text;
+	size_t len;
+
+	*err = read_file_limited(path, &text, &len, MAX_SOURCE, st);
+	if (*err)
+		return NULL;
+	return diag_add_source(l->d, path, text, len);
+}
 
 static char *dir_of(const char *path)
 {
@@ -88,7 +117,7 @@ static struct decl *load_header(struct loader *l, struct decl *inc, const char *
 			free(path);
 			return NULL;
 		}
-		src = diag_load_source(l->d, path, &err);
+		src = load_source(l, path, &err, NULL);
 	} else if (!strchr(inc->import_path, '/')) {
 		for (const struct ks_stdheader *h = ks_stdheaders; h->name; h++) {
 			if (strcmp(h->name, inc->import_path))
@@ -105,7 +134,7 @@ static struct decl *load_header(struct loader *l, struct decl *inc, const char *
 	}
 	if (!src) {
 		diag_error(l->d, inc->loc, "cannot open include file '%s': %s", inc->import_path,
-			   strerror(-err));
+			   read_file_strerror(err));
 		free(path);
 		return NULL;
 	}
@@ -124,24 +153,76 @@ static struct decl *load_header(struct loader *l, struct decl *inc, const char *
 
 static struct program *load_program(struct loader *l, const char *path, int *err);
 
+/* The compiled loader copies a Python module later: it must be a readable regular file. */
+static int check_python_module(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return -errno;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st.st_mode))
+		return -KSC_ENOTREG;
+	if ((unsigned long long)st.st_size > MAX_SOURCE)
+		return -EFBIG;
+	return access(path, R_OK) ? -errno : 0;
+}
+
+/* The entry of a .ks file loaded before (or being loaded), or NULL. */
+static struct loaded *find_loaded(struct loader *l, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return NULL;
+	for (int i = 0; i < l->nfiles; i++)
+		if (l->files[i].dev == st.st_dev && l->files[i].ino == st.st_ino)
+			return &l->files[i];
+	return NULL;
+}
+
+/* Records a program being loaded; returns its index (l->files moves as it grows). */
+static int remember(struct loader *l, const struct stat *st, struct program *prog)
+{
+	if (l->nfiles == l->capfiles) {
+		l->capfiles = l->capfiles ? l->capfiles * 2 : 8;
+		l->files = xrealloc(l->files, sizeof(*l->files) * (size_t)l->capfiles);
+	}
+	l->files[l->nfiles] = (struct loaded){ st->st_dev, st->st_ino, prog, true, false };
+	return l->nfiles++;
+}
+
 static void load_import(struct loader *l, struct decl *imp, const char *dir)
 {
 	char *path = join(dir, imp->import_path);
 	size_t n = strlen(path);
+	struct loaded *old;
 	int err = 0;
 
 	if (n > 3 && !strcmp(path + n - 3, ".py")) {
-		if (access(path, R_OK))
+		err = check_python_module(path);
+		if (err)
 			diag_error(l->d, imp->loc, "cannot open imported Python module '%s': %s",
-				   imp->import_path, strerror(errno));
+				   imp->import_path, read_file_strerror(err));
 		imp->import_path = arena_strdup(l->a, path);
 		free(path);
 		return;
 	}
+	old = n > 3 && !strcmp(path + n - 3, ".ks") ? find_loaded(l, path) : NULL;
 	if (n <= 3 || strcmp(path + n - 3, ".ks")) {
 		diag_error(l->d, imp->loc, "can only import .ks and .py files, not '%s'",
 			   imp->import_path);
-	} else if (l->import_depth >= MAX_IMPORT_DEPTH) {
+	} else if (old && !old->loading && !(l->import_depth == 0 && old->main_import)) {
+		/*
+		 * The loader names an imported function after the import that
+		 * names it (m1_square), so a file the main program imports twice
+		 * gets a copy for each name; any other import shares one copy.
+		 */
+		imp->imported = old->prog;
+		old->main_import |= l->import_depth == 0;
+	} else if ((old && old->loading) || l->import_depth >= MAX_IMPORT_DEPTH) {
+		/* A file still loading imports it: the chain would never end. */
 		diag_error(l->d, imp->loc, "imports nest too deeply (import cycle?)");
 	} else {
 		struct program *sub;
@@ -149,9 +230,12 @@ static void load_import(struct loader *l, struct decl *imp, const char *dir)
 		l->import_depth++;
 		sub = load_program(l, path, &err);
 		l->import_depth--;
+		for (int i = l->nfiles - 1; i >= 0 && sub && !l->import_depth; i--)
+			if (l->files[i].prog == sub)
+				l->files[i].main_import = true;
 		if (err)
 			diag_error(l->d, imp->loc, "cannot open imported file '%s': %s",
-				   imp->import_path, strerror(-err));
+				   imp->import_path, read_file_strerror(err));
 		imp->imported = sub;
 	}
 	free(path);
@@ -215,14 +299,17 @@ static struct program *load_program(struct loader *l, const char *path, int *err
 	struct program *prog = arena_alloc(l->a, sizeof(*prog));
 	struct ks_src *src, *pre;
 	struct decl *prelude, *decls, *tail;
+	struct stat st;
 	char *dir;
+	int self;
 
 	struct ptrvec outer_seen = l->seen;
 
 	*err = 0;
-	src = diag_load_source(l->d, path, err);
+	src = load_source(l, path, err, &st);
 	if (!src)
 		return NULL;
+	self = remember(l, &st, prog);
 	/* Each program sees its own headers, even ones its importer included. */
 	l->seen = (struct ptrvec){ 0 };
 	prog->path = arena_strdup(l->a, path);
@@ -241,6 +328,7 @@ static struct program *load_program(struct loader *l, const char *path, int *err
 		tail->next = decls;
 	prog->decls = prelude ? prelude : decls;
 	l->seen = outer_seen;
+	l->files[self].loading = false;
 	if (diag_errors(l->d))
 		return prog;
 	sema_check(prog, l->d);
@@ -254,8 +342,9 @@ struct program *program_load(const char *path, struct arena *a, struct diag *d, 
 	struct loader l = { .a = a, .d = d };
 	struct program *prog = load_program(&l, path, err);
 
+	free(l.files);
 	if (*err) {
-		p_err("cannot read '%s': %s", path, strerror(-*err));
+		p_err("cannot read '%s': %s", path, read_file_strerror(*err));
 		return NULL;
 	}
 	return diag_errors(d) ? NULL : prog;

@@ -452,8 +452,7 @@ static void declare_struct(struct checker *c, struct decl *d)
 					   f->name, d->name);
 		/* Maps and ring buffers are kernel objects, not values a struct can hold. */
 		if (type_is_void(f->ty) || type_unalias(f->ty)->kind == TY_MAP ||
-		    type_unalias(f->ty)->kind == TY_RINGBUF ||
-		    (type_unalias(f->ty)->kind == TY_STRUCT && type_unalias(f->ty)->decl == d))
+		    type_unalias(f->ty)->kind == TY_RINGBUF)
 			diag_error(c->d, f->loc, "field '%s' cannot have type %s", f->name,
 				   type_str(c->a, f->ty));
 	}
@@ -836,6 +835,189 @@ static void declare_type_bodies(struct checker *c, struct decl *d)
 	}
 }
 
+/* ---- types that contain themselves ---- */
+
+/*
+ * Two walks over the declared types, each giving every declaration a depth
+ * (memoized, so shared parts are walked once): aliases through everything
+ * they are written with, structs through what they hold by value (arrays
+ * and structs).  A cycle unwinds to the declaration it returns to, which
+ * reports it and cuts the field or alias leading back, and a declaration
+ * deeper than TYPE_MAX_DEPTH is reported and cut the same way: afterwards
+ * every walk over types (sizes, equality, C emission) ends, and soon.
+ */
+enum walk_mode { WALK_ALIASES, WALK_VALUES };
+
+/* Results of a walk other than a depth; memo slots hold depths, WALK_NEW or WALK_ACTIVE. */
+#define WALK_NEW -1      /* not walked yet (decl_map's initial value) */
+#define WALK_ACTIVE -2   /* on the path being walked */
+#define WALK_CYCLE -3    /* came back to walk->closes */
+#define WALK_RESUME -4   /* path too long for the stack: walk from walk->resume first */
+
+struct type_walk {
+	struct checker *c;
+	enum walk_mode mode;
+	struct decl_map depth;
+	struct decl *closes;
+	struct decl *resume;
+};
+
+static long long decl_depth(struct type_walk *w, struct decl *d, int level);
+
+static bool is_declared_struct(const struct type *t)
+{
+	return t && (t->kind == TY_STRUCT || t->kind == TY_NAMED) && t->decl &&
+	       t->decl->kind == D_STRUCT && !t->decl->from_btf;
+}
+
+/* What a value of type t holds in place: arrays and structs, aliases seen through. */
+static long long value_depth(struct type_walk *w, struct type *t, int level)
+{
+	long long x;
+
+	t = type_unalias(t);
+	if (t && t->kind == TY_ARRAY) {
+		x = value_depth(w, t->base, level + 1);
+		return x < 0 ? x : x + 1;
+	}
+	return is_declared_struct(t) ? decl_depth(w, t->decl, level + 1) : 0;
+}
+
+static long long deeper(long long best, long long x)
+{
+	return x < 0 || best < 0 ? (x < best ? x : best) : x > best ? x : best;
+}
+
+/* How deep t is as written, every alias in it expanded (structs are named, not expanded). */
+static long long written_depth(struct type_walk *w, struct type *t, int level)
+{
+	long long best = 0;
+
+	if (!t)
+		return 0;
+	switch (t->kind) {
+	case TY_NAMED:
+		return t->decl && t->decl->kind == D_ALIAS ? decl_depth(w, t->decl, level + 1) : 1;
+	case TY_FUNC:
+		for (int i = 0; i < t->nparams && best >= 0; i++)
+			best = deeper(best, written_depth(w, t->params[i], level + 1));
+		break;
+	case TY_MAP:
+		best = written_depth(w, t->key, level + 1);
+		break;
+	case TY_PTR:
+	case TY_ARRAY:
+	case TY_RINGBUF:
+		break;
+	default:
+		return 1;
+	}
+	if (best >= 0)
+		best = deeper(best, written_depth(w, t->base, level + 1));
+	return best < 0 ? best : best + 1;
+}
+
+static void cut(struct type_walk *w, struct type **t)
+{
+	*t = ty_basic(w->c, TY_ERROR);
+}
+
+static long long fields_depth(struct type_walk *w, struct decl *d, int level)
+{
+	long long best = 0;
+	bool deep = false;
+
+	for (struct struct_field *f = d->fields; f && best >= 0; f = f->next) {
+		long long x = value_depth(w, f->ty, level);
+
+		if (x == WALK_CYCLE && w->closes == d) {
+			diag_error(w->c->d, d->name_loc,
+				   "struct '%s' contains itself by value (through field '%s'): use a pointer",
+				   d->name, f->name);
+			cut(w, &f->ty);
+			x = 0;
+		} else if (x >= TYPE_MAX_DEPTH) {
+			if (!deep)
+				diag_error(w->c->d, d->name_loc,
+					   "struct '%s' nests too deeply (more than %d levels of structs and arrays held by value)",
+					   d->name, TYPE_MAX_DEPTH);
+			deep = true;
+			cut(w, &f->ty);
+			x = 0;
+		}
+		best = deeper(best, x);
+	}
+	return best;
+}
+
+static long long alias_depth(struct type_walk *w, struct decl *d, int level)
+{
+	long long x = written_depth(w, d->ty, level);
+
+	if (x == WALK_CYCLE && w->closes == d) {
+		diag_error(w->c->d, d->name_loc, "type alias '%s' refers to itself", d->name);
+		cut(w, &d->ty);
+		x = 1;
+	} else if (x >= TYPE_MAX_DEPTH) {
+		diag_error(w->c->d, d->name_loc, "type alias '%s' nests too deeply (more than %d levels)",
+			   d->name, TYPE_MAX_DEPTH);
+		cut(w, &d->ty);
+		x = 1;
+	}
+	return x;
+}
+
+/* The depth of d: one more than what it is made of. */
+static long long decl_depth(struct type_walk *w, struct decl *d, int level)
+{
+	long long *slot = decl_map_slot(&w->depth, d), x;
+
+	if (*slot >= 0)
+		return *slot;
+	if (*slot == WALK_ACTIVE) {
+		w->closes = d;
+		return WALK_CYCLE;
+	}
+	if (level > TYPE_MAX_DEPTH) {
+		w->resume = d;
+		return WALK_RESUME;
+	}
+	*slot = WALK_ACTIVE;
+	x = w->mode == WALK_VALUES ? fields_depth(w, d, level) : alias_depth(w, d, level);
+	if (x >= 0)
+		x++;
+	/* The slot again: the walk may have grown the map.  A failed walk is redone later. */
+	*decl_map_slot(&w->depth, d) = x >= 0 ? x : WALK_NEW;
+	return x;
+}
+
+/* A path too long to follow is walked from its far end first, then again from d. */
+static void walk_root(struct type_walk *w, struct decl *d)
+{
+	struct decl *x;
+
+	do {
+		x = d;
+		while (decl_depth(w, x, 0) == WALK_RESUME)
+			x = w->resume;
+	} while (x != d);
+}
+
+static void check_type_depths(struct checker *c)
+{
+	struct type_walk w = { .c = c, .mode = WALK_ALIASES };
+
+	for (struct decl *d = c->prog->decls; d; d = d->next)
+		if (d->kind == D_ALIAS)
+			walk_root(&w, d);
+	decl_map_free(&w.depth);
+	w.mode = WALK_VALUES;
+	for (struct decl *d = c->prog->decls; d; d = d->next)
+		if (d->kind == D_STRUCT && !d->from_btf)
+			walk_root(&w, d);
+	decl_map_free(&w.depth);
+}
+
 static void declare_state(struct checker *c, struct decl *d)
 {
 	switch (d->kind) {
@@ -889,10 +1071,12 @@ int sema_check(struct program *prog, struct diag *d)
 		declare_type_names(&c, x);
 	for (struct decl *x = prog->decls; x && !diag_too_many(d); x = x->next)
 		declare_type_bodies(&c, x);
+	check_type_depths(&c);
 	for (struct decl *x = prog->decls; x && !diag_too_many(d); x = x->next)
 		declare_state(&c, x);
 	for (struct decl *x = prog->decls; x && !diag_too_many(d); x = x->next)
 		check_code(&c, x);
 	free(c.locals);
+	decl_map_free(&c.sizes);
 	return diag_errors(d) ? -1 : 0;
 }

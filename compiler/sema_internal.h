@@ -42,6 +42,7 @@ struct checker {
 	enum target ctx;           /* where the current code runs */
 	int loops;
 	int tries;                 /* enclosing try blocks */
+	struct decl_map sizes;     /* struct sizes, for the stack accounting */
 	long long stack;           /* eBPF stack bytes of the current function */
 	bool stack_reported;
 	int returns_seen;

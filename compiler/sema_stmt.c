@@ -115,9 +115,10 @@ static void account_stack(struct checker *c, struct type *t, const char *name, s
 {
 	long long sz;
 
-	if (c->ctx != TARGET_EBPF || !t || type_is_error(t))
+	/* Once over the limit (reported), the total no longer matters. */
+	if (c->ctx != TARGET_EBPF || !t || type_is_error(t) || c->stack_reported)
 		return;
-	sz = type_size(t);
+	sz = type_size_memo(&c->sizes, t);
 	if (sz < 0)
 		return;
 	sz = (sz + 7) / 8 * 8;

@@ -1,5 +1,6 @@
 #include "types.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,7 +33,9 @@ struct type *type_unalias(struct type *t)
 {
 	int guard = 0;
 
-	while (t && t->kind == TY_NAMED && t->decl && t->decl->kind == D_ALIAS && guard++ < 64)
+	/* The checker rejects alias cycles and chains longer than TYPE_MAX_DEPTH. */
+	while (t && t->kind == TY_NAMED && t->decl && t->decl->kind == D_ALIAS &&
+	       guard++ < TYPE_MAX_DEPTH)
 		t = t->decl->ty;
 	return t;
 }
@@ -248,11 +251,88 @@ bool type_assignable(const struct type *to, const struct type *from)
 	return type_equal(to, from);
 }
 
-long long type_size(const struct type *t)
+/* ---- declaration maps ---- */
+
+static size_t decl_hash(const struct decl *d, size_t cap)
+{
+	return (size_t)(((uintptr_t)d >> 4) * 0x9e3779b97f4a7c15ull) & (cap - 1);
+}
+
+static void decl_map_grow(struct decl_map *m)
+{
+	struct decl_map bigger = { .cap = m->cap ? m->cap * 2 : 64 };
+
+	bigger.keys = xcalloc(bigger.cap, sizeof(*bigger.keys));
+	bigger.vals = xmalloc(sizeof(*bigger.vals) * bigger.cap);
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->keys[i])
+			*decl_map_slot(&bigger, m->keys[i]) = m->vals[i];
+	decl_map_free(m);
+	*m = bigger;
+}
+
+long long *decl_map_slot(struct decl_map *m, const struct decl *d)
+{
+	size_t i;
+
+	if (2 * (m->n + 1) > m->cap)
+		decl_map_grow(m);
+	for (i = decl_hash(d, m->cap); m->keys[i]; i = (i + 1) & (m->cap - 1))
+		if (m->keys[i] == d)
+			return &m->vals[i];
+	m->keys[i] = d;
+	m->vals[i] = -1;
+	m->n++;
+	return &m->vals[i];
+}
+
+void decl_map_free(struct decl_map *m)
+{
+	free(m->keys);
+	free(m->vals);
+	*m = (struct decl_map){ 0 };
+}
+
+/* ---- sizes ---- */
+
+/* Beyond any real type; keeps sums and products of sizes far from overflow. */
+#define SIZE_CAP (1LL << 40)
+
+static long long size_at(struct decl_map *memo, const struct type *t, int depth);
+
+static long long struct_size(struct decl_map *memo, const struct decl *d, int depth)
+{
+	long long sz = 0, align = 1;
+
+	for (struct struct_field *f = d->fields; f; f = f->next) {
+		long long fs = size_at(memo, f->ty, depth + 1);
+		long long fa = fs >= 8 ? 8 : fs >= 4 ? 4 : fs >= 2 ? 2 : 1;
+
+		if (fs < 0)
+			return -1;
+		if (canon(f->ty)->kind == TY_ARRAY || canon(f->ty)->kind == TY_STR)
+			fa = 1;
+		sz = (sz + fa - 1) / fa * fa + fs;
+		if (sz > SIZE_CAP)
+			sz = SIZE_CAP;
+		if (fa > align)
+			align = fa;
+	}
+	return (sz + align - 1) / align * align;
+}
+
+/*
+ * Recursion is bounded by depth: the checker rejects types nested deeper
+ * than TYPE_MAX_DEPTH and structs that contain themselves, and anything
+ * else that reaches here (a hostile BTF file) is merely of unknown size.
+ */
+static long long size_at(struct decl_map *memo, const struct type *t, int depth)
 {
 	t = canon(t);
 	if (!t)
 		return 0;
+	if (depth > TYPE_MAX_DEPTH)
+		return -1;
 	switch (named_kind(t)) {
 	case TY_BOOL:
 	case TY_CHAR:
@@ -269,27 +349,34 @@ long long type_size(const struct type *t)
 		/* str(N) is a length-prefixed buffer of N + 1 bytes on the eBPF side. */
 		return t->count + 1 + 2;
 	case TY_ARRAY: {
-		long long e = type_size(t->base);
+		long long e = size_at(memo, t->base, depth + 1);
 
-		return e < 0 ? -1 : e * t->count;
+		if (e < 0)
+			return -1;
+		return e && t->count > SIZE_CAP / e ? SIZE_CAP : e * t->count;
 	}
 	case TY_STRUCT: {
-		long long sz = 0, align = 1;
+		long long sz;
 
-		for (struct struct_field *f = t->decl->fields; f; f = f->next) {
-			long long fs = type_size(f->ty), fa = fs >= 8 ? 8 : fs >= 4 ? 4 : fs >= 2 ? 2 : 1;
-
-			if (fs < 0)
-				return -1;
-			if (canon(f->ty)->kind == TY_ARRAY || canon(f->ty)->kind == TY_STR)
-				fa = 1;
-			sz = (sz + fa - 1) / fa * fa + fs;
-			if (fa > align)
-				align = fa;
-		}
-		return (sz + align - 1) / align * align;
+		if (memo && *decl_map_slot(memo, t->decl) >= 0)
+			return *decl_map_slot(memo, t->decl);
+		sz = struct_size(memo, t->decl, depth);
+		/* Looked up again: sizing the fields may have grown the map. */
+		if (memo && sz >= 0)
+			*decl_map_slot(memo, t->decl) = sz;
+		return sz;
 	}
 	default:
 		return -1;
 	}
+}
+
+long long type_size(const struct type *t)
+{
+	return size_at(NULL, t, 0);
+}
+
+long long type_size_memo(struct decl_map *memo, const struct type *t)
+{
+	return size_at(memo, t, 0);
 }

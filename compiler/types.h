@@ -33,7 +33,35 @@ bool const_eval(const struct expr *e, long long *v);
  */
 bool is_packet_field(const struct expr *e);
 
-/* Size in bytes on the eBPF side, for the stack limit; -1 if unknown. */
+/*
+ * The deepest a type may be, counting each *, [N], fn, map and alias level,
+ * and each struct and array held by value.  The checker rejects deeper
+ * types, alias cycles and structs that contain themselves, so every walk
+ * over types recurses at most this far.
+ */
+#define TYPE_MAX_DEPTH 256
+
+/*
+ * Size in bytes on the eBPF side, for the stack limit; -1 if unknown.
+ * Sizes saturate at 2^40 bytes.
+ */
 long long type_size(const struct type *t);
+
+/* A value (initially -1) for each declaration, e.g. a struct's size. */
+struct decl_map {
+	const struct decl **keys;
+	long long *vals;
+	size_t cap, n;
+};
+/* The value's slot, added as -1 if new; valid until the next call. */
+long long *decl_map_slot(struct decl_map *m, const struct decl *d);
+void decl_map_free(struct decl_map *m);
+
+/*
+ * type_size() that remembers each struct's size in memo: without it, a
+ * struct holding two of a struct holding two of ... is sized in
+ * exponential time.
+ */
+long long type_size_memo(struct decl_map *memo, const struct type *t);
 
 #endif

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -142,27 +143,24 @@ char *sb_detach(struct strbuf *sb)
 	return p;
 }
 
-int read_file(const char *path, char **data, size_t *len)
+/* Reads fd to its end and closes it; fails with -EFBIG as soon as more than max bytes arrive. */
+static int read_fd(int fd, size_t max, char **data, size_t *len)
 {
 	struct strbuf sb;
-	struct stat st;
 	char chunk[65536];
 	ssize_t n;
-	int fd, err = 0;
+	int err = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		close(fd);
-		return -EISDIR;
-	}
 	sb_init(&sb);
 	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			err = -errno;
+			break;
+		}
+		if ((size_t)n > max - sb.len) {
+			err = -EFBIG;
 			break;
 		}
 		sb_putn(&sb, chunk, (size_t)n);
@@ -176,6 +174,74 @@ int read_file(const char *path, char **data, size_t *len)
 		*len = sb.len;
 	*data = sb_detach(&sb);
 	return 0;
+}
+
+/* -EISDIR, -KSC_ENOTREG or -EFBIG unless st is a regular file of at most max bytes. */
+static int regular_error(const struct stat *st, size_t max)
+{
+	if (S_ISDIR(st->st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st->st_mode))
+		return -KSC_ENOTREG;
+	return (unsigned long long)st->st_size > max ? -EFBIG : 0;
+}
+
+/*
+ * Only a regular file is opened: a FIFO would block open() or read() until
+ * a writer comes, and a device such as /dev/zero never ends.  The path is
+ * checked before opening (opening some devices has side effects), and the
+ * open file again, opened O_NONBLOCK so that a FIFO swapped in meanwhile
+ * cannot block; the flag is cleared once the file is known to be regular.
+ */
+static int open_regular(const char *path, size_t max, struct stat *st)
+{
+	int fd, err, flags;
+
+	if (stat(path, st))
+		return -errno;
+	if ((err = regular_error(st, max)))
+		return err;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, st))
+		err = -errno;
+	else if (!(err = regular_error(st, max)) &&
+		 ((flags = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0))
+		err = -errno;
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int read_file_limited(const char *path, char **data, size_t *len, size_t max, struct stat *st)
+{
+	struct stat tmp;
+	int fd = open_regular(path, max, st ? st : &tmp);
+
+	return fd < 0 ? fd : read_fd(fd, max, data, len);
+}
+
+const char *read_file_strerror(int err)
+{
+	return err == -KSC_ENOTREG ? "not a regular file" : strerror(-err);
+}
+
+int read_file(const char *path, char **data, size_t *len)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		close(fd);
+		return -EISDIR;
+	}
+	return read_fd(fd, SIZE_MAX, data, len);
 }
 
 int write_file(const char *path, const char *data, size_t len)

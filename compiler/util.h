@@ -38,6 +38,21 @@ char *sb_detach(struct strbuf *sb);
  * or a negative errno.
  */
 int read_file(const char *path, char **data, size_t *len);
+
+/* Not an errno: read_file_limited()'s error for a FIFO, device or socket. */
+#define KSC_ENOTREG 4000
+
+/*
+ * read_file() for input that may be hostile (program sources): reads only
+ * a regular file, never blocks on a FIFO, and stops with -EFBIG as soon as
+ * the file holds more than max bytes.  A directory is -EISDIR, anything
+ * else that is not a regular file -KSC_ENOTREG.  st, if not NULL, gets the
+ * file's status (its st_dev and st_ino identify it).
+ */
+struct stat;
+int read_file_limited(const char *path, char **data, size_t *len, size_t max, struct stat *st);
+/* strerror() for read_file() and read_file_limited() errors (negative). */
+const char *read_file_strerror(int err);
 int write_file(const char *path, const char *data, size_t len);
 /* write_file() that reports a failure with p_err ("cannot write 'PATH': ..."). */
 int write_file_reported(const char *path, const char *data, size_t len);
