@@ -56,6 +56,7 @@ struct install {
 	struct undo undo[256];
 	int nundo;
 	int attached, unattached;
+	char *mark;                /* NAME/installing-PID */
 };
 
 static int push_undo(struct install *in, enum undo_kind kind, const char *path)
@@ -109,6 +110,7 @@ static void free_install(struct install *in)
 {
 	for (int i = 0; i < in->nundo; i++)
 		free(in->undo[i].path);
+	free(in->mark);
 	free(in->name);
 }
 
@@ -294,9 +296,14 @@ static int make_dir(struct install *in, const char *path)
 	return -errno;
 }
 
+/*
+ * The pin directories, and NAME/installing-PID, which lives until the
+ * install is complete: a kill leaves it for status and the next install.
+ */
 static int make_dirs(struct install *in)
 {
 	static const char *const subs[] = { NULL, "maps", "links" };
+	char mark[32];
 	int err = make_dir(in, INSTALL_ROOT);
 
 	for (size_t i = 0; !err && i < ARRAY_SIZE(subs); i++) {
@@ -305,7 +312,27 @@ static int make_dirs(struct install *in)
 		err = make_dir(in, path);
 		free(path);
 	}
-	return err;
+	snprintf(mark, sizeof(mark), INSTALL_MARK "%d", (int)getpid());
+	in->mark = install_path(in->name, mark);
+	return err ? err : make_dir(in, in->mark);
+}
+
+/* What an install that is running, or that died midway, left: not to be built on. */
+static int check_not_running(struct install *in)
+{
+	int pid;
+
+	switch (install_state(in->name, &pid)) {
+	case INSTALL_RUNNING:
+		p_err("%s is being installed (ksc install, pid %d)", in->name, pid);
+		return -EBUSY;
+	case INSTALL_INTERRUPTED:
+		p_err("an install of %s was interrupted (pid %d): 'ksc uninstall %s' removes what it left",
+		      in->name, pid, in->name);
+		return -EEXIST;
+	default:
+		return 0;
+	}
 }
 
 /* A second install would pin over the first one's links and programs: refuse it. */
@@ -314,7 +341,12 @@ static int check_not_installed(struct install *in)
 	char *pattern = install_path(in->name, "{links,progs}/*");
 	size_t n = 0;
 	glob_t g;
+	int err = check_not_running(in);
 
+	if (err) {
+		free(pattern);
+		return err;
+	}
 	if (!glob(pattern, GLOB_BRACE, NULL, &g))
 		n = g.gl_pathc;
 	globfree(&g);
@@ -648,6 +680,10 @@ int do_install(int argc, char **argv)
 		return EXIT_USER;
 	}
 	err = install(&in);
+	if (!err && rmdir(in.mark)) {
+		err = -errno;
+		p_err("cannot remove %s: %s", in.mark, strerror(errno));
+	}
 	if (err) {
 		unwind(&in);
 	} else {

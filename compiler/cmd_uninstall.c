@@ -33,7 +33,9 @@ void help_status(FILE *out)
 		"\n"
 		"For each installation under " INSTALL_ROOT " (or only NAME): whether its\n"
 		"module is loaded and has BTF, its pinned links with their programs, and\n"
-		"its pinned maps, with their entries when they are small integers.\n");
+		"its pinned maps, with their entries when they are small integers.  An\n"
+		"install that was interrupted (ksc install killed midway) is marked\n"
+		"incomplete, with a warning; status NAME of one exits 1.\n");
 }
 
 static bool valid_name(const char *name)
@@ -264,12 +266,34 @@ static void show_pins(const char *dir)
 		free(list);
 }
 
-static void show_one(const char *name)
+/* A line for an install that is not complete; whether it was interrupted. */
+static bool show_state(const char *name)
+{
+	int pid;
+
+	switch (install_state(name, &pid)) {
+	case INSTALL_RUNNING:
+		printf("  state: being installed (ksc install, pid %d)\n", pid);
+		return false;
+	case INSTALL_INTERRUPTED:
+		printf("  state: incomplete: ksc install (pid %d) was interrupted; 'ksc uninstall %s' removes what it left\n",
+		       pid, name);
+		p_warn("the install of %s is incomplete (interrupted): 'ksc uninstall %s'", name, name);
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Returns whether the install is an interrupted one. */
+static bool show_one(const char *name)
 {
 	static const char *const subs[] = { "links", "progs", "maps" };
 	char *btf = xasprintf("/sys/kernel/btf/%s", name), *dir = install_path(name, NULL);
+	bool broken;
 
 	printf("%s:\n", name);
+	broken = show_state(name);
 	if (module_loaded(name))
 		printf("  module %s: loaded, refcnt %d\n", name, module_refcnt(name));
 	else
@@ -284,6 +308,7 @@ static void show_one(const char *name)
 	show_pins(dir);
 	free(dir);
 	free(btf);
+	return broken;
 }
 
 int do_status(int argc, char **argv)
@@ -306,8 +331,7 @@ int do_status(int argc, char **argv)
 			p_err("%s is not installed (no " INSTALL_ROOT "/%s)", argv[0], argv[0]);
 			return EXIT_USER;
 		}
-		show_one(argv[0]);
-		return EXIT_OK;
+		return show_one(argv[0]) ? EXIT_USER : EXIT_OK;
 	}
 	n = scandir(INSTALL_ROOT, &list, NULL, alphasort);
 	for (int i = 0; i < n; i++) {

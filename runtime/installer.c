@@ -5,8 +5,10 @@
 #include <bpf/libbpf.h>
 #include <dirent.h>
 #include <errno.h>
+#include <glob.h>
 #include <libkmod.h>
 #include <linux/magic.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -299,4 +301,24 @@ int module_remove(const char *name)
 	else if (err)
 		p_err("cannot remove module %s: %s", name, strerror(-err));
 	return err;
+}
+
+enum install_state install_state(const char *name, int *pid)
+{
+	char *pattern = install_path(name, INSTALL_MARK "*");
+	enum install_state st = INSTALL_DONE;
+	glob_t g;
+
+	*pid = 0;
+	if (!glob(pattern, 0, NULL, &g) && g.gl_pathc) {
+		const char *mark = strrchr(g.gl_pathv[0], '/') + 1 + strlen(INSTALL_MARK);
+
+		*pid = atoi(mark);
+		/* EPERM: alive, of another user. */
+		st = *pid > 0 && (kill(*pid, 0) == 0 || errno == EPERM) ? INSTALL_RUNNING :
+									  INSTALL_INTERRUPTED;
+	}
+	globfree(&g);
+	free(pattern);
+	return st;
 }

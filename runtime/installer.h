@@ -11,6 +11,8 @@
  *                       when the install created the clsact qdisc
  *   progs/PROG          loaded but not attached (no --iface, perf_event)
  *   maps/MAP, globals   maps, as the generated loader pins them ('.' -> '_')
+ *   installing-PID/     an empty directory that lives while install runs:
+ *                       one left by a dead PID is an interrupted install
  * bpffs names cannot hold dots, so none of these do.
  */
 #ifndef KSC_INSTALLER_H
@@ -38,6 +40,13 @@ char install_fd_kind(int fd, unsigned *map_type);
 
 /* Unpins everything under dir, links/ and progs/ first, and removes dir. */
 int install_remove_tree(const char *dir);
+
+#define INSTALL_MARK "installing-"
+
+enum install_state { INSTALL_DONE, INSTALL_RUNNING, INSTALL_INTERRUPTED };
+
+/* Whether NAME's install finished, is running (*pid) or died (*pid) midway. */
+enum install_state install_state(const char *name, int *pid);
 
 /* Waits (polling for something the kernel does asynchronously). */
 void install_sleep_ms(int ms);

@@ -120,6 +120,49 @@ else
 		fail "host: bpftool map create" "$(cat "$dir/err")"
 	fi
 	rm -rf $pins
+	# An install killed midway leaves NAME/installing-PID: status marks it
+	# incomplete (and status NAME exits 1), a new install is refused, and
+	# uninstall takes down what it left.  A kill that lands in time is tried
+	# first; else the directory a dead pid would have left is made by hand.
+	for delay in 0.02 0.05 0.1 0.15 0.2 0.3; do
+		./ksc -q install "$dir/hx" --iface lo >/dev/null 2>&1 &
+		pid=$!
+		sleep $delay
+		kill -9 $pid 2>/dev/null
+		wait $pid 2>/dev/null
+		ls -d $pins/installing-* >/dev/null 2>&1 && break
+		./ksc -q uninstall hx >/dev/null 2>&1
+	done
+	if ! ls -d $pins/installing-* >/dev/null 2>&1; then
+		true &
+		pid=$!
+		wait $pid
+		./ksc -q install "$dir/hx" --iface lo >/dev/null 2>&1 && mkdir $pins/installing-$pid
+	fi
+	st=$(./ksc status hx 2>"$dir/err")
+	rc=$?
+	if [ $rc = 1 ] && grep -q "^  state: incomplete: ksc install (pid $pid) was interrupted; 'ksc uninstall hx' removes what it left" <<<"$st" &&
+		[ "$(cat "$dir/err")" = "ksc: warning: the install of hx is incomplete (interrupted): 'ksc uninstall hx'" ]; then
+		pass "host: status marks an interrupted install incomplete, exit 1"
+	else
+		fail "host: status marks an interrupted install incomplete" "rc $rc" "$st" "$(cat "$dir/err")"
+	fi
+	out=$(./ksc install "$dir/hx" --iface lo 2>&1)
+	rc=$?
+	if [ $rc = 1 ] && [ "$out" = "ksc: error: an install of hx was interrupted (pid $pid): 'ksc uninstall hx' removes what it left" ]; then
+		pass "host: an install over an interrupted one is refused"
+	else
+		fail "host: an install over an interrupted one is refused" "rc $rc" "$out"
+	fi
+	out=$(./ksc uninstall hx 2>&1)
+	rc=$?
+	if [ $rc = 0 ] && [ ! -e $pins ] && ! ip link show lo | grep -q xdp &&
+		! tc qdisc show dev lo | grep -q clsact; then
+		pass "host: uninstall takes down an interrupted install"
+	else
+		fail "host: uninstall takes down an interrupted install" "rc $rc" "$out" "$(tc qdisc show dev lo)"
+	fi
+	rm -rf $pins
 fi
 
 # ---- the VM ----
