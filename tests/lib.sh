@@ -53,3 +53,100 @@ tag_clang() {
 		if ((${v%%.*} >= 15)); then echo "$c"; return; fi
 	done
 }
+
+# The kernel matrix: every series scripts/kernels serves to the tests, each
+# built with its own Debian release's toolchain (scripts/kernels suite).
+# KSC_KERNELS (space-separated) narrows it, e.g. KSC_KERNELS="6.1 7".
+kernel_matrix() {
+	echo "${KSC_KERNELS:-6.1 6.12 6.12-trixie 7}"
+}
+
+# on_suite SUITE CMD...: runs CMD with SUITE's toolchain: here for bookworm
+# (this machine), else inside scripts/debroot's root of SUITE, which sees
+# the repository, the kernels cache and $KSC_TEST_OUT at their paths.
+on_suite() {
+	local suite=$1
+	shift
+	if [ "$suite" = bookworm ]; then
+		"$@"
+	else
+		mkdir -p "$KSC_TEST_OUT"
+		"$KSC_TOP/scripts/debroot" run "$suite" --bind "$KSC_TEST_OUT" -- "$@"
+	fi
+}
+
+# suite_ksc SUITE: the ksc to build with for SUITE: ./ksc for bookworm;
+# for another suite, ksc built from this working tree inside its root, in
+# a copy of the sources under $KSC_TEST_OUT/ksc-SUITE/src.  Prints the
+# path; on failure, the end of the build log on stderr and status 1.
+suite_ksc() {
+	local suite=$1 d="$KSC_TEST_OUT/ksc-$1" f
+	if [ "$suite" = bookworm ]; then
+		echo "$KSC"
+		return
+	fi
+	mkdir -p "$d/src"
+	# The copy takes only files whose content differs, and they get the
+	# time of the copy: make then rebuilds exactly what changed, even
+	# when a source was edited while an earlier copy was being built.
+	# Files gone from the tree go from the copy.
+	while IFS= read -r f; do
+		cmp -s "$KSC_TOP/$f" "$d/src/$f" && continue
+		mkdir -p "$d/src/$(dirname "$f")"
+		cp "$KSC_TOP/$f" "$d/src/$f" || return 1
+	done < <(cd "$KSC_TOP" && find Makefile compiler kfunc kmodgen runtime scripts/embed-headers -type f)
+	while IFS= read -r f; do
+		[ -e "$KSC_TOP/$f" ] || rm -f "$d/src/$f"
+	done < <(cd "$d/src" && find Makefile compiler kfunc kmodgen runtime scripts -type f 2>/dev/null)
+	if ! on_suite "$suite" make -C "$d/src" -j2 ksc >"$d/build.log" 2>&1; then
+		tail -n 20 "$d/build.log" >&2
+		return 1
+	fi
+	echo "$d/src/ksc"
+}
+
+# kver_at_least KVER MAJOR.MINOR: the release KVER (6.1.0-57-amd64,
+# 7.3.4+deb13-amd64) is that version or newer.
+kver_at_least() {
+	local a b c d
+	IFS=. read -r a b _ <<<"${1%%[-+]*}"
+	IFS=. read -r c d <<<"$2"
+	((a > c || (a == c && b >= d)))
+}
+
+# kmod_build SERIES KSC KDIR BASE SRC: the module of SRC built for SERIES
+# with `KSC kmod build` (on SERIES' suite, with --btf-base BASE unless BASE
+# is empty), in $KSC_TEST_OUT/kmod-matrix/SERIES/NAME: out/ (ksc's output
+# tree, out/kmod/NAME.ko) and build.log.  Built once for one set of inputs
+# (ksc, SRC, the tree, the base), so tests that need the same module on the
+# same kernel share one build.  Prints the directory; status 1 when the
+# build failed (build.log says why).
+kmod_build() {
+	local series=$1 ksc=$2 kdir=$3 base=$4 src=$5 suite d key
+	suite=$("$KSC_TOP/scripts/kernels" suite "$series") || return 1
+	d=$KSC_TEST_OUT/kmod-matrix/$series/$(basename "$src" .ks)
+	key="$(cat "$ksc" "$src" | sha256sum | cut -d' ' -f1) $kdir $(stat -L -c %s.%Y "$kdir/Module.symvers" ${base:+"$base"} | tr '\n' ' ')"
+	if [ "$(cat "$d/key" 2>/dev/null)" != "$key" ]; then
+		rm -rf "$d" && mkdir -p "$d"
+		if on_suite "$suite" "$ksc" kmod build "$src" --kdir "$kdir" ${base:+--btf-base "$base"} \
+			-o "$d/out" >"$d/build.log" 2>&1; then
+			touch "$d/built"
+		fi
+		echo "$key" >"$d/key"
+	fi
+	echo "$d"
+	[ -e "$d/built" ]
+}
+
+# kmod_prebuild SERIES KSC KDIR BASE SRC...: kmod_build of every SRC, two at
+# a time (KSC_JOBS), so that the tests' own kmod_build calls find them
+# built.  A kbuild run of one small module keeps one CPU busy.
+kmod_prebuild() {
+	local common=("$1" "$2" "$3" "$4") src
+	shift 4
+	for src; do
+		while (($(jobs -rp | wc -l) >= ${KSC_JOBS:-2})); do wait -n; done
+		kmod_build "${common[@]}" "$src" >/dev/null &
+	done
+	wait
+}

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# ksc kmod build against Debian's 6.1 and 6.12 headers, checked from the
-# outside: bpftool reads the module's BTF, the .BTF_ids sets are decoded
-# from the section bytes, and the kfunc prototypes are compared with the
-# hand-written twin (tests/kmod/kfunc_stats_twin.c).  Then the bad inputs:
-# each is one error line, exit status 1, nothing left behind.
+# ksc kmod build on every kernel of the matrix (tests/lib.sh kernel_matrix:
+# Debian 12's 6.1 and backports 6.12, Debian 13's 6.12 and backports 7.x,
+# the Debian 13 ones built with ksc and kbuild inside the trixie root of
+# scripts/debroot), checked from the outside: bpftool (the suite's) reads the
+# module's BTF, the .BTF_ids sets are decoded from the section bytes, and the
+# kfunc prototypes are compared with the hand-written twin
+# (tests/kmod/kfunc_stats_twin.c) built by plain kbuild.  Then the bad
+# inputs: each is one error line, exit status 1, nothing left behind.
 source tests/lib.sh
 
 dir=$(scratch kmod-build)
@@ -16,12 +19,24 @@ tool=$dir/kfunc-tool
 build_kfunc_tool "$tool" ||
 	{ fail "build kfunc-tool"; exit 0; }
 
-# FUNC lines of a module's BTF, with each kfunc's prototype (the ids of
-# base types are the base's, so two modules over one base compare equal).
-protos() { # KO BASE NAME...
-	local ko=$1 base=$2
-	shift 2
-	bpftool -B "$base" btf dump file "$ko" format raw | awk -v names=" $* " '
+# btf_raw SUITE KO BASE: the module's BTF as bpftool's raw dump, with the
+# type ids its .BTF_ids hold: over its distilled base (.BTF.base, 6.12+
+# kbuild with pahole 1.26+) when it has one, else over BASE.
+btf_raw() {
+	if readelf -SW "$2" 2>/dev/null | grep -q ' \.BTF\.base '; then
+		on_suite "$1" bpftool btf dump file "$2" format raw
+	else
+		on_suite "$1" bpftool -B "$3" btf dump file "$2" format raw
+	fi
+}
+
+# FUNC lines of a module's BTF over BASE, with each kfunc's prototype (the
+# ids of base types are the base's, so two modules over one base compare
+# equal; a distilled base is relocated onto BASE by the suite's bpftool).
+protos() { # SUITE KO BASE NAME...
+	local suite=$1 ko=$2 base=$3
+	shift 3
+	on_suite "$suite" bpftool -B "$base" btf dump file "$ko" format raw | awk -v names=" $* " '
 		/^\[/ { id = substr($1, 2, length($1) - 2); cur = id; line[id] = $0; next }
 		{ sub(/^[ \t]+/, ""); line[cur] = line[cur] " | " $0 }
 		$2 == "FUNC" { }
@@ -59,57 +74,80 @@ set8_entries() { # KO
 }
 
 # Every kfunc of NAME.c is in a set with its FUNC id from the module BTF.
-check_ids() { # LABEL KO BASE SRC
-	local label=$1 ko=$2 base=$3 src=$4 want got entries fn id
+check_ids() { # LABEL SUITE KO BASE SRC
+	local label=$1 suite=$2 ko=$3 base=$4 src=$5 want got entries fn id raw
 	entries=$(set8_entries "$ko")
 	if [ "$entries" = bad ] || [ -z "$entries" ]; then
-		fail "$label .BTF_ids sets" "$(od -An -tu4 "$ko" 2>/dev/null | head -0)unresolved or malformed sets"
+		fail "$label .BTF_ids sets" "unresolved or malformed sets"
 		return
 	fi
+	raw=$(btf_raw "$suite" "$ko" "$base")
 	want='' got=''
 	for fn in $(grep -o 'BTF_ID_FLAGS(func, [a-z_0-9]*' "$src" | sed 's/.*, //' | sort -u); do
-		id=$(bpftool -B "$base" btf dump file "$ko" format raw |
-			sed -n "s/^\[\([0-9]*\)\] FUNC '$fn' .*/\1/p")
+		id=$(sed -n "s/^\[\([0-9]*\)\] FUNC '$fn' .*/\1/p" <<<"$raw")
 		want+="$fn "
 		[ -n "$id" ] && grep -q "^$id " <<<"$entries" && got+="$fn "
 	done
 	check "$label every kfunc in a resolved set" "$want" "$got"
 }
 
+# Whether kbuild distils the base for external modules on this tree: 6.12+
+# scripts/Makefile.btf with the tree's pahole 1.26 or newer.
+distils() { # KDIR
+	local v
+	v=$(sed -n 's/^CONFIG_PAHOLE_VERSION=//p' "$1/.config")
+	grep -qs distill "$1/scripts/Makefile.btf" && ((${v:-0} >= 126))
+}
+
 kernels_ok=()
-for k in 6.1 6.12; do
-	if ! kdir=$(scripts/kernels kdir "$k" 2>"$dir/err") ||
-		! vmlinuz=$(scripts/kernels vmlinuz "$k" 2>"$dir/err"); then
+declare -A kdirs=() suites=()
+for k in $(kernel_matrix); do
+	start=$SECONDS
+	if ! suite=$(scripts/kernels suite "$k" 2>"$dir/err") ||
+		! kdir=$(scripts/kernels kdir "$k" 2>"$dir/err") ||
+		! vmlinuz=$(scripts/kernels vmlinuz "$k" 2>"$dir/err") ||
+		! kver=$(scripts/kernels kver "$k" 2>"$dir/err"); then
 		fail "$k kernel" "$(cat "$dir/err")"
 		continue
 	fi
+	# The suite's own ksc (built inside its root once per run).
+	if ! mksc=$(suite_ksc "$suite" 2>"$dir/err"); then
+		fail "$k ksc built on $suite" "$(cat "$dir/err")"
+		continue
+	fi
 	kernels_ok+=("$k")
-	base_opt=()
+	kdirs[$k]=$kdir suites[$k]=$suite
+	base_opt=''
 	basefile=$kdir/vmlinux
 	if [ ! -e "$kdir/vmlinux" ]; then
-		base_opt=(--btf-base "$vmlinuz")
+		base_opt=$vmlinuz
 		# bpftool needs the base as a file: the kernel's own BTF, taken
 		# from its image the way scripts/extract-vmlinux does.
 		basefile=$dir/$k-vmlinux.btf
 	fi
+	srcs=()
 	for src in "${progs[@]}"; do
-		name=$(basename "$src" .ks)
-		out=$dir/$k/$name
 		# A module defining a struct_ops type needs 6.9: t-kmod-stops.sh checks 6.1's refusal.
-		if [ "$k" = 6.1 ] && grep -q '^struct .*{' <(grep -A1 '^@kmod$' "$src"); then
+		if ! kver_at_least "$kver" 6.9 && grep -q '^struct .*{' <(grep -A1 '^@kmod$' "$src"); then
 			continue
 		fi
-		if ! ./ksc kmod build "$src" --kdir "$kdir" "${base_opt[@]}" -o "$out" >"$dir/log" 2>&1; then
-			fail "$k build $name" "$(cat "$dir/log")"
+		srcs+=("$src")
+	done
+	kmod_prebuild "$k" "$mksc" "$kdir" "$base_opt" "${srcs[@]}"
+	for src in "${srcs[@]}"; do
+		name=$(basename "$src" .ks)
+		if ! b=$(kmod_build "$k" "$mksc" "$kdir" "$base_opt" "$src"); then
+			fail "$k build $name" "$(cat "$b/build.log")"
 			continue
 		fi
 		pass "$k build $name"
+		out=$b/out
 		ko=$out/kmod/$name.ko
 		# A module without kfuncs (a native congestion control) registers
 		# nothing through BTF, so ksc does not insist on giving it any.
 		if ! grep -q 'BTF_ID_FLAGS(func, ' "$out/kmod/$name.c"; then
 			check "$k $name: no kfuncs, no BTF step" "" \
-				"$(grep -E 'pahole|resolving|verified' "$dir/log" || true)"
+				"$(grep -E 'pahole|resolving|verified' "$b/build.log" || true)"
 			continue
 		fi
 		if [ "$basefile" != "$kdir/vmlinux" ] && [ ! -e "$basefile" ]; then
@@ -120,34 +158,44 @@ for k in 6.1 6.12; do
 			skip "$k $name ids" "no base BTF file to read the module's BTF with"
 			continue
 		fi
-		if bpftool -B "$basefile" btf dump file "$ko" >/dev/null 2>&1; then
+		if on_suite "$suite" bpftool -B "$basefile" btf dump file "$ko" >/dev/null 2>&1; then
 			pass "$k $name has BTF over the kernel's"
 		else
 			fail "$k $name has BTF over the kernel's"
 		fi
-		check_ids "$k $name" "$ko" "$basefile" "$out/kmod/$name.c"
+		if [ "$name" = kfunc_stats ]; then
+			want=vmlinux
+			distils "$kdir" && want=distilled
+			got=vmlinux
+			readelf -SW "$ko" | grep -q ' \.BTF\.base ' && got=distilled
+			check "$k $name: module BTF over the $want base" "$want" "$got"
+		fi
+		check_ids "$k $name" "$suite" "$ko" "$basefile" "$out/kmod/$name.c"
 	done
+	echo "# $k ($kver, $suite): $((SECONDS - start)) s"
 done
 
-# The twin: same kfunc prototypes in BTF as ksc's module (6.12, where
-# kbuild gives both their BTF).
-if [[ " ${kernels_ok[*]} " == *" 6.12 "* ]]; then
-	kdir=$(scripts/kernels kdir 6.12)
-	rm -rf "$dir/twin" && mkdir -p "$dir/twin" && cp tests/kmod/Kbuild tests/kmod/*.c "$dir/twin/"
-	if make -C "$kdir" M="$dir/twin" modules >"$dir/twin.log" 2>&1; then
-		pass "twin builds"
+# The twin: same kfunc prototypes in BTF as ksc's module, on each kernel
+# whose tree ships vmlinux (6.12 and newer: kbuild gives both their BTF).
+for k in "${kernels_ok[@]}"; do
+	kdir=${kdirs[$k]} suite=${suites[$k]}
+	[ -e "$kdir/vmlinux" ] || continue
+	gen=$KSC_TEST_OUT/kmod-matrix/$k/kfunc_stats/out/kmod/kfunc_stats.ko
+	rm -rf "$dir/twin-$k" && mkdir -p "$dir/twin-$k" && cp tests/kmod/Kbuild tests/kmod/*.c "$dir/twin-$k/"
+	if on_suite "$suite" make -C "$kdir" M="$dir/twin-$k" modules >"$dir/twin-$k.log" 2>&1; then
+		pass "$k twin builds"
 		fns="ksc_stats_count ksc_stats_avg ksc_stats_scale"
-		a=$(protos "$dir/twin/kfunc_stats_twin.ko" "$kdir/vmlinux" $fns)
-		b=$(protos "$dir/6.12/kfunc_stats/kmod/kfunc_stats.ko" "$kdir/vmlinux" $fns)
-		[ -n "$a" ] && check "twin and generated kfunc prototypes" "$a" "$b" ||
-			fail "twin and generated kfunc prototypes" "no prototypes in the twin's BTF"
-		a=$(set8_entries "$dir/twin/kfunc_stats_twin.ko" | wc -l)
-		b=$(set8_entries "$dir/6.12/kfunc_stats/kmod/kfunc_stats.ko" | wc -l)
-		check "twin and generated set sizes" "$a" "$b"
+		a=$(protos "$suite" "$dir/twin-$k/kfunc_stats_twin.ko" "$kdir/vmlinux" $fns)
+		b=$(protos "$suite" "$gen" "$kdir/vmlinux" $fns)
+		[ -n "$a" ] && check "$k twin and generated kfunc prototypes" "$a" "$b" ||
+			fail "$k twin and generated kfunc prototypes" "no prototypes in the twin's BTF"
+		a=$(set8_entries "$dir/twin-$k/kfunc_stats_twin.ko" | wc -l)
+		b=$(set8_entries "$gen" | wc -l)
+		check "$k twin and generated set sizes" "$a" "$b"
 	else
-		fail "twin builds" "$(tail -20 "$dir/twin.log")"
+		fail "$k twin builds" "$(tail -20 "$dir/twin-$k.log")"
 	fi
-fi
+done
 
 # Bad input: one line, exit 1, no output directory.
 bad() { # LABEL EXPECTED-SUBSTRING ARGS...

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# ksc kmod build on Debian's 6.1 and 6.12 headers, then a VM boot of each
-# kernel: every module loads, gets /sys/kernel/btf/NAME, an eBPF program
-# compiled by ksc from the same file calls each kfunc through
-# BPF_PROG_TEST_RUN, and the module unloads.  Expected values follow from
-# the .ks sources (see each program's comment).
+# ksc kmod build on every kernel of the matrix (tests/lib.sh kernel_matrix:
+# Debian 12's 6.1 and backports 6.12, Debian 13's 6.12 and backports 7.x;
+# the Debian 13 ones built with ksc, kbuild and clang inside the trixie root
+# of scripts/debroot), then one VM boot of each kernel: every module loads,
+# gets /sys/kernel/btf/NAME, an eBPF program compiled by ksc from the same
+# file calls each kfunc through BPF_PROG_TEST_RUN, and the module unloads.
+# Expected values follow from the .ks sources (see each program's comment).
+# The modules are the ones tests/kmod/t-kmod-build.sh built and checked, when
+# it ran before in the same output directory (tests/lib.sh kmod_build).
 source tests/lib.sh
 
 dir=$(scratch kmod-vm)
@@ -44,18 +48,20 @@ bpfrun=$dir/bpfrun
 cc -static -std=gnu17 -O2 -Wall -Wextra -Werror -o "$bpfrun" tests/guest/bpfrun.c \
 	-lbpf -lelf -lz -lzstd || { fail "build static bpfrun"; exit 1; }
 
+
 # Builds every program for one kernel series and writes the guest script.
 # rmmod is retried: the kernel drops a finished program's hold on the module
 # (through its BTF) a moment after the program's last fd is closed.
 build_series() {
-	local k=$1 kdir=$2 base=$3 out=$dir/$1 name src
+	local k=$1 kdir=$2 base=$3 suite=$4 mksc=$5 name src b
+	out=$dir/$1
 	mkdir -p "$out"
 	: >"$out/guest.sh"
 	for src in "${progs[@]}"; do
 		name=$(basename "$src" .ks)
 		[ -n "${run[$name]:-}" ] || continue
 		if [ "${run[$name]}" = loader ]; then
-			if ! ./ksc -q build "$src" --kdir "$kdir" ${base:+--btf-base "$base"} \
+			if ! on_suite "$suite" "$mksc" -q build "$src" --kdir "$kdir" ${base:+--btf-base "$base"} \
 				-o "$out/$name" >"$out/$name.log" 2>&1; then
 				fail "$k ksc build $name" "$(cat "$out/$name.log")"
 				continue
@@ -66,19 +72,18 @@ build_series() {
 			guest_lines "$name" "/ksc/$name.loader"
 			continue
 		fi
-		if ! ./ksc -q kmod build "$src" --kdir "$kdir" ${base:+--btf-base "$base"} \
-			-o "$out/$name" >"$out/$name.log" 2>&1; then
-			fail "$k kmod build $name" "$(cat "$out/$name.log")"
+		if ! b=$(kmod_build "$k" "$mksc" "$kdir" "$base" "$src"); then
+			fail "$k kmod build $name" "$(cat "$b/build.log")"
 			continue
 		fi
 		pass "$k kmod build $name"
-		if ! ./ksc -q compile "$src" --only ebpf -o "$out/$name-bpf" >>"$out/$name.log" 2>&1 ||
-			! clang -O2 -g -target bpf -I/usr/include/x86_64-linux-gnu -c \
+		if ! on_suite "$suite" "$mksc" -q compile "$src" --only ebpf -o "$out/$name-bpf" >>"$out/$name.log" 2>&1 ||
+			! on_suite "$suite" clang -O2 -g -target bpf -I/usr/include/x86_64-linux-gnu -c \
 				"$out/$name-bpf/$name.ebpf.c" -o "$out/$name.ebpf.o" >>"$out/$name.log" 2>&1; then
 			fail "$k ebpf object $name" "$(cat "$out/$name.log")"
 			continue
 		fi
-		cp "$out/$name/kmod/$name.ko" "$out/$name.ko"
+		cp "$b/out/kmod/$name.ko" "$out/$name.ko"
 		guest_lines "$name" "/ksc/bpfrun /ksc/$name.ebpf.o ${run[$name]}"
 	done
 }
@@ -95,17 +100,22 @@ for i in 1 2 3 4 5 6 7 8 9 10; do rmmod $1 2>/dev/null && break; sleep 0.3; done
 EOF
 }
 
-for k in 6.1 6.12; do
-	if ! kdir=$(scripts/kernels kdir "$k" 2>"$dir/err") ||
+for k in $(kernel_matrix); do
+	start=$SECONDS
+	if ! suite=$(scripts/kernels suite "$k" 2>"$dir/err") ||
+		! kdir=$(scripts/kernels kdir "$k" 2>"$dir/err") ||
 		! vmlinuz=$(scripts/kernels vmlinuz "$k" 2>"$dir/err"); then
 		fail "$k kernel" "$(cat "$dir/err")"
+		continue
+	fi
+	if ! mksc=$(suite_ksc "$suite" 2>"$dir/err"); then
+		fail "$k ksc built on $suite" "$(cat "$dir/err")"
 		continue
 	fi
 	# 6.1's headers have no vmlinux: the base BTF comes from the image.
 	base=
 	[ -e "$kdir/vmlinux" ] || base=$vmlinuz
-	build_series "$k" "$kdir" "$base"
-	out=$dir/$k
+	build_series "$k" "$kdir" "$base" "$suite" "$mksc"
 	adds=(--add "$bpfrun:bpfrun")
 	for f in "$out"/*.ko "$out"/*.ebpf.o; do
 		[ -e "$f" ] && adds+=(--add "$f")
@@ -113,6 +123,9 @@ for k in 6.1 6.12; do
 	for f in "$out"/*.loader; do
 		[ -e "$f" ] && adds+=(--bin "$f")
 	done
+	# Loaders built in another suite's root take their libraries from it.
+	[ "$suite" = bookworm ] || adds+=(--sysroot "$(scripts/debroot path "$suite")")
+	built=$SECONDS
 	scripts/vmtest --kernel "$vmlinuz" --timeout 300 "${adds[@]}" "$out/guest.sh" \
 		>"$out/console.log" 2>&1
 	for src in "${progs[@]}"; do
@@ -127,4 +140,5 @@ for k in 6.1 6.12; do
 		got=$(sed -n 's/^out: //p' <<<"$log" | sed 's/ *$//')
 		check "$k $name kfunc results" "${want[$name]}" "$got"
 	done
+	echo "# $k: build $((built - start)) s, boot $((SECONDS - built)) s"
 done
