@@ -364,6 +364,12 @@ struct program {
 	struct decl *decls;
 	struct arena *arena;
 	bool has_kmod;             /* (target split) any module-side code or state */
+	/*
+	 * Set by ebpfgen_write_vmlinux_h(): the kernel's BTF has anonymous
+	 * members of tagged types (Linux 7.0+ is built with -fms-extensions),
+	 * so the eBPF C needs clang -fms-extensions too.
+	 */
+	bool btf_anon_tags;
 };
 
 /* Constructors shared by the parser and the checker. */

@@ -354,3 +354,9 @@ char *btf_member_param_c(const char *kstruct, const char *member, int index, con
 	}
 	return sb_detach(&sb);
 }
+
+bool btf_has_func(const char *name)
+{
+	return btf_available() &&
+	       btf__find_by_name_kind(kbtf, name, BTF_KIND_FUNC) > 0;
+}

@@ -34,6 +34,9 @@ struct type *btf_member_proto(struct arena *a, const char *kstruct, const char *
  */
 char *btf_member_param_c(const char *kstruct, const char *member, int index, const char *name);
 
+/* Whether the kernel's BTF has a function (a kfunc, say) of that name. */
+bool btf_has_func(const char *name);
+
 /* Whether BTF could be loaded (for messages); loads it on first call. */
 bool btf_available(void);
 

@@ -13,8 +13,11 @@ int ebpfgen_write(struct program *prog, const char *path);
 
 /*
  * Writes vmlinux.h, the kernel's types from BTF (the --btf file or the
- * running kernel's), which NAME.ebpf.c includes.
+ * running kernel's), which NAME.ebpf.c includes; sets prog->btf_anon_tags.
  */
-int ebpfgen_write_vmlinux_h(const char *path);
+int ebpfgen_write_vmlinux_h(struct program *prog, const char *path);
+
+/* clang flags the eBPF C needs beyond the usual ones ("" for most kernels). */
+const char *ebpfgen_clang_flags(const struct program *prog);
 
 #endif

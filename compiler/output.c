@@ -72,7 +72,7 @@ static int write_ebpf(struct program *prog, const char *dir)
 	int err = ebpfgen_write(prog, src);
 
 	if (!err)
-		err = ebpfgen_write_vmlinux_h(hdr);
+		err = ebpfgen_write_vmlinux_h(prog, hdr);
 	free(src);
 	free(hdr);
 	return err;

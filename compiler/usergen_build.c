@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ebpfgen.h"
 #include "stdheaders.h"
 #include "usergen.h"
 #include "util.h"
@@ -42,7 +43,7 @@ static const char makefile_txt[] =
 	"all: $(src)/%1$s\n"
 	"\n"
 	"$(src)/%1$s.ebpf.o: $(src)/%1$s.ebpf.c $(src)/vmlinux.h\n"
-	"\t$(CLANG) -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(src) -c $< -o $@\n"
+	"\t$(CLANG) -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror%6$s%7$s -I$(src) -c $< -o $@\n"
 	"\n"
 	"$(src)/%1$s.skel.h: $(src)/%1$s.ebpf.o\n"
 	"\t$(BPFTOOL) gen skeleton $< name %3$s_ebpf > $@.tmp && mv $@.tmp $@\n"
@@ -82,8 +83,9 @@ static int write_makefile(struct program *prog, const char *dir)
 	char *kmod_line = prog->has_kmod ? xasprintf("%s%s.ko against that tree\n", kmod_help,
 						     prog->base) : xstrdup("");
 	const char *kmod_rule = prog->has_kmod ? "kmod:\n\t$(MAKE) -C $(src)/kmod KDIR=$(KDIR)\n\n" : "";
+	const char *flags = ebpfgen_clang_flags(prog);
 	char *text = xasprintf(makefile_txt, prog->base, kmod_line, prog->ident, kmod_rule,
-			       prog->has_kmod ? " kmod" : "");
+			       prog->has_kmod ? " kmod" : "", *flags ? " " : "", flags);
 	int err = write_file_reported(path, text, strlen(text));
 
 	free(kmod_line);
