@@ -1993,7 +1993,12 @@ static void emit_program(struct cgen *g, struct decl *fn)
  */
 static void emit_method(struct cgen *g, struct decl *impl, struct decl *m)
 {
-	const char *body = arena_printf(g->a, "%s_%s_body", impl->name, map_cname(m));
+	/*
+	 * Both C names carry the impl's name, so a member named like a C
+	 * library function (sched_ext_ops.exit) needs no renaming, and the
+	 * section keeps the member's own name.
+	 */
+	const char *body = arena_printf(g->a, "%s_%s_body", impl->name, m->name);
 	const char *ret = m->ret && !type_is_void(m->ret) ? cg_type(g, m->ret) : "void";
 	const char *args = param_list(g, m, false);
 	size_t start = fn_begin(g);
@@ -2004,7 +2009,7 @@ static void emit_method(struct cgen *g, struct decl *impl, struct decl *m)
 	cg_line_reset(g);
 	cg_blank(g);
 	fn_end(g, start);
-	cg_line(g, "SEC(\"struct_ops/%s\")", map_cname(m));
+	cg_line(g, "SEC(\"struct_ops/%s\")", m->name);
 	cg_line(g, "%s BPF_PROG(%s_%s%s)", ret, impl->name, m->name, param_list(g, m, true));
 	cg_line(g, "{");
 	g->indent++;
@@ -2031,7 +2036,7 @@ static void emit_struct_ops_var(struct cgen *g, struct decl *impl)
 	cg_line(g, "struct %s %s = {", impl->struct_ops, impl->name);
 	g->indent++;
 	for (struct decl *m = impl->methods; m; m = m->next)
-		cg_line(g, ".%s = (void *)%s_%s,", m->name, impl->name, map_cname(m));
+		cg_line(g, ".%s = (void *)%s_%s,", m->name, impl->name, m->name);
 	for (struct impl_field *f = impl->ifields; f; f = f->next) {
 		has_name |= !strcmp(f->name, "name");
 		cg_line(g, ".%s = %s,", f->name, cg_expr_str(g, f->value));

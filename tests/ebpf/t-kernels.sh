@@ -83,6 +83,36 @@ for s in "${series[@]}"; do
 		"$(grep -cF "extern void *$want(" "$dir/$s/objects/objects.ebpf.c")"
 done
 
+# ---- every member of tcp_congestion_ops and, where the kernel has it,
+# sched_ext_ops: ksc names each program after its member (exit included,
+# which C's library also names) and the object builds ----
+for s in "${series[@]}"; do
+	btf=$dir/btf-$s
+	[ -f "$btf" ] || continue
+	for st in tcp_congestion_ops sched_ext_ops; do
+		bpftool btf dump file "$btf" format c 2>/dev/null | awk "/^struct $st \\{/,/^\\};/" >"$dir/$st-$s.h"
+		if [ ! -s "$dir/$st-$s.h" ]; then
+			[ "$st" = sched_ext_ops ] && continue
+			fail "$s: struct $st in BTF"
+			continue
+		fi
+		impl=all_${st%%_*}
+		mkdir -p "$dir/$s"
+		src=$dir/$s/$impl.ks out=$dir/$s/$impl.out
+		perl tests/ebpf/struct-ops-all.pl "$st" "$impl" <"$dir/$st-$s.h" >"$src" 2>"$dir/$s/$impl.skipped"
+		if ! msg=$("$KSC" -q compile "$src" --btf "$btf" -o "$out" 2>&1) ||
+			! msg=$(make -s -C "$out" "$out/$impl.ebpf.o" CLANG="$clang" 2>&1); then
+			fail "$s: every member of $st" "$(echo "$msg" | head -10)"
+			continue
+		fi
+		n=$(grep -c '^    fn ' "$src")
+		c=$out/$impl.ebpf.c
+		check "$s: every member of $st is a program under its own name ($n; left out: $(tr '\n' ' ' <"$dir/$s/$impl.skipped"))" \
+			"$n $n 0" \
+			"$(grep -c '^SEC("struct_ops/' "$c") $(grep -cE '^	\.([a-z_0-9]+) = \(void \*\)'"$impl"'_\1,$' "$c") $(grep -c '_ksc_' "$c")"
+	done
+done
+
 # ---- the newest kernel's objects in the VM on that kernel ----
 newest=${series[-1]}
 objs=$dir/$newest
