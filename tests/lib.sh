@@ -150,3 +150,35 @@ kmod_prebuild() {
 	done
 	wait
 }
+
+# run_tool NAME WANT_STATUS PATTERN CMD...: CMD exits with WANT_STATUS and
+# prints a line matching PATTERN.
+run_tool() {
+	local name=$1 want=$2 pattern=$3 out rc
+	shift 3
+	out=$(timeout 60 "$@" 2>&1)
+	rc=$?
+	if ((rc != want)); then
+		fail "$name" "exit status $rc, expected $want" "$(echo "$out" | head -20)"
+	elif ! echo "$out" | grep -q -e "$pattern"; then
+		fail "$name" "no line matching: $pattern" "$(echo "$out" | head -20)"
+	else
+		pass "$name"
+	fi
+}
+
+# bad_input NAME PATTERN CMD...: CMD (an ASan build) prints exactly one
+# "ksc: error:" line, matching PATTERN, and exits 1.
+bad_input() {
+	local name=$1 pattern=$2 out rc
+	shift 2
+	out=$(timeout 60 "$@" 2>&1)
+	rc=$?
+	if ((rc != 1)); then
+		fail "$name" "exit status $rc, expected 1" "$(echo "$out" | head -20)"
+	elif [ "$(echo "$out" | wc -l)" != 1 ] || ! echo "$out" | grep -q "^ksc: error: .*$pattern"; then
+		fail "$name" "expected one error line matching: $pattern" "$(echo "$out" | head -20)"
+	else
+		pass "$name"
+	fi
+}
