@@ -53,8 +53,34 @@ ksc-asan: $(SRCS) build/stdheaders.c build/runtime_files.c
 check: ksc ksc-asan
 	tests/run
 
+# Fuzzers (tests/fuzz): libFuzzer targets built with clang and ASan+UBSan
+# from the same sources as ksc minus main.c.  `make fuzz` runs each for
+# FUZZ_SECONDS on its seed corpus and saves every crash, minimised, in
+# tests/fuzz/regress/; tests/fuzz/t-fuzz.sh replays them and fuzzes briefly.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 600
+FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_SRCS    := $(filter-out compiler/main.c,$(SRCS)) build/stdheaders.c build/runtime_files.c
+FUZZ_OBJS    := $(FUZZ_SRCS:%.c=build/fuzz/%.o)
+
+build/fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(KSC_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+build/fuzz/fuzz_front: tests/fuzz/fuzz_front.c $(FUZZ_OBJS)
+	$(FUZZ_CC) $(KSC_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+# --wrap: the BTF fuzzer's stand-in for the running kernel's BTF (see fuzz_btf.c).
+build/fuzz/fuzz_btf: tests/fuzz/fuzz_btf.c $(FUZZ_OBJS)
+	$(FUZZ_CC) $(KSC_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Wl,--wrap=btf__parse -o $@ $^ $(LDLIBS)
+
+fuzz-build: build/fuzz/fuzz_front build/fuzz/fuzz_btf
+
+fuzz: fuzz-build
+	tests/fuzz/run-fuzz $(FUZZ_SECONDS)
+
 clean:
 	rm -rf build ksc ksc-asan tests/out bench/out
 
-.PHONY: asan check clean
--include $(OBJS:.o=.d)
+.PHONY: asan check clean fuzz fuzz-build
+-include $(OBJS:.o=.d) $(FUZZ_OBJS:.o=.d)

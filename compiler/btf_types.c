@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kfunc_btf.h"
 #include "util.h"
 
 static const char *btf_path;
@@ -26,11 +27,19 @@ const char *btf_types_path(void)
 	return btf_path ? btf_path : "/sys/kernel/btf/vmlinux";
 }
 
+void btf_types_forget(void)
+{
+	if (made)
+		memset(made, 0, nmade * sizeof(*made));
+}
+
 bool btf_available(void)
 {
 	if (!tried) {
 		tried = true;
-		kbtf = btf__parse(btf_types_path(), NULL);
+		/* libbpf 1.1.2 crashes on an ELF .BTF of type NOBITS: refused first. */
+		kbtf = kfunc_btf_elf_check(btf_types_path()) ? NULL :
+							      btf__parse(btf_types_path(), NULL);
 		if (!kbtf) {
 			kbtf = NULL;
 		} else {

@@ -13,6 +13,14 @@
 void btf_types_set_path(const char *path);
 const char *btf_types_path(void);
 
+/*
+ * Forgets the declarations made from BTF so far (they live in the arena of
+ * the program that asked for them): call it after freeing that arena and
+ * before loading another program in the same process.  The BTF itself stays
+ * loaded.
+ */
+void btf_types_forget(void);
+
 /* A struct, union, enum or typedef'd struct of that name, or NULL. */
 struct decl *btf_find_type(struct arena *a, const char *name);
 

@@ -393,8 +393,148 @@ static bool chains_ok(const struct btf *btf, __u32 first, __u32 cnt)
 	return ok;
 }
 
+/*
+ * Printing a type as C (btf_dump, for `ksc kfuncs`) writes an anonymous
+ * struct, union or enum out in full where it is used, with a line per 8
+ * bytes of padding: a 700 MB anonymous struct, or anonymous types holding
+ * each other twice over 30 levels, is a billion lines (fuzz_btf found the
+ * first).  The lines a use of each type costs, capped at DUMP_LIMIT; real
+ * kernels' BTF stays far below (Linux 6.12: 12 KB of padding at most).
+ */
+#define DUMP_LIMIT (1u << 20)
+#define DUMP_DEPTH 64
+
+static __u64 dump_cost(const struct btf *btf, __u32 id, __u32 cnt, __u64 *memo, int depth);
+
+static __u64 padding_cost(const struct btf *btf, const struct btf_type *t)
+{
+	const struct btf_member *m = btf_members(t);
+	__u64 pos = 0, c = 0, end = (__u64)t->size * 8;
+
+	for (unsigned i = 0; i < btf_vlen(t); i++, m++) {
+		__u64 off = btf_member_bit_offset(t, i), bits = btf_member_bitfield_size(t, i);
+		__s64 sz;
+
+		if (!bits) {
+			sz = btf__resolve_size(btf, m->type);
+			bits = sz > 0 ? (__u64)sz * 8 : 0;
+		}
+		if (!btf_is_union(t) && off > pos)
+			c += (off - pos) / 64 + 1;
+		if (off + bits > pos)
+			pos = off + bits;
+	}
+	if (end > pos)
+		c += (end - pos) / 64 + 1;
+	return c;
+}
+
+static __u64 dump_cost(const struct btf *btf, __u32 id, __u32 cnt, __u64 *memo, int depth)
+{
+	const struct btf_type *t;
+	__u64 c = 1;
+
+	if (!id || id >= cnt)
+		return 1;
+	if (memo[id])
+		return memo[id];
+	if (depth > DUMP_DEPTH)
+		return DUMP_LIMIT;
+	t = btf__type_by_id(btf, id);
+	if (!t)
+		return 1;
+	switch (btf_kind(t)) {
+	case BTF_KIND_PTR:
+	case BTF_KIND_CONST:
+	case BTF_KIND_VOLATILE:
+	case BTF_KIND_RESTRICT:
+	case BTF_KIND_TYPE_TAG:
+		c += dump_cost(btf, t->type, cnt, memo, depth + 1);
+		break;
+	case BTF_KIND_ARRAY:
+		c += dump_cost(btf, btf_array(t)->type, cnt, memo, depth + 1);
+		break;
+	case BTF_KIND_FUNC_PROTO: {
+		const struct btf_param *p = btf_params(t);
+
+		c += dump_cost(btf, t->type, cnt, memo, depth + 1);
+		for (unsigned i = 0; i < btf_vlen(t) && c < DUMP_LIMIT; i++)
+			c += dump_cost(btf, p[i].type, cnt, memo, depth + 1);
+		break;
+	}
+	case BTF_KIND_STRUCT:
+	case BTF_KIND_UNION: {
+		const struct btf_member *m = btf_members(t);
+
+		if (t->name_off)
+			break;
+		c += padding_cost(btf, t);
+		for (unsigned i = 0; i < btf_vlen(t) && c < DUMP_LIMIT; i++)
+			c += dump_cost(btf, m[i].type, cnt, memo, depth + 1);
+		break;
+	}
+	case BTF_KIND_ENUM:
+	case BTF_KIND_ENUM64:
+		if (!t->name_off)
+			c += btf_vlen(t);
+		break;
+	default:
+		break;
+	}
+	if (c > DUMP_LIMIT)
+		c = DUMP_LIMIT;
+	memo[id] = c;
+	return c;
+}
+
+/*
+ * Sizes the kernel itself checks when it loads BTF, and btf_dump's
+ * arithmetic relies on: an INT is 1, 2, 4, 8 or 16 bytes, and every member
+ * of a struct or union ends within it (a 117 MB int made btf_dump print 8
+ * million lines of padding; fuzz_btf found it).
+ */
+static bool sizes_ok(const struct btf *btf, const struct btf_type *t)
+{
+	const struct btf_member *m;
+
+	if (btf_is_int(t))
+		return t->size == 1 || t->size == 2 || t->size == 4 || t->size == 8 ||
+		       t->size == 16;
+	if (!btf_is_composite(t))
+		return true;
+	m = btf_members(t);
+	for (unsigned i = 0; i < btf_vlen(t); i++, m++) {
+		__u64 bits = btf_member_bitfield_size(t, i);
+
+		if (!bits) {
+			__s64 sz = btf__resolve_size(btf, m->type);
+
+			if (sz < 0)
+				continue;
+			bits = (__u64)sz * 8;
+		}
+		if ((__u64)btf_member_bit_offset(t, i) + bits > (__u64)t->size * 8)
+			return false;
+	}
+	return true;
+}
+
+/* The first type from `first` on that prints as more than DUMP_LIMIT lines, or 0. */
+static __u32 dump_too_big(const struct btf *btf, __u32 first, __u32 cnt)
+{
+	__u64 *memo = xcalloc(cnt, sizeof(*memo));
+	__u32 bad = 0;
+
+	for (__u32 id = first; id < cnt && !bad; id++)
+		if (dump_cost(btf, id, cnt, memo, 0) >= DUMP_LIMIT)
+			bad = id;
+	free(memo);
+	return bad;
+}
+
 int kfunc_btf_validate(const struct btf *btf, __u32 first, const char *path, const char *what)
 {
+	__u32 big;
 	__u32 cnt = btf__type_cnt(btf);
 
 	for (__u32 id = first; id < cnt; id++) {
@@ -409,8 +549,25 @@ int kfunc_btf_validate(const struct btf *btf, __u32 first, const char *path, con
 		      what);
 		return -EINVAL;
 	}
+	for (__u32 id = first; id < cnt; id++) {
+		if (!sizes_ok(btf, btf__type_by_id(btf, id))) {
+			p_err("'%s': %s is corrupt: type [%u] is an integer of a size no integer has, "
+			      "or a struct or union with a member beyond its end",
+			      path, what, id);
+			return -EINVAL;
+		}
+	}
+	big = dump_too_big(btf, first, cnt);
+	if (big) {
+		p_err("'%s': %s is corrupt: type [%u] would print as more than %u lines of C "
+		      "(an anonymous struct that is huge, refers to itself or nests too deeply)",
+		      path, what, big, DUMP_LIMIT);
+		return -EINVAL;
+	}
 	return 0;
 }
+
+static bool looks_elf(const char *path);
 
 static int no_btf(const struct module *m)
 {
@@ -464,11 +621,43 @@ static int section_bytes(const struct module *m, Elf_Scn *scn, const char *name,
 	return 0;
 }
 
+/*
+ * The callers hand an ELF file without .BTF.base to btf__parse(), whose ELF
+ * reader (libbpf 1.1.2) copies .BTF from a NULL buffer when the section is
+ * SHT_NOBITS: such a .BTF is refused here first (fuzz_btf found it).
+ */
+static int btf_section_ok(const struct module *m)
+{
+	Elf_Data *d;
+
+	return section_bytes(m, m->btf, ".BTF", &d);
+}
+
+int kfunc_btf_elf_check(const char *path)
+{
+	struct module m;
+	Elf_Scn *ids = NULL, *symtab = NULL;
+	GElf_Shdr ids_shdr;
+	int err;
+
+	if (!looks_elf(path))
+		return 0;
+	err = elf_open(&m, path, false, &ids, &ids_shdr, &symtab);
+	if (!err && m.btf)
+		err = btf_section_ok(&m);
+	module_close(&m);
+	return err;
+}
+
 static int base_from_file(const char *base, struct btf **base_btf)
 {
 	char msg[128];
 	int err;
 
+	*base_btf = NULL;
+	err = kfunc_btf_elf_check(base);
+	if (err)
+		return err;
 	*base_btf = btf__parse(base, NULL);
 	if (*base_btf)
 		return 0;
@@ -950,6 +1139,8 @@ int kfunc_btf_open_distilled(const char *path, struct btf **base_btf, struct btf
 	err = elf_open(&m, path, false, &ids, &ids_shdr, &symtab);
 	if (!err && m.btf_base)
 		err = m.btf ? load_btf(&m, NULL, base_btf, btf) : no_btf(&m);
+	else if (!err && m.btf)
+		err = btf_section_ok(&m);
 	module_close(&m);
 	if (err) {
 		btf__free(*btf);

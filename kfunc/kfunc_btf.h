@@ -96,6 +96,14 @@ int kfunc_module_set8_ids(const char *ko, __u32 **ids, size_t *n);
 int kfunc_btf_open_distilled(const char *path, struct btf **base_btf, struct btf **btf);
 
 /*
+ * Checks an ELF file before it goes to btf__parse(): libbpf 1.1.2's ELF
+ * reader copies a .BTF of type SHT_NOBITS from a NULL buffer.  0 when
+ * `path` is no ELF file, has no .BTF, or its .BTF is a plain data section;
+ * else a negative errno after one p_err line.
+ */
+int kfunc_btf_elf_check(const char *path);
+
+/*
  * Checks what libbpf 1.1.2 does not before a BTF is walked: every type from
  * id `first` on refers only to types and names that exist, each FUNC to a
  * FUNC_PROTO, and no pointer/modifier/array chain loops.  `what` names the

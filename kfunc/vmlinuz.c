@@ -500,6 +500,9 @@ int kfunc_base_btf_write(const char *base, const char *out)
 		return err;
 	if (bz)
 		return kfunc_vmlinuz_extract_btf(base, out);
+	err = kfunc_btf_elf_check(base);
+	if (err)
+		return err;
 	/* libbpf would add its own lines to the one error this reports. */
 	old = libbpf_set_print(NULL);
 	btf = btf__parse(base, NULL);
