@@ -12,6 +12,8 @@
 
 static const char *btf_path;
 static struct btf *kbtf;
+static int load_err;       /* why kbtf is NULL */
+static bool load_reported; /* ... and whether that was said */
 static bool tried;
 /* Declarations made so far, by BTF type id, so each type is built once. */
 static struct decl **made;
@@ -37,17 +39,29 @@ bool btf_available(void)
 {
 	if (!tried) {
 		tried = true;
-		/* libbpf 1.1.2 crashes on an ELF .BTF of type NOBITS: refused first. */
-		kbtf = kfunc_btf_elf_check(btf_types_path()) ? NULL :
-							      btf__parse(btf_types_path(), NULL);
+		/* libbpf 1.1.2 crashes on an ELF .BTF of type NOBITS: refused first (and said). */
+		load_err = kfunc_btf_elf_check(btf_types_path());
+		load_reported = load_err != 0;
+		kbtf = load_err ? NULL : btf__parse(btf_types_path(), NULL);
 		if (!kbtf) {
-			kbtf = NULL;
+			load_err = load_err ? load_err : -errno;
 		} else {
 			nmade = btf__type_cnt(kbtf);
 			made = xcalloc(nmade, sizeof(*made));
 		}
 	}
 	return kbtf != NULL;
+}
+
+const struct btf *btf_types_kernel(void)
+{
+	if (btf_available())
+		return kbtf;
+	if (!load_reported)
+		p_err("cannot read kernel BTF '%s': %s (use --btf FILE)", btf_types_path(),
+		      strerror(-load_err));
+	load_reported = true;
+	return NULL;
 }
 
 static struct decl *make_decl(struct arena *a, __u32 id);

@@ -7,6 +7,8 @@
 #ifndef KSC_BTF_TYPES_H
 #define KSC_BTF_TYPES_H
 
+#include <bpf/btf.h>
+
 #include "ast.h"
 
 /* Sets the BTF file (NULL: the running kernel's). */
@@ -44,6 +46,12 @@ char *btf_member_param_c(const char *kstruct, const char *member, int index, con
 
 /* Whether the kernel's BTF has a function (a kfunc, say) of that name. */
 bool btf_has_func(const char *name);
+
+/*
+ * The kernel's BTF, loaded once (vmlinux.h is dumped from it), or NULL
+ * after one error line (said once however often it is asked for).
+ */
+const struct btf *btf_types_kernel(void);
 
 /* Whether BTF could be loaded (for messages); loads it on first call. */
 bool btf_available(void);

@@ -961,10 +961,13 @@ static void sink_value(struct cgen *g, struct expr *v, struct cg_sink sink)
 {
 	switch (sink.kind) {
 	case SINK_DISCARD:
+		/* A value computed for nothing (`1 + 2`): said so, or -Wunused-value fails the build. */
 		if (v->kind == E_MATCH)
 			emit_match(g, v, sink);
-		else
+		else if (v->kind == E_CALL)
 			cg_line(g, "%s;", cg_expr_str(g, v));
+		else
+			cg_line(g, "(void)(%s);", cg_expr_str(g, v));
 		break;
 	case SINK_RETURN:
 		if (v->kind == E_MATCH)

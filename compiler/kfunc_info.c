@@ -43,6 +43,9 @@ static int open_base(const char *path, struct btf **base)
 	char msg[128], tmp[] = "/tmp/ksc-base-XXXXXX";
 	int err, fd;
 
+	err = kfunc_btf_elf_check(path);
+	if (err)
+		return err;
 	*base = parse_quiet(path, NULL, &err);
 	if (*base)
 		return 0;

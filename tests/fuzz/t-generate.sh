@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Accepted means it builds: every program of the front-end fuzz corpus that
 # `ksc check` accepts (the seeds, then what tests/fuzz/t-fuzz.sh's run left in
-# $KSC_TEST_OUT/fuzz/corpus/front, or KSC_GEN_CORPUS; at most KSC_GEN_MAX, default 200,
+# $KSC_TEST_OUT/fuzz/corpus/front, or KSC_GEN_CORPUS; at most KSC_GEN_MAX, default 80,
 # accepted programs, KSC_JOBS at a time) is compiled with ksc-asan, and
 #   - its eBPF C builds: clang -target bpf -Wall -Werror (the generated
 #     Makefile's NAME.ebpf.o), and its skeleton with bpftool;
 #   - its loader compiles: cc -Wall -Wextra -Werror -c NAME.c ksc_loader.c;
 #   - its module C builds with kbuild against the 6.12 headers
 #     (scripts/kernels kdir 6.12; make -C KDIR M=DIR modules KCFLAGS=-Werror),
-#     for at most KSC_GEN_KMOD (default 10) programs with module code; the
+#     for at most KSC_GEN_KMOD (default 4) programs with module code; the
 #     rest are counted, not built.
 # The loader runtime (ksc_loader.c, the same in every tree) is compiled once.
 # About 1.3 s of CPU per program: 200 programs take 2-3 minutes on 2 idle
@@ -18,7 +18,7 @@
 # BTF lacks (accepted with a warning, for another kernel) are counted apart.
 source tests/lib.sh
 dir=$(scratch fuzz-generate)
-max=${KSC_GEN_MAX:-200} kmax=${KSC_GEN_KMOD:-10} jobs=${KSC_JOBS:-2}
+max=${KSC_GEN_MAX:-80} kmax=${KSC_GEN_KMOD:-4} jobs=${KSC_JOBS:-2}
 corpus=${KSC_GEN_CORPUS:-$KSC_TEST_OUT/fuzz/corpus/front}
 clang_bpf=$(tag_clang)
 : "${clang_bpf:=clang}"

@@ -42,3 +42,12 @@ for ((k = 1; k <= 400; k++)); do
 done
 check "400 damaged BTF files: no crash, no sanitizer report, one error line each" "" \
 	"$(printf '%s\n' "${bad[@]}" | head -5)"
+
+# An ELF whose .BTF is SHT_NOBITS (tests/fuzz's first finding) where a base
+# or kernel BTF is read: one error line, no crash in libbpf's ELF reader.
+nobits=tests/fuzz/regress/btf/crash-8c0f656d1ec3eed72ec89425cfd0dcbdbad03472
+bad_input "kfuncs --base: an ELF whose .BTF has no data" "\.BTF is not a plain data section" \
+	"$KSC_ASAN" kfuncs --btf "$dir/seed.btf" --base "$nobits"
+bad_input "compile --btf: an ELF whose .BTF has no data" "\.BTF is not a plain data section" \
+	"$KSC_ASAN" compile tests/ebpf/progs/rmw.ks --btf "$nobits" -o "$dir/nobits"
+check "compile --btf: no tree left" "" "$(ls -d "$dir/nobits" 2>/dev/null)"
