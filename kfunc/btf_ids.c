@@ -633,17 +633,33 @@ static int btf_section_ok(const struct module *m)
 	return section_bytes(m, m->btf, ".BTF", &d);
 }
 
-int kfunc_btf_elf_check(const char *path)
+/*
+ * Opens path read-only with its BTF sections found, when it is an ELF file
+ * of this byte order: 0 (the caller closes m), 1 when it is no such file,
+ * or a negative errno (reported; m closed).
+ */
+static int peek_elf(const char *path, struct module *m)
 {
-	struct module m;
 	Elf_Scn *ids = NULL, *symtab = NULL;
 	GElf_Shdr ids_shdr;
 	int err;
 
 	if (!looks_elf(path))
-		return 0;
-	err = elf_open(&m, path, false, &ids, &ids_shdr, &symtab);
-	if (!err && m.btf)
+		return 1;
+	err = elf_open(m, path, false, &ids, &ids_shdr, &symtab);
+	if (err)
+		module_close(m);
+	return err;
+}
+
+int kfunc_btf_elf_check(const char *path)
+{
+	struct module m;
+	int err = peek_elf(path, &m);
+
+	if (err)
+		return err < 0 ? err : 0;
+	if (m.btf)
 		err = btf_section_ok(&m);
 	module_close(&m);
 	return err;
@@ -1128,18 +1144,16 @@ static bool looks_elf(const char *path)
 int kfunc_btf_open_distilled(const char *path, struct btf **base_btf, struct btf **btf)
 {
 	struct module m;
-	Elf_Scn *ids = NULL, *symtab = NULL;
-	GElf_Shdr ids_shdr;
 	int err;
 
 	*base_btf = NULL;
 	*btf = NULL;
-	if (!looks_elf(path))
-		return 0;
-	err = elf_open(&m, path, false, &ids, &ids_shdr, &symtab);
-	if (!err && m.btf_base)
+	err = peek_elf(path, &m);
+	if (err)
+		return err < 0 ? err : 0;
+	if (m.btf_base)
 		err = m.btf ? load_btf(&m, NULL, base_btf, btf) : no_btf(&m);
-	else if (!err && m.btf)
+	else if (m.btf)
 		err = btf_section_ok(&m);
 	module_close(&m);
 	if (err) {
