@@ -247,8 +247,11 @@ if [ -x "$dir/ks_reno/ks_reno" ]; then
 	kill "$pid" 2>/dev/null
 	wait "$pid"
 	set -- $(sed -n 's/^acks \([0-9]*\) cong_avoid \([0-9]*\)$/\1 \2/p' "$dir/ks_reno.out")
-	# Loopback ACKs cover up to four 64 KB GSO segments; at most two per 1448-byte segment.
-	lo=$(((64 << 20) / (4 * 65536))) hi=$(((64 << 20) / 1448 * 2))
+	# An ACK covers at most one receive window (tcp_rmem's maximum: loopback
+	# ACKs, coalesced, cover far more than one 64 KB segment) and at least
+	# half a 1448-byte segment.
+	rmem=$(awk '{ print $3 }' /proc/sys/net/ipv4/tcp_rmem 2>/dev/null)
+	lo=$(((64 << 20) / ${rmem:-6291456})) hi=$(((64 << 20) / 1448 * 2))
 	if [ "${1:-0}" -ge $lo ] && [ "${1:-0}" -le $hi ] && [ "${2:-0}" -gt 0 ]; then
 		pass "ks_reno: $1 ACKs counted by pkts_acked (plausible: $lo..$hi), cong_avoid ran $2 times"
 	else
