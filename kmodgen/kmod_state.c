@@ -36,19 +36,19 @@ static void mark_addr(struct expr *e)
 
 static void scan_expr(struct expr *e)
 {
-	for (; e; e = NULL) {
-		if (e->kind == E_UNARY && e->op == UOP_ADDR)
-			mark_addr(e->lhs);
-		scan_expr(e->lhs);
-		scan_expr(e->rhs);
-		for (struct expr *a = e->args; a; a = a->next)
-			scan_expr(a);
-		for (struct field_init *f = e->fields; f; f = f->next)
-			scan_expr(f->value);
-		for (struct match_arm *m = e->arms; m; m = m->next) {
-			scan_expr(m->value);
-			scan_stmts(m->body);
-		}
+	if (!e)
+		return;
+	if (e->kind == E_UNARY && e->op == UOP_ADDR)
+		mark_addr(e->lhs);
+	scan_expr(e->lhs);
+	scan_expr(e->rhs);
+	for (struct expr *a = e->args; a; a = a->next)
+		scan_expr(a);
+	for (struct field_init *f = e->fields; f; f = f->next)
+		scan_expr(f->value);
+	for (struct match_arm *m = e->arms; m; m = m->next) {
+		scan_expr(m->value);
+		scan_stmts(m->body);
 	}
 }
 
@@ -170,18 +170,17 @@ bool kmod_state_read(struct cgen *g, struct strbuf *sb, struct expr *e)
 
 static bool reads(const struct expr *e, const struct decl *d)
 {
-	for (; e; e = NULL) {
-		if (is_state_ident(e, d) || reads(e->lhs, d) || reads(e->rhs, d))
+	if (!e)
+		return false;
+	/* A match is too large to judge: it counts as reading x, to be safe. */
+	if (is_state_ident(e, d) || e->arms || reads(e->lhs, d) || reads(e->rhs, d))
+		return true;
+	for (const struct expr *a = e->args; a; a = a->next)
+		if (reads(a, d))
 			return true;
-		for (const struct expr *a = e->args; a; a = a->next)
-			if (reads(a, d))
-				return true;
-		for (const struct field_init *f = e->fields; f; f = f->next)
-			if (reads(f->value, d))
-				return true;
-		if (e->arms)
-			return true; /* a match reading x is a loop body too large to judge: be safe */
-	}
+	for (const struct field_init *f = e->fields; f; f = f->next)
+		if (reads(f->value, d))
+			return true;
 	return false;
 }
 
