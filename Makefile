@@ -7,7 +7,7 @@ LDLIBS   := -lbpf -lelf -lz -llzma -lzstd -llz4 -lkmod
 
 # Every C file of the front end, the backends and the kernel tooling goes into ksc.
 SRCS := $(sort $(wildcard compiler/*.c kfunc/*.c kmodgen/*.c) runtime/installer.c)
-OBJS := $(SRCS:%.c=build/%.o) build/stdheaders.o build/runtime_files.o
+OBJS := $(SRCS:%.c=build/%.o) build/stdheaders.o build/runtime_files.o build/names_table.o
 KH   := $(sort $(wildcard compiler/include/*.kh))
 
 ksc: $(OBJS)
@@ -43,10 +43,33 @@ build/runtime_files.c: $(RUNTIME) scripts/embed-headers
 build/runtime_files.o: build/runtime_files.c
 	$(CC) $(KSC_CFLAGS) $(CFLAGS) -c -o $@ $<
 
+# The names the headers of generated C declare or define (scripts/gen-names
+# makes the lists), as sorted arrays for compiler/names.c to search.
+NAMES := $(sort $(wildcard compiler/names/*.txt))
+build/names_table.c: $(NAMES)
+	@mkdir -p build
+	{ echo '/* Generated from compiler/names/ by the Makefile. */'; \
+	  echo '#include "names.h"'; \
+	  for f in $(NAMES); do \
+		v=$$(basename $$f .txt | tr - _); \
+		echo "static const char *const $$v[] = {"; \
+		sed -e 's/.*/	"&",/' $$f; \
+		echo '};'; \
+	  done; \
+	  echo 'const struct names_list names_lists[] = {'; \
+	  for f in $(NAMES); do \
+		v=$$(basename $$f .txt | tr - _); \
+		echo "	{ \"$$(basename $$f .txt)\", $$v, sizeof($$v) / sizeof($$v[0]) },"; \
+	  done; \
+	  echo '	{ 0, 0, 0 }'; echo '};'; } > $@.tmp && mv $@.tmp $@
+
+build/names_table.o: build/names_table.c
+	$(CC) $(KSC_CFLAGS) $(CFLAGS) -c -o $@ $<
+
 # Sanitizer build used by the test suite for the front end.
 asan:
 	$(MAKE) BUILD=build-asan ksc-asan
-ksc-asan: $(SRCS) build/stdheaders.c build/runtime_files.c
+ksc-asan: $(SRCS) build/stdheaders.c build/runtime_files.c build/names_table.c
 	$(CC) $(KSC_CFLAGS) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	  -fno-sanitize-recover=all -o $@ $^ $(LDLIBS)
 
@@ -60,7 +83,8 @@ check: ksc ksc-asan
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 600
 FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_SRCS    := $(filter-out compiler/main.c,$(SRCS)) build/stdheaders.c build/runtime_files.c
+FUZZ_SRCS    := $(filter-out compiler/main.c,$(SRCS)) build/stdheaders.c build/runtime_files.c \
+                build/names_table.c
 FUZZ_OBJS    := $(FUZZ_SRCS:%.c=build/fuzz/%.o)
 
 build/fuzz/%.o: %.c

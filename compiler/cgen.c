@@ -7,6 +7,7 @@
 
 #include "format.h"
 #include "lexer.h"
+#include "names.h"
 #include "types.h"
 
 void cg_init(struct cgen *g, struct arena *a, struct program *prog, struct strbuf *out,
@@ -697,29 +698,13 @@ static bool name_taken(struct cgen *g, const char *name)
 	return false;
 }
 
-/* C keywords a KernelScript name may be (`var short: str(6)` is valid .ks). */
-static bool is_c_keyword(const char *name)
-{
-	static const char *const words[] = {
-		"auto", "break", "case", "char", "const", "continue", "default", "do",
-		"double", "else", "enum", "extern", "float", "for", "goto", "if", "inline",
-		"int", "long", "register", "restrict", "return", "short", "signed", "sizeof",
-		"static", "struct", "switch", "typedef", "union", "unsigned", "void",
-		"volatile", "while", "asm", "typeof",
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
-		if (!strcmp(words[i], name))
-			return true;
-	return false;
-}
-
 static void hoist(struct cgen *g, struct stmt *s)
 {
-	const char *name = is_c_keyword(s->name) ? arena_printf(g->a, "%s_", s->name) : s->name;
+	/* `var short`, `var errno`, `var bpf_map_update_elem` are valid .ks locals. */
+	const char *base = names_local(g->prog, g->a, s->name), *name = base;
 
 	for (int n = 1; name_taken(g, name); n++)
-		name = arena_printf(g->a, "%s_%d", s->name, n);
+		name = arena_printf(g->a, "%s_%d", base, n);
 	s->cname = name;
 	ptrvec_push(g->a, &g->hoisted, s);
 }

@@ -15,6 +15,7 @@
 #include "builtins.h"
 #include "cgen.h"
 #include "ebpf_abi.h"
+#include "names.h"
 #include "sema.h"
 #include "target.h"
 #include "types.h"
@@ -90,59 +91,25 @@ static bool is_legacy_helper(const char *name)
 }
 
 /*
- * Names clang knows as library builtins (log, abs, memcpy...) cannot name
- * a global in C.  Such maps, globals and helpers get a prefixed C name;
- * maps and globals keep their own name as the ELF symbol (and so in BTF
- * and libbpf) through an asm label.
+ * Maps, programs and struct_ops instances keep their .ks names in the
+ * object; where eBPF C cannot spell one (names.h), its C name differs and
+ * an asm label gives the symbol the .ks name.
  */
-static bool is_c_builtin(const char *name)
+static const char *obj_cname(struct cgen *g, const char *name)
 {
-	static const char *const names[] = {
-		"abs", "labs", "llabs", "div", "exit", "abort", "malloc", "calloc", "realloc",
-		"free", "alloca", "printf", "sprintf", "snprintf", "fprintf", "vprintf", "scanf",
-		"sscanf", "puts", "putchar", "strlen", "strnlen", "strcpy", "strncpy", "strcat",
-		"strncat", "strcmp", "strncmp", "strchr", "strrchr", "strstr", "strdup", "strndup",
-		"strspn", "strcspn", "strpbrk", "strtok", "memcpy", "memmove", "memset", "memcmp",
-		"memchr", "index", "rindex", "bzero", "bcmp", "bcopy", "log", "log2", "log10",
-		"log1p", "logb", "exp", "exp2", "expm1", "pow", "sqrt", "cbrt", "sin", "cos", "tan",
-		"asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "floor", "ceil", "round",
-		"rint", "trunc", "fabs", "fmod", "fmin", "fmax", "ldexp", "frexp", "modf", "hypot",
-		"erf", "gamma", "lgamma", "tgamma", "nan", "isalpha", "isdigit", "isspace", "isupper",
-		"islower", "isalnum", "isprint", "ispunct", "isxdigit", "iscntrl", "isgraph",
-		"isblank", "toupper", "tolower", "atoi", "atol", "atoll", "strtol", "strtoul",
-		"strtoll", "strtoull", "qsort", "bsearch", "setjmp", "longjmp", "fopen", "fclose",
-		"fread", "fwrite", "fputs", "fgets", "fputc", "fgetc", "getc", "putc", "getchar",
-		"vsprintf", "vsnprintf", "vfprintf", "stpcpy", "stpncpy", "strerror", "strlcpy",
-		"strlcat", "ffs", "ffsl", "ffsll", "_exit", "signal", "raise", "fma", "copysign",
-		"nearbyint", "lround", "llround", "lrint", "llrint", "remainder", "remquo", "scalbn",
-		"scalbln", "ilogb", "nextafter", "nexttoward", "fdim", "erfc", "significand",
-	};
+	const char *alias = names_ebpf_alias(g->prog, name);
 
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (!strcmp(names[i], name))
-			return true;
-	return false;
+	return alias ? alias : name;
 }
 
-static const char *c_name(struct cgen *g, const char *name)
-{
-	return is_c_builtin(name) ? arena_printf(g->a, "__ksc_%s", name) : name;
-}
-
-/* " __asm__(\"name\")" when the C name differs from the object's name. */
 static const char *asm_label(struct cgen *g, const char *name)
 {
-	return is_c_builtin(name) ? arena_printf(g->a, " __asm__(\"%s\")", name) : "";
+	return names_ebpf_alias(g->prog, name) ? arena_printf(g->a, " __asm__(\"%s\")", name) : "";
 }
 
-static const char *map_cname(struct decl *m)
+static const char *map_cname(struct cgen *g, struct decl *m)
 {
-	static char buf[128];
-
-	if (!is_c_builtin(m->name))
-		return m->name;
-	snprintf(buf, sizeof(buf), "__ksc_%s", m->name);
-	return buf;
+	return obj_cname(g, m->name);
 }
 
 /* ---- tail calls ---- */
@@ -487,11 +454,11 @@ static void map_read(struct cgen *g, struct strbuf *sb, struct expr *e)
 	if (obj) {
 		/* The stored object, or NULL: the program reads and writes it in place. */
 		sb_printf(sb, "; %s *__p = bpf_map_lookup_elem(&%s, &__k); __p ? __p->obj : NULL; })",
-			  slot_type(g, obj), map_cname(m));
+			  slot_type(g, obj), map_cname(g, m));
 		return;
 	}
 	sb_printf(sb, "; %s = bpf_map_lookup_elem(&%s, &__k); ",
-		  cg_decl(g, type_ptr(g->a, mt->base), "__p"), map_cname(m));
+		  cg_decl(g, type_ptr(g->a, mt->base), "__p"), map_cname(g, m));
 	if (ut(mt->base)->kind == TY_STRUCT || ut(mt->base)->kind == TY_ARRAY ||
 	    ut(mt->base)->kind == TY_STR)
 		sb_printf(sb, "%s = {}; if (__p) __builtin_memcpy(&__v, __p, sizeof(__v)); __v; })",
@@ -769,14 +736,14 @@ static void kptr_store(struct cgen *g, struct stmt *s)
 	cg_line(g, "%s = %s;", cg_decl(g, mt->key, "__k"), cg_expr_str(g, idx->rhs));
 	if (fresh)
 		cg_line(g, "%s = %s;", cg_decl(g, mt->base, "__obj"), cg_expr_str(g, s->value));
-	cg_line(g, "%s *__p = bpf_map_lookup_elem(&%s, &__k);", slot, map_cname(m));
+	cg_line(g, "%s *__p = bpf_map_lookup_elem(&%s, &__k);", slot, map_cname(g, m));
 	cg_blank(g);
 	cg_line(g, "if (!__p) {");
 	g->indent++;
 	cg_line(g, "%s __v = {};", slot);
 	cg_blank(g);
-	cg_line(g, "bpf_map_update_elem(&%s, &__k, &__v, BPF_NOEXIST);", map_cname(m));
-	cg_line(g, "__p = bpf_map_lookup_elem(&%s, &__k);", map_cname(m));
+	cg_line(g, "bpf_map_update_elem(&%s, &__k, &__v, BPF_NOEXIST);", map_cname(g, m));
+	cg_line(g, "__p = bpf_map_lookup_elem(&%s, &__k);", map_cname(g, m));
 	g->indent--;
 	cg_line(g, "}");
 	if (fresh) {
@@ -973,7 +940,7 @@ static bool bpf_expr(struct cgen *g, struct strbuf *sb, struct expr *e)
 	if (e->kind == E_IDENT && e->ref == REF_ENUMCONST)
 		note_const(g, e);
 	if (e->kind == E_IDENT && e->ref == REF_MAP) {
-		sb_puts(sb, c_name(g, e->str));
+		sb_puts(sb, obj_cname(g, e->str));
 		return true;
 	}
 	if (EB(g)->pkt_wide && is_packet_field(e)) {
@@ -1024,7 +991,7 @@ static bool bpf_expr(struct cgen *g, struct strbuf *sb, struct expr *e)
 
 		sb_printf(sb, "({ %s = ", cg_decl(g, mt->key, "__k"));
 		cg_expr(g, sb, m->rhs);
-		sb_printf(sb, "; bpf_map_lookup_elem(&%s, &__k) %s NULL; })", map_cname(map_of(m)),
+		sb_printf(sb, "; bpf_map_lookup_elem(&%s, &__k) %s NULL; })", map_cname(g, map_of(m)),
 			  e->op == OP_EQ ? "==" : "!=");
 		return true;
 	}
@@ -1176,10 +1143,10 @@ static void map_assign(struct cgen *g, struct stmt *s)
 	cg_line(g, "%s = %s;", cg_decl(g, mt->key, "__k"), cg_expr_str(g, idx->rhs));
 	if (s->op < 0) {
 		cg_line(g, "%s = %s;", cg_decl(g, mt->base, "__v"), cg_expr_str(g, s->value));
-		cg_line(g, "bpf_map_update_elem(&%s, &__k, &__v, BPF_ANY);", map_cname(m));
+		cg_line(g, "bpf_map_update_elem(&%s, &__k, &__v, BPF_ANY);", map_cname(g, m));
 	} else {
 		cg_line(g, "%s = bpf_map_lookup_elem(&%s, &__k);",
-			cg_decl(g, type_ptr(g->a, mt->base), "__p"), map_cname(m));
+			cg_decl(g, type_ptr(g->a, mt->base), "__p"), map_cname(g, m));
 		cg_line(g, "if (__p) {");
 		g->indent++;
 		map_rmw(g, s, mt->base);
@@ -1188,7 +1155,7 @@ static void map_assign(struct cgen *g, struct stmt *s)
 		g->indent++;
 		cg_line(g, "%s = 0;", cg_decl(g, mt->base, "__v"));
 		cg_line(g, "__v %s= %s;", ops[s->op], cg_expr_str(g, s->value));
-		cg_line(g, "bpf_map_update_elem(&%s, &__k, &__v, BPF_ANY);", map_cname(m));
+		cg_line(g, "bpf_map_update_elem(&%s, &__k, &__v, BPF_ANY);", map_cname(g, m));
 		g->indent--;
 		cg_line(g, "}");
 	}
@@ -1208,7 +1175,7 @@ static void map_field_assign(struct cgen *g, struct stmt *s)
 	g->indent++;
 	cg_line(g, "%s = %s;", cg_decl(g, mt->key, "__k"), cg_expr_str(g, idx->rhs));
 	cg_line(g, "%s = bpf_map_lookup_elem(&%s, &__k);",
-		cg_decl(g, type_ptr(g->a, mt->base), "__p"), map_cname(m));
+		cg_decl(g, type_ptr(g->a, mt->base), "__p"), map_cname(g, m));
 	cg_line(g, "if (__p)");
 	g->indent++;
 	if (s->op < 0)
@@ -1231,16 +1198,16 @@ static void map_ifvar(struct cgen *g, struct stmt *s)
 	cg_line(g, "%s = %s;", cg_decl(g, mt->key, "__k"), cg_expr_str(g, idx->rhs));
 	if (kptr_struct(mt)) {
 		cg_line(g, "%s *__p = bpf_map_lookup_elem(&%s, &__k);", slot_type(g, kptr_struct(mt)),
-			map_cname(m));
+			map_cname(g, m));
 		cg_blank(g);
 		cg_line(g, "%s = __p ? __p->obj : NULL;", x);
 		cg_line(g, "if (%s) {", x);
 	} else if (s->binds_pointer) {
-		cg_line(g, "%s = bpf_map_lookup_elem(&%s, &__k);", x, map_cname(m));
+		cg_line(g, "%s = bpf_map_lookup_elem(&%s, &__k);", x, map_cname(g, m));
 		cg_line(g, "if (%s) {", x);
 	} else {
 		cg_line(g, "%s = bpf_map_lookup_elem(&%s, &__k);",
-			cg_decl(g, type_ptr(g->a, mt->base), "__p"), map_cname(m));
+			cg_decl(g, type_ptr(g->a, mt->base), "__p"), map_cname(g, m));
 		cg_line(g, "if (__p) {");
 		g->indent++;
 		cg_line(g, "%s = *__p;", x);
@@ -1267,7 +1234,7 @@ static void lookup_var(struct cgen *g, struct stmt *s)
 	g->indent++;
 	cg_line(g, "%s = %s;", cg_decl(g, mt->key, "__k"), cg_expr_str(g, idx->rhs));
 	cg_line(g, "%s = bpf_map_lookup_elem(&%s, &__k);",
-		cg_decl(g, type_ptr(g->a, mt->base), "__p"), map_cname(m));
+		cg_decl(g, type_ptr(g->a, mt->base), "__p"), map_cname(g, m));
 	cg_blank(g);
 	cg_line(g, "%s_found = __p != NULL;", x);
 	cg_line(g, "if (__p)");
@@ -1657,14 +1624,14 @@ static bool loop_exit(struct cgen *g, struct stmt *s)
 
 static const char *bpf_global_name(struct cgen *g, struct decl *d)
 {
-	if (d->kind == D_FUNC && d->role != ROLE_HELPER)
-		return d->name;
+	if (d->kind == D_FUNC && d->role == ROLE_PROG)
+		return obj_cname(g, d->name);
 	/* Pinned globals live in the one entry of the pinned_globals map. */
 	if (d->kind == D_GLOBAL && d->is_pinned) {
 		EB(g)->uses_pinned = true;
 		return arena_printf(g->a, "ksc_%s()->%s", KSC_PINNED_GLOBALS, d->name);
 	}
-	return c_name(g, d->name);
+	return d->name;
 }
 
 static const struct cg_hooks bpf_hooks = {
@@ -1751,7 +1718,7 @@ static void emit_map(struct cgen *g, struct decl *d)
 		if (f->has_arg)
 			cg_line(g, "__uint(numa_node, %lld);", f->arg);
 	g->indent--;
-	cg_line(g, "} %s%s SEC(\".maps\");", c_name(g, d->name), asm_label(g, d->name));
+	cg_line(g, "} %s%s SEC(\".maps\");", obj_cname(g, d->name), asm_label(g, d->name));
 	cg_blank(g);
 }
 
@@ -1819,8 +1786,7 @@ static void emit_config(struct cgen *g, struct decl *d)
 
 static void emit_global(struct cgen *g, struct decl *d)
 {
-	const char *decl = arena_printf(g->a, "%s%s", cg_decl(g, d->ty, c_name(g, d->name)),
-					asm_label(g, d->name));
+	const char *decl = cg_decl(g, d->ty, d->name);
 
 	if (d->is_pinned)
 		return;
@@ -1962,22 +1928,28 @@ static void fn_end(struct cgen *g, size_t start)
 	sb_init(&eb->pending);
 }
 
+static const char *prog_prototype(struct cgen *g, struct decl *fn);
+
 static void emit_program(struct cgen *g, struct decl *fn)
 {
 	const char *ret = fn->ret && !type_is_void(fn->ret) ? "int" : "void";
+	const char *name = obj_cname(g, fn->name);
 	size_t start = fn_begin(g);
 
+	/* The label goes on a declaration: C takes none on a definition. */
+	if (*asm_label(g, fn->name))
+		cg_line(g, "%s%s;", prog_prototype(g, fn), asm_label(g, fn->name));
 	cg_line(g, "SEC(\"%s\")", prog_section(g, fn));
 	cg_line_map(g, fn->name_loc);
 	switch (fn->prog) {
 	case PROG_PROBE:
-		cg_line(g, "int BPF_PROG(%s%s)", fn->name, param_list(g, fn, true));
+		cg_line(g, "int BPF_PROG(%s%s)", name, param_list(g, fn, true));
 		break;
 	case PROG_KPROBE:
-		cg_line(g, "int BPF_KPROBE(%s%s)", fn->name, param_list(g, fn, true));
+		cg_line(g, "int BPF_KPROBE(%s%s)", name, param_list(g, fn, true));
 		break;
 	default:
-		cg_line(g, "%s %s(%s)", ret, fn->name, cg_decl(g, fn->params->ty, fn->params->name));
+		cg_line(g, "%s %s(%s)", ret, name, cg_decl(g, fn->params->ty, fn->params->name));
 		break;
 	}
 	cg_function_body(g, fn);
@@ -2033,7 +2005,8 @@ static void emit_struct_ops_var(struct cgen *g, struct decl *impl)
 	struct decl *k;
 
 	cg_line(g, "SEC(\".struct_ops\")");
-	cg_line(g, "struct %s %s = {", impl->struct_ops, impl->name);
+	cg_line(g, "struct %s %s%s = {", impl->struct_ops, obj_cname(g, impl->name),
+		asm_label(g, impl->name));
 	g->indent++;
 	for (struct decl *m = impl->methods; m; m = m->next)
 		cg_line(g, ".%s = (void *)%s_%s,", m->name, impl->name, m->name);
@@ -2067,7 +2040,7 @@ static void emit_helper(struct cgen *g, struct decl *fn)
 
 	/* Inlined: the verifier then sees map values and ctx pointers as the caller does. */
 	cg_line_map(g, fn->name_loc);
-	cg_line(g, "static __always_inline %s", cg_prototype(g, fn, c_name(g, fn->name)));
+	cg_line(g, "static __always_inline %s", cg_prototype(g, fn, fn->name));
 	cg_function_body(g, fn);
 	cg_line_reset(g);
 	cg_blank(g);
@@ -2178,11 +2151,11 @@ static const char *prog_prototype(struct cgen *g, struct decl *fn)
 {
 	switch (fn->prog) {
 	case PROG_PROBE:
-		return arena_printf(g->a, "int %s(unsigned long long *ctx)", fn->name);
+		return arena_printf(g->a, "int %s(unsigned long long *ctx)", obj_cname(g, fn->name));
 	case PROG_KPROBE:
-		return arena_printf(g->a, "int %s(struct pt_regs *ctx)", fn->name);
+		return arena_printf(g->a, "int %s(struct pt_regs *ctx)", obj_cname(g, fn->name));
 	default:
-		return arena_printf(g->a, "int %s(%s)", fn->name,
+		return arena_printf(g->a, "int %s(%s)", obj_cname(g, fn->name),
 				    cg_decl(g, fn->params->ty, fn->params->name));
 	}
 }
@@ -2209,7 +2182,8 @@ static void emit_prog_array(struct cgen *g, struct ebpf *eb)
 	cg_line(g, ".values = {");
 	g->indent++;
 	for (int i = 0; i < eb->tail_targets.n; i++)
-		cg_line(g, "[%d] = (void *)&%s,", i, ((struct decl *)eb->tail_targets.v[i])->name);
+		cg_line(g, "[%d] = (void *)&%s,", i,
+			obj_cname(g, ((struct decl *)eb->tail_targets.v[i])->name));
 	g->indent--;
 	cg_line(g, "},");
 	g->indent--;
@@ -2266,7 +2240,8 @@ int ebpfgen_write(struct program *prog, const char *path)
 	cg_line(&g, "#include <bpf/bpf_tracing.h>");
 	cg_line(&g, "#include <bpf/bpf_core_read.h>");
 	cg_blank(&g);
-	cg_line(&g, "char LICENSE[] SEC(\"license\") = \"GPL\";");
+	/* '_': no .ks map takes the name (names.c refuses '_' names for maps). */
+	cg_line(&g, "char _license[] SEC(\"license\") = \"GPL\";");
 	cg_blank(&g);
 	emit_declarations(&g, &eb);
 	emit_support(&g, &eb);

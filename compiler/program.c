@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "builtins.h"
+#include "names.h"
 #include "parser.h"
 #include "sema.h"
 #include "stdheaders.h"
@@ -342,6 +343,9 @@ struct program *program_load(const char *path, struct arena *a, struct diag *d, 
 	struct loader l = { .a = a, .d = d };
 	struct program *prog = load_program(&l, path, err);
 
+	/* Once, for the top file: it names the imported files' C too. */
+	if (prog && !*err && !diag_errors(d))
+		names_assign(prog, d);
 	free(l.files);
 	if (*err) {
 		p_err("cannot read '%s': %s", path, read_file_strerror(*err));

@@ -70,29 +70,6 @@ const char *user_accessor(struct cgen *g, struct decl *map, const char *op)
 	return name;
 }
 
-/* Names libc or the runtime already declare: such functions get a ks_ prefix. */
-static bool is_reserved(const char *name)
-{
-	static const char *const names[] = {
-		"main", "exit", "abort", "free", "malloc", "calloc", "realloc", "printf", "puts",
-		"read", "write", "open", "close", "send", "recv", "connect", "bind", "listen",
-		"accept", "socket", "time", "sleep", "kill", "signal", "wait", "fork", "pipe", "dup",
-		"select", "poll", "index", "rindex", "log", "exp", "pow", "sqrt", "abs", "div",
-		"strlen", "strcmp", "strcpy", "memcpy", "memset", "atoi", "system", "daemon", "clock",
-		"random", "rand", "srand", "link", "unlink", "stat", "sync", "pause", "alarm",
-		"getpid", "remove", "rename", "truncate", "round", "floor", "ceil", "y0", "y1",
-		"j0", "j1", "gamma", "optarg", "optind", "errno", "environ", "stdin", "stdout",
-		"stderr", "setjmp", "longjmp", "usage", "skel",
-	};
-
-	if (!strncmp(name, "ksc_", 4) || !strncmp(name, "bpf_", 4))
-		return true;
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (!strcmp(names[i], name))
-			return true;
-	return false;
-}
-
 static const char *fn_name(struct cgen *g, struct decl *d)
 {
 	struct user *u = UG(g);
@@ -101,9 +78,10 @@ static const char *fn_name(struct cgen *g, struct decl *d)
 		if (u->import_fns.v[i] == d)
 			return arena_printf(g->a, "%s_%s",
 					    ((struct decl *)u->import_of.v[i])->name, d->name);
+	/* The loader's own main() runs the .ks main; names.c renamed every other clash. */
 	if (!strcmp(d->name, "main"))
 		return "ksc_main";
-	return is_reserved(d->name) ? arena_printf(g->a, "ks_%s", d->name) : d->name;
+	return d->name;
 }
 
 static const char *u_global_name(struct cgen *g, struct decl *d)

@@ -145,6 +145,17 @@ if build rmw; then
 		"$(val "$out" c8 1) $(val "$out" c16 1) $(val "$out" c32 1) $(val "$out" c64 1) $(val "$out" i64s 1)"
 fi
 
+# ---- .ks names C already has: renamed in C, kept in the object ----
+if build c_names; then
+	c=$dir/c_names/c_names.ebpf.c
+	check "c_names: renamed in C, the object's names kept by asm labels" \
+		"struct=1 labels=2 license=1" \
+		"struct=$(grep -c '^struct ks_task_struct {' "$c") labels=$(grep -cE '__asm__\("(strlen|memset)"\)' "$c") license=$(grep -c '^char _license\[\]' "$c")"
+	out=$(run c_names memset -m LICENSE -m strlen)
+	check "c_names: program memset fills maps LICENSE and strlen" "2 41 1124" \
+		"$(retvals "$out") $(val "$out" LICENSE 2) $(val "$out" strlen 0)"
+fi
+
 # ---- TC ingress/egress ----
 if build tc_verdict; then
 	min=$((60 + RANDOM % 40))
