@@ -170,7 +170,6 @@ struct expr {
 	bool is_tail_call;         /* E_CALL: `return prog(ctx)` */
 	bool map_lookup;           /* E_INDEX on a map */
 	bool const_known;          /* constant folded value in cval */
-	struct type *trunc_to;     /* constant truncated into this type (warned): cast in C */
 	long long cval;
 };
 

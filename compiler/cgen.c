@@ -397,8 +397,8 @@ static void sub_expr(struct cgen *g, struct strbuf *sb, struct expr *e, int min)
 
 static void int_lit(struct cgen *g, struct strbuf *sb, struct expr *e)
 {
-	const char *suffix = e->ival > 0xffffffffULL ? (e->is_unsigned ? "ULL" : "LL") :
-			     e->ival > 0x7fffffffULL ? "U" : "";
+	/* The checker's type of the literal (i32, i64, u64 above INT64_MAX), spelt in C. */
+	const char *suffix = e->ival > 0x7fffffffULL ? (e->is_unsigned ? "ULL" : "LL") : "";
 
 	if (e->hex)
 		sb_printf(sb, "0x%llx%s", (unsigned long long)e->ival, suffix);
@@ -453,16 +453,6 @@ static void match_expr(struct cgen *g, struct strbuf *sb, struct expr *e)
 
 void cg_expr(struct cgen *g, struct strbuf *sb, struct expr *e)
 {
-	if (e->trunc_to) {
-		/* The checker warned; the cast says the truncation is meant. */
-		struct type *t = e->trunc_to;
-
-		e->trunc_to = NULL;
-		sb_printf(sb, "(%s)", cg_type(g, t));
-		sub_expr(g, sb, e, 14);
-		e->trunc_to = t;
-		return;
-	}
 	if (g->h->expr && g->h->expr(g, sb, e))
 		return;
 	switch (e->kind) {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "lexer.h"
+#include "types.h"
 
 /* Deeper nesting than this is not a program but an attack on our stack. */
 #define MAX_DEPTH 200
@@ -35,6 +36,7 @@ struct parser {
 	struct token *toks;
 	int depth;
 	bool dead;             /* stop: nesting limit hit, everything after is noise */
+	struct ptrvec wide_enums; /* enum constants written above INT64_MAX */
 };
 
 /* ---- token helpers ---- */
@@ -1227,6 +1229,56 @@ static struct decl *parse_struct(struct parser *p, struct attr *attrs)
 	return d;
 }
 
+/*
+ * The value written for an enum constant, "-" folded in.  Kernel enums
+ * may be 64-bit (sched_ext's are), so a value above INT64_MAX is kept as
+ * its bits, as the BTF reader keeps enum64 values, and remembered: only
+ * here is it known to be positive (wide_enum_errors).  A value below
+ * -2^63 fits no enum at all.  The checker tells a program's enums, which
+ * are 32-bit, from a header's.  A value out of range counts as 0.
+ */
+static void enum_value(struct parser *p, struct enum_const *c, bool neg, uint64_t mag)
+{
+	struct int_val v = { .mag = mag, .neg = neg && mag };
+
+	c->has_value = true;
+	if (!enum_value_fits(v, true)) {
+		enum_value_error(p->d, c->loc, v, true, false);
+		return;
+	}
+	c->value = (long long)(neg ? 0 - mag : mag);
+	if (!neg && mag > INT64_MAX)
+		ptrvec_push(p->a, &p->wide_enums, c);
+}
+
+/* Declarations only a program has: a header holds types, enums and externs. */
+static bool has_code(const struct decl *d)
+{
+	for (; d; d = d->next)
+		if (d->kind != D_STRUCT && d->kind != D_ENUM && d->kind != D_ALIAS &&
+		    d->kind != D_EXTERN && d->kind != D_INCLUDE)
+			return true;
+	return false;
+}
+
+/*
+ * In a program (a file with code), an enum constant written above
+ * INT64_MAX is out of its 32 bits; the checker, seeing it held as a
+ * negative long long, could not tell it from a negative one.
+ */
+static void wide_enum_errors(struct parser *p, const struct decl *decls)
+{
+	if (!has_code(decls))
+		return;
+	for (int i = 0; i < p->wide_enums.n; i++) {
+		struct enum_const *c = p->wide_enums.v[i];
+
+		enum_value_error(p->d, c->loc, (struct int_val){ .mag = (uint64_t)c->value }, false,
+				 false);
+		c->value = 0;
+	}
+}
+
 /* enum = "enum" IDENT "{" [ IDENT ["=" ["-"] INT] { "," ... } [","] ] "}" */
 static struct decl *parse_enum(struct parser *p)
 {
@@ -1250,10 +1302,8 @@ static struct decl *parse_enum(struct parser *p)
 			bool neg = accept(p, TK_MINUS);
 			struct token *v = p->tok;
 
-			if (expect(p, TK_INT)) {
-				c->has_value = true;
-				c->value = neg ? -(long long)v->ival : (long long)v->ival;
-			}
+			if (expect(p, TK_INT))
+				enum_value(p, c, neg, v->ival);
 		}
 		cur = cur->next = c;
 		if (!accept(p, TK_COMMA))
@@ -1612,5 +1662,6 @@ struct decl *parse_source(struct arena *a, struct diag *d, const struct ks_src *
 		if (decl && !p.dead)
 			check_tree_depth(&p, decl);
 	}
+	wide_enum_errors(&p, head.next);
 	return head.next;
 }

@@ -460,16 +460,38 @@ static void declare_struct(struct checker *c, struct decl *d)
 		check_kmod_ops_type(c, d, kmod);
 }
 
+/*
+ * A program's enum constants are 32-bit (the parser let through anything
+ * a kernel enum may hold).  A counted one (previous + 1) is reported once:
+ * the ones after it follow from it.  A header's enums are the kernel's.
+ */
+static void check_enum_value(struct checker *c, struct decl *d, struct enum_const *e,
+			     bool *reported)
+{
+	struct int_val v = int_val_of(e->value);
+	bool ok = d->from_header || enum_value_fits(v, false);
+
+	if (e->has_value)
+		*reported = false;
+	if (!ok && !*reported)
+		enum_value_error(c->d, e->loc, v, false, !e->has_value);
+	*reported |= !ok;
+}
+
 static void declare_enum(struct checker *c, struct decl *d)
 {
 	long long next = 0;
+	bool reported = false;
 
 	for (struct enum_const *e = d->consts; e; e = e->next) {
 		struct sym *s;
 
 		if (e->has_value)
 			next = e->value;
-		e->value = next++;
+		e->value = next;
+		/* Counted on the bits: a header's values above INT64_MAX are held so. */
+		next = (long long)((uint64_t)next + 1);
+		check_enum_value(c, d, e, &reported);
 		s = declare_value(c, e->name, e->loc, REF_ENUMCONST, d);
 		if (s)
 			s->ec = e;

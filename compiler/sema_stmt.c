@@ -225,6 +225,8 @@ static void check_assign(struct checker *c, struct stmt *s)
 		return;
 	}
 	check_value(c, s->value, t, "operand");
+	if ((s->op == OP_DIV || s->op == OP_MOD) && s->value->const_known && s->value->cval == 0)
+		diag_error(c->d, s->value->loc, "division by zero");
 }
 
 static void check_return(struct checker *c, struct stmt *s)

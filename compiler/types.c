@@ -251,6 +251,92 @@ bool type_assignable(const struct type *to, const struct type *from)
 	return type_equal(to, from);
 }
 
+/* ---- integer values and ranges ---- */
+
+struct int_val int_val_of(long long x)
+{
+	/* Negated as unsigned: -LLONG_MIN does not exist as a long long. */
+	return (struct int_val){ .mag = x < 0 ? 0 - (uint64_t)x : (uint64_t)x, .neg = x < 0 };
+}
+
+int int_val_cmp(struct int_val a, struct int_val b)
+{
+	int m = a.mag < b.mag ? -1 : a.mag > b.mag;
+
+	if (a.neg != b.neg)
+		return a.neg ? -1 : 1;
+	return a.neg ? -m : m;
+}
+
+const char *int_val_str(struct arena *a, struct int_val v)
+{
+	return arena_printf(a, "%s%llu", v.neg ? "-" : "", (unsigned long long)v.mag);
+}
+
+/* Values from -2^(neg_bits - 1) (from 0 if neg_bits is 0) to 2^bits - 1. */
+static void bit_range(int neg_bits, int bits, struct int_val *lo, struct int_val *hi)
+{
+	*lo = (struct int_val){ .mag = neg_bits ? 1ULL << (neg_bits - 1) : 0, .neg = neg_bits > 0 };
+	*hi = (struct int_val){ .mag = bits == 64 ? UINT64_MAX : (1ULL << bits) - 1 };
+}
+
+static bool in_range(struct int_val v, struct int_val lo, struct int_val hi)
+{
+	return int_val_cmp(v, lo) >= 0 && int_val_cmp(v, hi) <= 0;
+}
+
+/* A program's enums, not the kernel's (headers, BTF): those are 64-bit and trusted. */
+static bool is_program_enum(const struct type *t)
+{
+	return named_kind(t) == TY_ENUM && t->decl && !t->decl->from_header && !t->decl->from_btf;
+}
+
+bool type_int_range(const struct type *t, struct int_val *lo, struct int_val *hi)
+{
+	t = canon(t);
+	if (t && t->kind == TY_CHAR) {
+		bit_range(0, 8, lo, hi);
+		return true;
+	}
+	if (t && is_program_enum(t)) {
+		bit_range(32, 32, lo, hi);
+		return true;
+	}
+	/* BTF may describe integers wider than 64 bits; they have no constants to check. */
+	if (!t || t->kind != TY_INT || t->size < 1 || t->size > 8)
+		return false;
+	if (t->is_signed)
+		bit_range(t->size * 8, t->size * 8 - 1, lo, hi);
+	else
+		bit_range(0, t->size * 8, lo, hi);
+	return true;
+}
+
+bool int_val_fits(struct int_val v, const struct type *t)
+{
+	struct int_val lo, hi;
+
+	return !type_int_range(t, &lo, &hi) || in_range(v, lo, hi);
+}
+
+bool enum_value_fits(struct int_val v, bool kernel)
+{
+	struct int_val lo, hi;
+
+	bit_range(kernel ? 64 : 32, kernel ? 64 : 32, &lo, &hi);
+	return in_range(v, lo, hi);
+}
+
+/* Here rather than in the checker: the parser reports values no enum holds, sema the rest. */
+void enum_value_error(struct diag *d, struct ks_loc loc, struct int_val v, bool kernel,
+		      bool implicit)
+{
+	diag_error(d, loc, "enum value %s%llu%s does not fit in %s", v.neg ? "-" : "",
+		   (unsigned long long)v.mag, implicit ? " (the previous value + 1)" : "",
+		   kernel ? "64 bits (-9223372036854775808..18446744073709551615)" :
+			    "32 bits (-2147483648..4294967295)");
+}
+
 /* ---- declaration maps ---- */
 
 static size_t decl_hash(const struct decl *d, size_t cap)

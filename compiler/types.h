@@ -28,6 +28,41 @@ bool type_assignable(const struct type *to, const struct type *from);
 bool const_eval(const struct expr *e, long long *v);
 
 /*
+ * An integer constant's exact value, as sign and magnitude: constants run
+ * from -(2^64 - 1) to 2^64 - 1, more than any one C integer type holds, and
+ * a range check must see the value before any conversion wraps it.
+ */
+struct int_val {
+	uint64_t mag;
+	bool neg;              /* never set with mag 0 */
+};
+
+struct int_val int_val_of(long long x);
+int int_val_cmp(struct int_val a, struct int_val b);
+/* Decimal, with a leading '-' when negative. */
+const char *int_val_str(struct arena *a, struct int_val v);
+
+/*
+ * The values of t: TY_INT by size and sign, char as a byte (0..255), a
+ * program's enum as its 32 bits (enum_value_fits).  False for any other
+ * type (a kernel enum, bool, ...), which has no range to check.
+ */
+bool type_int_range(const struct type *t, struct int_val *lo, struct int_val *hi);
+/* v is a value of t; true when t has no range (type_int_range). */
+bool int_val_fits(struct int_val v, const struct type *t);
+
+/*
+ * The values of a program's enum constants: 32 bits, signed or unsigned
+ * (the reference's enums are u32; ksc allows negative ones), -2^31 ..
+ * 2^32 - 1.  Kernel enums (headers, BTF) may be 64-bit: -2^63 .. 2^64 - 1,
+ * held as their bits in a long long.
+ */
+bool enum_value_fits(struct int_val v, bool kernel);
+/* The error for an enum constant outside that range; implicit: previous + 1. */
+void enum_value_error(struct diag *d, struct ks_loc loc, struct int_val v, bool kernel,
+		      bool implicit);
+
+/*
  * ctx->data, ->data_end, ->data_meta of xdp_md and __sk_buff: declared u32
  * (the UAPI layout) but holding packet addresses.
  */

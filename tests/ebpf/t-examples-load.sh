@@ -20,6 +20,7 @@ cc -std=gnu17 -O2 -Wall -Wextra -Werror -o "$bpfrun" tests/guest/bpfrun.c -lbpf 
 # Examples that cannot load on any host, and why.
 declare -A expected=(
 	[safety_demo]="rejected by the checker (608-byte stack)"
+	[type_alias]="rejected by the checker (192168001001 does not fit its u32)"
 	[private_kfunc]="calls a kfunc of its own module: built, loaded and run in the VM by tests/vm/t-kmod.sh"
 	[extern_kfunc_demo]="the example passes null as bpf_trace_printk's format"
 	[sched_ext_simple]="needs a kernel with sched_ext (CONFIG_SCHED_CLASS_EXT)"

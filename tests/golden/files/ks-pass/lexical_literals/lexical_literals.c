@@ -90,7 +90,7 @@ static __s32 ksc_main(void)
 #line 36 "tests/ks/pass/lexical_literals.ks"
 	BIG = 18446744073709551615ULL;
 #line 37 "tests/ks/pass/lexical_literals.ks"
-	hex = 0xdeadbeefU;
+	hex = 0xdeadbeefLL;
 #line 38 "tests/ks/pass/lexical_literals.ks"
 	bin = 0xa;
 #line 39 "tests/ks/pass/lexical_literals.ks"
