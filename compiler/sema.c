@@ -787,11 +787,14 @@ static void check_impl(struct checker *c, struct decl *d)
 			   d->name);
 	else
 		d->struct_ops = attr_string(c, a, true);
+	/* Generated C defines the instance with the kernel's type: without one it cannot build. */
 	if (d->struct_ops && !sema_struct_ops_type(c->prog, d->struct_ops) &&
-	    !btf_find_type(c->a, d->struct_ops))
-		diag_warning(c->d, d->name_loc,
-			     "the kernel BTF %s has no struct %s: its methods are not checked against the kernel",
-			     btf_types_path(), d->struct_ops);
+	    !btf_find_type(c->a, d->struct_ops)) {
+		diag_error(c->d, d->name_loc, "no struct_ops type '%s': the kernel BTF %s has none",
+			   d->struct_ops, btf_types_path());
+		diag_note(c->d, d->name_loc, "give the BTF of a kernel that has it (--btf FILE), or "
+			  "include a header that declares it");
+	}
 	check_impl_name(c, d);
 	for (struct impl_field *f = d->ifields; f; f = f->next) {
 		c->ctx = d->target;
