@@ -1,12 +1,17 @@
 # ksc: KernelScript toolkit.  `make` builds ./ksc, `make check` runs every test.
 CC       ?= cc
 CFLAGS   ?= -O2 -g
+# One folder per stage or job (docs/design.md, "Where things are"); each is
+# an include directory, so a file names another's header by its name alone.
+DIRS     := compiler compiler/base compiler/front compiler/emit compiler/ebpf compiler/user \
+            compiler/output kfunc kfunc/btf kmodgen kmodgen/build runtime runtime/install
 KSC_CFLAGS := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
-              -Icompiler -Ikfunc -Ikmodgen -Iruntime -Ibuild
+              $(addprefix -I,$(DIRS)) -Ibuild
 LDLIBS   := -lbpf -lelf -lz -llzma -lzstd -llz4 -lkmod
 
-# Every C file of the front end, the backends and the kernel tooling goes into ksc.
-SRCS := $(sort $(wildcard compiler/*.c kfunc/*.c kmodgen/*.c) runtime/installer.c)
+# Every C file of the front end, the backends and the kernel tooling goes into
+# ksc; runtime/ksc_loader.c is not ksc's but the loader's (embedded below).
+SRCS := $(sort $(foreach d,$(filter-out runtime,$(DIRS)),$(wildcard $(d)/*.c)))
 OBJS := $(SRCS:%.c=build/%.o) build/stdheaders.o build/runtime_files.o build/names_table.o
 KH   := $(sort $(wildcard compiler/include/*.kh))
 
@@ -45,10 +50,10 @@ build/runtime_files.o: build/runtime_files.c
 
 # The names the headers of generated C declare or define (scripts/gen-names
 # makes the lists), as sorted arrays for compiler/names.c to search.
-NAMES := $(sort $(wildcard compiler/names/*.txt))
+NAMES := $(sort $(wildcard compiler/emit/names/*.txt))
 build/names_table.c: $(NAMES)
 	@mkdir -p build
-	{ echo '/* Generated from compiler/names/ by the Makefile. */'; \
+	{ echo '/* Generated from compiler/emit/names/ by the Makefile. */'; \
 	  echo '#include "names.h"'; \
 	  for f in $(NAMES); do \
 		v=$$(basename $$f .txt | tr - _); \

@@ -70,8 +70,8 @@ ebpf_object() {
 twin_btf() {
 	local tool=$out/kfunc-tool
 	if [ ! -x "$tool" ]; then
-		cc -std=c17 -D_GNU_SOURCE -Icompiler -Ikfunc -O2 -o "$tool" tests/kfunc/kfunc-tool.c \
-			kfunc/*.c compiler/util.c -lbpf -lelf -lz -llzma -lzstd -llz4 >>"$3/build.log" 2>&1 ||
+		cc -std=c17 -D_GNU_SOURCE -Icompiler/base -Ikfunc/btf -O2 -o "$tool" tests/kfunc/kfunc-tool.c \
+			kfunc/btf/*.c compiler/base/util.c -lbpf -lelf -lz -llzma -lzstd -llz4 >>"$3/build.log" 2>&1 ||
 			return 1
 	fi
 	"$tool" extract "$2" "$3/base.btf" >>"$3/build.log" 2>&1 &&

@@ -40,8 +40,8 @@ need_bpffs() {
 # extract, release, base, resolve, verify), for tests that need a kernel
 # image's BTF as a file.
 build_kfunc_tool() {
-	cc -std=c17 -D_GNU_SOURCE -Icompiler -Ikfunc -O2 -o "$1" tests/kfunc/kfunc-tool.c \
-		kfunc/*.c compiler/util.c -lbpf -lelf -lz -llzma -lzstd -llz4
+	cc -std=c17 -D_GNU_SOURCE -Icompiler/base -Ikfunc/btf -O2 -o "$1" tests/kfunc/kfunc-tool.c \
+		kfunc/btf/*.c compiler/base/util.c -lbpf -lelf -lz -llzma -lzstd -llz4
 }
 
 # A clang that writes BTF type tags (15+), which kptr map values need;

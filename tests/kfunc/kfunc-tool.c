@@ -1,5 +1,5 @@
 /*
- * Test driver for kfunc/kfunc_btf.h: one subcommand per function, so that
+ * Test driver for kfunc/btf/kfunc_btf.h: one subcommand per function, so that
  * tests/kfunc/t-btfids.sh can compare the library with the kernel's tools.
  *
  * Exit status: 0 success, 1 error (the library printed it), 2 usage,

@@ -7,8 +7,8 @@
 source tests/lib.sh
 dir=$(scratch kfunc-btfids)
 libs=(-lbpf -lelf -lz -llzma -lzstd -llz4)
-srcs=(tests/kfunc/kfunc-tool.c kfunc/*.c compiler/util.c)
-cflags=(-std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Icompiler -Ikfunc)
+srcs=(tests/kfunc/kfunc-tool.c kfunc/btf/*.c compiler/base/util.c)
+cflags=(-std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Icompiler/base -Ikfunc/btf)
 
 # The driver, plain and sanitized; nothing else can run without them.
 if ! out=$(cc "${cflags[@]}" -O2 -o "$dir/tool" "${srcs[@]}" "${libs[@]}" 2>&1) ||

@@ -13,8 +13,8 @@
 source tests/lib.sh
 dir=$(scratch kfunc-distilled)
 libs=(-lbpf -lelf -lz -llzma -lzstd -llz4)
-cflags=(-std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Icompiler -Ikfunc)
-srcs=(tests/kfunc/kfunc-tool.c kfunc/*.c compiler/util.c)
+cflags=(-std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Icompiler/base -Ikfunc/btf)
+srcs=(tests/kfunc/kfunc-tool.c kfunc/btf/*.c compiler/base/util.c)
 
 if ! out=$(cc "${cflags[@]}" -O2 -o "$dir/tool" "${srcs[@]}" "${libs[@]}" 2>&1) ||
 	! out=$(cc "${cflags[@]}" -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \

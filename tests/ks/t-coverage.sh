@@ -6,7 +6,7 @@
 #  - every feature ID of tests/ks/features.txt is claimed by a pass program,
 #    and every claimed ID is in features.txt;
 #  - every error message format the front end has (the diag_error() format
-#    strings of compiler/*.c and kmodgen/*.c) is expected by some
+#    strings of the .c files of compiler/, kfunc/, kmodgen/ and runtime/) is expected by some
 #    "// expect:" line of tests/ks/fail/*.ks, printf conversions matching
 #    any text, unless tests/ks/unreachable-errors.txt lists it with a reason.
 source tests/lib.sh
@@ -62,7 +62,7 @@ fi
 
 # --- error messages ---
 formats="$dir/formats" msgs="$dir/messages" allow="$ks/unreachable-errors.txt"
-perl "$ks/diag-formats.pl" compiler/*.c kmodgen/*.c >"$formats"
+perl "$ks/diag-formats.pl" $(find compiler kfunc kmodgen runtime -name "*.c" ! -name ksc_loader.c | sort) >"$formats"
 nf=$(wc -l <"$formats")
 if ((nf < 100)); then
 	fail "diag_error() formats found in the sources" "only $nf (has the call changed name?)"

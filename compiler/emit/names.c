@@ -1,7 +1,7 @@
 /*
  * Names in generated C (names.h).  What a name may clash with comes from
  * four places: C itself (keywords, the '_' names the implementation
- * keeps), the headers generated C includes (compiler/names/, made from
+ * keeps), the headers generated C includes (compiler/emit/names/, made from
  * the headers by scripts/gen-names), the target kernel's BTF (vmlinux.h
  * holds every type of it) and ksc's own names in the objects it writes.
  */
@@ -87,7 +87,7 @@ static int cmp_name(const void *key, const void *elem)
 	return strcmp(key, *(const char *const *)elem);
 }
 
-/* The bits of the header lists (compiler/names/) that hold name. */
+/* The bits of the header lists (compiler/emit/names/) that hold name. */
 static unsigned in_lists(const char *name)
 {
 	static const struct {

@@ -19,7 +19,7 @@ struct program;
 struct diag;
 struct arena;
 
-/* A sorted list of compiler/names/ (made by scripts/gen-names), embedded. */
+/* A sorted list of compiler/emit/names/ (made by scripts/gen-names), embedded. */
 struct names_list {
 	const char *name;              /* "kernel-macros" */
 	const char *const *v;

@@ -16,7 +16,7 @@ char *kmod_tree_dir(const char *dir);
 /* The module name of a tree: its Kbuild's "obj-m := NAME.o", or NULL. */
 char *kmod_tree_name(const char *src);
 
-/* `ksc kmod dkms ARGS` (kmodgen/dkms.c); returns the exit status. */
+/* `ksc kmod dkms ARGS` (kmodgen/build/dkms.c); returns the exit status. */
 int kmod_dkms(int argc, char **argv);
 
 #endif
