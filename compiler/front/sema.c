@@ -768,6 +768,15 @@ static void check_method_proto(struct checker *c, struct decl *impl, struct decl
 			   impl->struct_ops, m->name, proto_str(c, k));
 }
 
+/* Whether the program or a header it includes declares struct name. */
+static bool declared_struct(struct program *prog, const char *name)
+{
+	for (struct decl *d = prog->decls; d; d = d->next)
+		if (d->kind == D_STRUCT && !strcmp(d->name, name))
+			return true;
+	return false;
+}
+
 static void check_impl(struct checker *c, struct decl *d)
 {
 	const struct attr *a = find_attr(d, "struct_ops");
@@ -787,13 +796,23 @@ static void check_impl(struct checker *c, struct decl *d)
 			   d->name);
 	else
 		d->struct_ops = attr_string(c, a, true);
-	/* Generated C defines the instance with the kernel's type: without one it cannot build. */
+	/*
+	 * Generated C defines the instance with the kernel's type: with none
+	 * anywhere it cannot build.  One only a header declares (the
+	 * reference's sched_ext_ops.kh) is for a kernel that has it.
+	 */
 	if (d->struct_ops && !sema_struct_ops_type(c->prog, d->struct_ops) &&
 	    !btf_find_type(c->a, d->struct_ops)) {
-		diag_error(c->d, d->name_loc, "no struct_ops type '%s': the kernel BTF %s has none",
-			   d->struct_ops, btf_types_path());
-		diag_note(c->d, d->name_loc, "give the BTF of a kernel that has it (--btf FILE), or "
-			  "include a header that declares it");
+		if (!declared_struct(c->prog, d->struct_ops)) {
+			diag_error(c->d, d->name_loc, "no struct_ops type '%s': the kernel BTF %s "
+				   "has none", d->struct_ops, btf_types_path());
+			diag_note(c->d, d->name_loc, "give the BTF of a kernel that has it (--btf "
+				  "FILE), or include a header that declares it");
+		} else {
+			diag_warning(c->d, d->name_loc, "the kernel BTF %s has no struct %s: its "
+				     "methods are not checked against the kernel", btf_types_path(),
+				     d->struct_ops);
+		}
 	}
 	check_impl_name(c, d);
 	for (struct impl_field *f = d->ifields; f; f = f->next) {
