@@ -27,51 +27,76 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: ksc [-q|-v] COMMAND [ARGS...]\n"
-		"       ksc --help | --version\n"
+		"       ksc help [COMMAND] | -h | --help | -V | --version\n"
 		"\n"
 		"ksc compiles KernelScript (.ks) into eBPF C, a libbpf loader and a kernel module.\n"
 		"\nCommands:\n");
 	for (const struct cmd *c = cmds; c->name; c++)
 		fprintf(out, "  %-10s %s\n", c->name, c->summary);
-	fprintf(out, "\nRun 'ksc COMMAND --help' for a command's options.\n"
+	fprintf(out, "\nRun 'ksc help COMMAND' or 'ksc COMMAND --help' for a command's options.\n"
+		     "Options may come before or after a command's operands; '--' ends them.\n"
 		     "Exit status: 0 success, 1 error in the input or build, 2 usage error.\n");
+}
+
+static const struct cmd *find_cmd(const char *name)
+{
+	for (const struct cmd *c = cmds; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	p_err(fmt, arg);
+	fprintf(stderr, "Usage: ksc [-q|-v] COMMAND [ARGS...] (ksc --help lists the commands)\n");
+	return EXIT_USAGE;
+}
+
+/* ksc help [COMMAND] */
+static int help(int argc, char **argv)
+{
+	const struct cmd *c;
+
+	if (argc == 0) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (argc > 1)
+		return usage_error("help: unexpected argument '%s'", argv[1]);
+	c = find_cmd(argv[0]);
+	if (!c)
+		return usage_error("help: unknown command '%s'", argv[0]);
+	c->help(stdout);
+	return EXIT_OK;
 }
 
 int main(int argc, char **argv)
 {
+	const struct cmd *c;
 	int i = 1;
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "-q")) {
+		if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
 			ksc_verbose = -1;
-		} else if (!strcmp(argv[i], "-v")) {
+		} else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
 			ksc_verbose = 1;
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			usage(stdout);
-			return 0;
-		} else if (!strcmp(argv[i], "--version")) {
+			return EXIT_OK;
+		} else if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-V")) {
 			printf("ksc %s (KernelScript 0.1.1)\n", KSC_VERSION);
-			return 0;
+			return EXIT_OK;
 		} else {
-			p_err("unknown option '%s'", argv[i]);
-			usage(stderr);
-			return 2;
+			return usage_error("unknown option '%s'", argv[i]);
 		}
 	}
-	if (i == argc) {
-		usage(stderr);
-		return 2;
-	}
-	for (const struct cmd *c = cmds; c->name; c++) {
-		if (strcmp(c->name, argv[i]))
-			continue;
-		if (argc > i + 1 && (!strcmp(argv[i + 1], "--help") || !strcmp(argv[i + 1], "-h"))) {
-			c->help(stdout);
-			return 0;
-		}
-		return c->run(argc - i - 1, argv + i + 1);
-	}
-	p_err("unknown command '%s'", argv[i]);
-	usage(stderr);
-	return 2;
+	if (i == argc)
+		return usage_error("%s", "give a command");
+	if (!strcmp(argv[i], "help"))
+		return help(argc - i - 1, argv + i + 1);
+	c = find_cmd(argv[i]);
+	if (!c)
+		return usage_error("unknown command '%s'", argv[i]);
+	return c->run(argc - i - 1, argv + i + 1);
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "cli.h"
 #include "kfunc_info.h"
 #include "util.h"
@@ -46,35 +47,29 @@ struct call_opts {
 	bool hex;
 };
 
+enum { CALL_HEX, CALL_MODULE };
+
+static const struct arg_opt call_opts[] = {
+	[CALL_HEX] = { "hex", 'x', NULL },
+	[CALL_MODULE] = { "module", 0, "NAME" },
+	{ 0 },
+};
+
+/* One more operand than a kfunc takes, so that too many is said in the kfunc's terms. */
+static const struct arg_spec call_spec = { "call", help_call, call_opts, 1, MAX_ARGS + 2, "KFUNC" };
+
 static int parse_args(int argc, char **argv, struct call_opts *o)
 {
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
+	struct args a;
+	int status = args_parse(&call_spec, argc, argv, &a);
 
-		if (!strcmp(a, "-x")) {
-			o->hex = true;
-		} else if (!strcmp(a, "--module")) {
-			if (++i == argc) {
-				p_err("'--module' needs an argument");
-				return -1;
-			}
-			o->module = argv[i];
-		} else if (a[0] == '-' && !(a[1] >= '0' && a[1] <= '9')) {
-			p_err("unexpected argument '%s'", a);
-			return -1;
-		} else if (!o->kfunc) {
-			o->kfunc = a;
-		} else if (o->nargs > MAX_ARGS) {
-			p_err("too many arguments: a kfunc takes at most %d", MAX_ARGS);
-			return -1;
-		} else {
-			o->args[o->nargs++] = a;
-		}
-	}
-	if (!o->kfunc) {
-		help_call(stderr);
-		return -1;
-	}
+	if (status)
+		return status;
+	o->hex = a.val[CALL_HEX];
+	o->module = a.val[CALL_MODULE];
+	o->kfunc = a.pos[0];
+	for (int i = 1; i < a.npos; i++)
+		o->args[o->nargs++] = a.pos[i];
 	return 0;
 }
 
@@ -367,8 +362,9 @@ int do_call(int argc, char **argv)
 	struct target t;
 	int err;
 
-	if (parse_args(argc, argv, &o))
-		return EXIT_USAGE;
+	err = parse_args(argc, argv, &o);
+	if (err)
+		return err == ARGS_HELP ? EXIT_OK : err;
 	err = find_target(&t, &o);
 	if (err)
 		return EXIT_USER;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "cli.h"
 #include "kfunc_info.h"
 #include "util.h"
@@ -31,35 +32,33 @@ struct kfuncs_opts {
 	bool kh;
 };
 
+enum { K_BTF, K_BASE, K_MODULE, K_KH };
+
+static const struct arg_opt kfuncs_opts[] = {
+	[K_BTF] = { "btf", 0, "FILE" },
+	[K_BASE] = { "base", 0, "FILE" },
+	[K_MODULE] = { "module", 0, "NAME" },
+	[K_KH] = { "kh", 0, NULL },
+	{ 0 },
+};
+
+static const struct arg_spec kfuncs_spec = { "kfuncs", help_kfuncs, kfuncs_opts, 0, 0, NULL };
+
 static int parse_args(int argc, char **argv, struct kfuncs_opts *o)
 {
-	for (int i = 0; i < argc; i++) {
-		const char *opt = argv[i];
-		const char **slot = !strcmp(opt, "--btf")    ? &o->btf :
-				    !strcmp(opt, "--base")   ? &o->base :
-				    !strcmp(opt, "--module") ? &o->module :
-							       NULL;
+	struct args a;
+	int status = args_parse(&kfuncs_spec, argc, argv, &a);
 
-		if (!strcmp(opt, "--kh")) {
-			o->kh = true;
-		} else if (!slot) {
-			p_err("unexpected argument '%s'", opt);
-			return -1;
-		} else if (++i == argc) {
-			p_err("'%s' needs an argument", opt);
-			return -1;
-		} else {
-			*slot = argv[i];
-		}
-	}
-	if (o->btf && o->module) {
-		p_err("give --btf FILE or --module NAME, not both");
-		return -1;
-	}
-	if (o->base && !o->btf) {
-		p_err("--base is the base of a split BTF: give --btf FILE too");
-		return -1;
-	}
+	if (status)
+		return status;
+	o->btf = a.val[K_BTF];
+	o->base = a.val[K_BASE];
+	o->module = a.val[K_MODULE];
+	o->kh = a.val[K_KH];
+	if (o->btf && o->module)
+		return args_usage(&kfuncs_spec, "give --btf FILE or --module NAME, not both");
+	if (o->base && !o->btf)
+		return args_usage(&kfuncs_spec, "--base is the base of a split BTF: give --btf FILE too");
 	return 0;
 }
 
@@ -130,8 +129,9 @@ int do_kfuncs(int argc, char **argv)
 	struct kfunc_btf kb = { 0 };
 	int err;
 
-	if (parse_args(argc, argv, &o))
-		return EXIT_USAGE;
+	err = parse_args(argc, argv, &o);
+	if (err)
+		return err == ARGS_HELP ? EXIT_OK : err;
 	err = o.btf ? kfunc_btf_open_file(&kb, o.btf, o.base) : kfunc_btf_open_module(&kb, o.module);
 	if (!err)
 		err = list(&o, &kb);

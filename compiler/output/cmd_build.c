@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "cli.h"
 #include "kbuild_run.h"
 #include "util.h"
@@ -26,43 +27,17 @@ void help_build(FILE *out)
 		"kernel unless KDIR names its tree.\n");
 }
 
-struct build_opts {
-	const char *file, *dir, *btf, *kdir, *btf_base;
+enum { B_OUT, B_BTF, B_KDIR, B_BTF_BASE };
+
+static const struct arg_opt build_opts[] = {
+	[B_OUT] = { "output", 'o', "DIR" },
+	[B_BTF] = { "btf", 0, "FILE" },
+	[B_KDIR] = { "kdir", 0, "KDIR" },
+	[B_BTF_BASE] = { "btf-base", 0, "FILE" },
+	{ 0 },
 };
 
-static int parse_args(int argc, char **argv, struct build_opts *o)
-{
-	for (int i = 0; i < argc; i++) {
-		const char *opt = argv[i];
-		const char **slot = !strcmp(opt, "-o")	       ? &o->dir :
-				    !strcmp(opt, "--btf")      ? &o->btf :
-				    !strcmp(opt, "--kdir")     ? &o->kdir :
-				    !strcmp(opt, "--btf-base") ? &o->btf_base :
-								 NULL;
-
-		if (slot) {
-			if (++i == argc) {
-				p_err("'%s' needs an argument", opt);
-				return -1;
-			}
-			*slot = argv[i];
-		} else if ((opt[0] == '-' && opt[1]) || o->file) {
-			p_err("unexpected argument '%s'", opt);
-			return -1;
-		} else {
-			o->file = opt;
-		}
-	}
-	if (!o->file) {
-		help_build(stderr);
-		return -1;
-	}
-	if (o->btf_base && !o->kdir) {
-		p_err("--btf-base is for the module build: give --kdir too");
-		return -1;
-	}
-	return 0;
-}
+static const struct arg_spec build_spec = { "build", help_build, build_opts, 1, 1, "FILE.ks" };
 
 /* NAME of NAME.ks, the default output directory as for ksc compile. */
 static char *default_dir(const char *file)
@@ -97,30 +72,43 @@ static int run_make(const char *dir)
 
 int do_build(int argc, char **argv)
 {
-	struct build_opts o = { 0 };
+	struct args a;
+	const char *file, *kdir, *btf_base;
 	char *dir, *kmod;
 	const char *cargv[8];
-	int cargc = 0, status;
+	int cargc = 0, status = args_parse(&build_spec, argc, argv, &a);
 
-	if (parse_args(argc, argv, &o))
-		return EXIT_USAGE;
-	dir = o.dir ? xstrdup(o.dir) : default_dir(o.file);
-	cargv[cargc++] = o.file;
+	if (status)
+		return status == ARGS_HELP ? EXIT_OK : status;
+	file = a.pos[0];
+	kdir = a.val[B_KDIR];
+	btf_base = a.val[B_BTF_BASE];
+	if (btf_base && !kdir)
+		return args_usage(&build_spec, "--btf-base is for the module build: give --kdir too");
+	dir = a.val[B_OUT] ? xstrdup(a.val[B_OUT]) : default_dir(file);
 	cargv[cargc++] = "-o";
 	cargv[cargc++] = dir;
-	if (o.btf) {
+	if (a.val[B_BTF]) {
 		cargv[cargc++] = "--btf";
-		cargv[cargc++] = o.btf;
+		cargv[cargc++] = a.val[B_BTF];
 	}
+	cargv[cargc++] = "--";
+	cargv[cargc++] = file;
 	status = do_compile(cargc, (char **)cargv);
 	if (!status && run_make(dir))
 		status = EXIT_USER;
 	kmod = xasprintf("%s/kmod", dir);
 	if (!status && access(kmod, F_OK) == 0) {
-		if (o.kdir) {
-			const char *kargv[] = { "build", dir, "--kdir", o.kdir, "--btf-base", o.btf_base };
+		if (kdir) {
+			const char *kargv[] = { "build", "--kdir", kdir, "--", dir, NULL, NULL };
 
-			status = do_kmod(o.btf_base ? 6 : 4, (char **)kargv);
+			if (btf_base) {
+				kargv[3] = "--btf-base";
+				kargv[4] = btf_base;
+				kargv[5] = "--";
+				kargv[6] = dir;
+			}
+			status = do_kmod(btf_base ? 7 : 5, (char **)kargv);
 		} else {
 			p_step("%s not built: give --kdir with the kernel tree to build it for", kmod);
 		}

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "cli.h"
 #include "btf_types.h"
 #include "kmodgen.h"
@@ -38,35 +39,24 @@ int check_file(const char *path, struct arena *a, struct program **out)
 	return status;
 }
 
+static const struct arg_opt check_opts[] = {
+	{ "btf", 0, "FILE" },
+	{ 0 },
+};
+
+static const struct arg_spec check_spec = { "check", help_check, check_opts, 1, 1, "FILE.ks" };
+
 int do_check(int argc, char **argv)
 {
 	struct arena a = { 0 };
-	const char *file = NULL;
-	int status;
+	struct args args;
+	int status = args_parse(&check_spec, argc, argv, &args);
 
-	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--btf")) {
-			if (++i == argc) {
-				p_err("'--btf' needs a file");
-				return EXIT_USAGE;
-			}
-			btf_types_set_path(argv[i]);
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			p_err("unknown option '%s'", argv[i]);
-			help_check(stderr);
-			return EXIT_USAGE;
-		} else if (file) {
-			p_err("'check' takes one file");
-			return EXIT_USAGE;
-		} else {
-			file = argv[i];
-		}
-	}
-	if (!file) {
-		help_check(stderr);
-		return EXIT_USAGE;
-	}
-	status = check_file(file, &a, NULL);
+	if (status)
+		return status == ARGS_HELP ? EXIT_OK : status;
+	if (args.val[0])
+		btf_types_set_path(args.val[0]);
+	status = check_file(args.pos[0], &a, NULL);
 	arena_free(&a);
 	return status;
 }
@@ -103,44 +93,37 @@ static int parse_only(const char *s, unsigned *parts)
 	return 0;
 }
 
+enum { C_OUT, C_BTF, C_ONLY };
+
+static const struct arg_opt compile_opts[] = {
+	[C_OUT] = { "output", 'o', "DIR" },
+	[C_BTF] = { "btf", 0, "FILE" },
+	[C_ONLY] = { "only", 0, "PART" },
+	{ 0 },
+};
+
+static const struct arg_spec compile_spec = { "compile", help_compile, compile_opts, 1, 1, "FILE.ks" };
+
 int do_compile(int argc, char **argv)
 {
 	struct arena a = { 0 };
 	struct program *prog;
-	const char *file = NULL, *dir = NULL;
+	const char *file, *dir;
 	unsigned parts = OUT_ALL;
 	struct out_tree t;
 	char *defdir = NULL;
-	int status;
+	struct args args;
+	int status = args_parse(&compile_spec, argc, argv, &args);
 
-	for (int i = 0; i < argc; i++) {
-		const char *opt = argv[i];
-
-		if (!strcmp(opt, "-o") || !strcmp(opt, "--btf") || !strcmp(opt, "--only")) {
-			if (++i == argc) {
-				p_err("'%s' needs an argument", opt);
-				return EXIT_USAGE;
-			}
-			if (!strcmp(opt, "-o"))
-				dir = argv[i];
-			else if (!strcmp(opt, "--btf"))
-				btf_types_set_path(argv[i]);
-			else if (parse_only(argv[i], &parts)) {
-				p_err("--only takes ebpf, user or kmod, not '%s'", argv[i]);
-				return EXIT_USAGE;
-			}
-		} else if ((opt[0] == '-' && opt[1]) || file) {
-			p_err("unexpected argument '%s'", opt);
-			help_compile(stderr);
-			return EXIT_USAGE;
-		} else {
-			file = opt;
-		}
-	}
-	if (!file) {
-		help_compile(stderr);
-		return EXIT_USAGE;
-	}
+	if (status)
+		return status == ARGS_HELP ? EXIT_OK : status;
+	file = args.pos[0];
+	dir = args.val[C_OUT];
+	if (args.val[C_BTF])
+		btf_types_set_path(args.val[C_BTF]);
+	if (args.val[C_ONLY] && parse_only(args.val[C_ONLY], &parts))
+		return args_usage(&compile_spec, "--only takes ebpf, user or kmod, not '%s'",
+				  args.val[C_ONLY]);
 	status = check_file(file, &a, &prog);
 	if (!status && parts == OUT_KMOD && !prog->has_kmod) {
 		p_err("%s has no module code (@kfunc, @private): there is no kmod/ to write", file);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "args.h"
 #include "cli.h"
 #include "kfunc_info.h"
 #include "lexer.h"
@@ -351,24 +352,24 @@ static int create(const char *tpl, const char *how, const struct project *p)
 	return err;
 }
 
+static const struct arg_opt init_opts[] = { { 0 } };
+static const struct arg_spec init_spec = { "init", help_init, init_opts, 2, 2, "TYPE and NAME" };
+
 int do_init(int argc, char **argv)
 {
 	struct project p = { 0 };
 	const char *tpl, *how;
-	int err;
+	struct args a;
+	int err = args_parse(&init_spec, argc, argv, &a);
 
-	if (argc != 2) {
-		help_init(stderr);
-		return EXIT_USAGE;
-	}
-	p.name = argv[1];
+	if (err)
+		return err == ARGS_HELP ? EXIT_OK : err;
+	p.name = a.pos[1];
 	snprintf(p.short_name, sizeof(p.short_name), "%s", p.name);
-	if (!is_ident(p.name)) {
-		p_err("project name '%s' is not an identifier (letters, digits, _; not a keyword)",
-		      p.name);
-		return EXIT_USAGE;
-	}
-	tpl = pick(argv[0], &p, &how);
+	if (!is_ident(p.name))
+		return args_usage(&init_spec, "project name '%s' is not an identifier (letters, "
+				  "digits, _; not a keyword)", p.name);
+	tpl = pick(a.pos[0], &p, &how);
 	err = tpl ? create(tpl, how, &p) : -EINVAL;
 	free(p.params);
 	free(p.ctx);

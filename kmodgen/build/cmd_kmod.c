@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "cli.h"
 #include "btf_types.h"
 #include "arena.h"
@@ -57,33 +58,30 @@ void help_kmod(FILE *out)
 		"for gets a module with BTF, or the build fails.\n");
 }
 
+enum { KB_KDIR, KB_BTF_BASE, KB_OUT };
+
+static const struct arg_opt build_opts[] = {
+	[KB_KDIR] = { "kdir", 0, "KDIR" },
+	[KB_BTF_BASE] = { "btf-base", 0, "FILE" },
+	[KB_OUT] = { "output", 'o', "DIR" },
+	{ 0 },
+};
+
+static const struct arg_spec build_spec = { "kmod build", help_kmod, build_opts, 1, 1, "FILE.ks or DIR" };
+
 static int parse_build_args(int argc, char **argv, struct kmod_opts *o)
 {
-	for (int i = 0; i < argc; i++) {
-		const char *opt = argv[i];
+	struct args a;
+	int status = args_parse(&build_spec, argc, argv, &a);
 
-		if (!strcmp(opt, "--kdir") || !strcmp(opt, "--btf-base") || !strcmp(opt, "-o")) {
-			if (++i == argc) {
-				p_err("'%s' needs an argument", opt);
-				return -EINVAL;
-			}
-			if (!strcmp(opt, "--kdir"))
-				o->kdir = argv[i];
-			else if (!strcmp(opt, "--btf-base"))
-				o->btf_base = argv[i];
-			else
-				o->out = argv[i];
-		} else if ((opt[0] == '-' && opt[1]) || o->source) {
-			p_err("unexpected argument '%s'", opt);
-			return -EINVAL;
-		} else {
-			o->source = opt;
-		}
-	}
-	if (!o->source || !o->kdir) {
-		p_err("kmod build needs a source and --kdir (see 'ksc kmod --help')");
-		return -EINVAL;
-	}
+	if (status)
+		return status;
+	o->source = a.pos[0];
+	o->kdir = a.val[KB_KDIR];
+	o->btf_base = a.val[KB_BTF_BASE];
+	o->out = a.val[KB_OUT];
+	if (!o->kdir)
+		return args_usage(&build_spec, "give the kernel tree to build for: --kdir KDIR");
 	return 0;
 }
 
@@ -366,10 +364,10 @@ static int kmod_build(int argc, char **argv)
 	struct kmod_opts o = { 0 };
 	struct kdir k;
 	size_t len;
-	int status;
+	int status = parse_build_args(argc, argv, &o);
 
-	if (parse_build_args(argc, argv, &o))
-		return EXIT_USAGE;
+	if (status)
+		return status == ARGS_HELP ? EXIT_OK : status;
 	if (kdir_open(o.kdir, &k))
 		return EXIT_USER;
 	len = strlen(o.source);
@@ -387,20 +385,18 @@ static int kmod_build(int argc, char **argv)
 
 int do_kmod(int argc, char **argv)
 {
-	if (argc >= 1 && !strcmp(argv[0], "build")) {
-		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-			help_kmod(stdout);
-			return EXIT_OK;
-		}
+	if (argc >= 1 && !strcmp(argv[0], "build"))
 		return kmod_build(argc - 1, argv + 1);
-	}
-	if (argc >= 1 && !strcmp(argv[0], "dkms")) {
-		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-			help_kmod(stdout);
-			return EXIT_OK;
-		}
+	if (argc >= 1 && !strcmp(argv[0], "dkms"))
 		return kmod_dkms(argc - 1, argv + 1);
+	if (argc >= 1 && (!strcmp(argv[0], "-h") || !strcmp(argv[0], "--help"))) {
+		help_kmod(stdout);
+		return EXIT_OK;
 	}
-	p_err("unknown kmod command '%s' (see 'ksc kmod --help')", argc ? argv[0] : "");
+	if (argc)
+		p_err("kmod: unknown command '%s': build or dkms", argv[0]);
+	else
+		p_err("kmod: give a command: build or dkms");
+	args_synopsis(help_kmod, stderr);
 	return EXIT_USAGE;
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "args.h"
 #include "cli.h"
 #include "kbuild_run.h"
 #include "kmod_tree.h"
@@ -24,31 +25,28 @@ struct dkms_opts {
 	const char *out;
 };
 
+enum { D_VERSION, D_OUT };
+
+static const struct arg_opt dkms_opts[] = {
+	[D_VERSION] = { "version", 0, "V" },
+	[D_OUT] = { "output", 'o', "DIR" },
+	{ 0 },
+};
+
+static const struct arg_spec dkms_spec = { "kmod dkms", help_kmod, dkms_opts, 1, 1, "FILE.ks or DIR" };
+
 static int parse_args(int argc, char **argv, struct dkms_opts *o)
 {
-	for (int i = 0; i < argc; i++) {
-		const char *opt = argv[i];
+	struct args a;
+	int status = args_parse(&dkms_spec, argc, argv, &a);
 
-		if (!strcmp(opt, "--version") || !strcmp(opt, "-o")) {
-			if (++i == argc) {
-				p_err("'%s' needs an argument", opt);
-				return -EINVAL;
-			}
-			if (!strcmp(opt, "-o"))
-				o->out = argv[i];
-			else
-				o->version = argv[i];
-		} else if ((opt[0] == '-' && opt[1]) || o->source) {
-			p_err("unexpected argument '%s'", opt);
-			return -EINVAL;
-		} else {
-			o->source = opt;
-		}
-	}
-	if (!o->source) {
-		p_err("kmod dkms needs a .ks file or a directory (see 'ksc kmod --help')");
-		return -EINVAL;
-	}
+	if (status)
+		return status;
+	o->source = a.pos[0];
+	if (a.val[D_VERSION])
+		o->version = a.val[D_VERSION];
+	if (a.val[D_OUT])
+		o->out = a.val[D_OUT];
 	return 0;
 }
 
@@ -182,8 +180,9 @@ int kmod_dkms(int argc, char **argv)
 	char *name = NULL, *tree = NULL, *tarball = NULL, *src = NULL, *tartmp = NULL;
 	int err;
 
-	if (parse_args(argc, argv, &o))
-		return EXIT_USAGE;
+	err = parse_args(argc, argv, &o);
+	if (err)
+		return err == ARGS_HELP ? EXIT_OK : err;
 	if (!valid_version(o.version)) {
 		p_err("--version '%s': DKMS versions are letters, digits and . + ~ _ - only", o.version);
 		return EXIT_USER;

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "cli.h"
 #include "ebpf_abi.h"
 #include "installer.h"
@@ -612,26 +613,22 @@ static int attach_all(struct install *in)
 
 /* ---- the command ---- */
 
+static const struct arg_opt install_opts[] = {
+	{ "iface", 0, "IF" },
+	{ 0 },
+};
+
+static const struct arg_spec install_spec = { "install", help_install, install_opts, 1, 1, "DIR" };
+
 static int parse_args(int argc, char **argv, struct install *in)
 {
-	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--iface")) {
-			if (++i == argc) {
-				p_err("'--iface' needs an interface");
-				return -EINVAL;
-			}
-			in->iface = argv[i];
-		} else if ((argv[i][0] == '-' && argv[i][1]) || in->dir) {
-			p_err("unexpected argument '%s'", argv[i]);
-			return -EINVAL;
-		} else {
-			in->dir = argv[i];
-		}
-	}
-	if (!in->dir) {
-		help_install(stderr);
-		return -EINVAL;
-	}
+	struct args a;
+	int status = args_parse(&install_spec, argc, argv, &a);
+
+	if (status)
+		return status;
+	in->dir = a.pos[0];
+	in->iface = a.val[0];
 	return 0;
 }
 
@@ -669,10 +666,10 @@ static int install(struct install *in)
 int do_install(int argc, char **argv)
 {
 	struct install in = { 0 };
-	int err;
+	int err = parse_args(argc, argv, &in);
 
-	if (parse_args(argc, argv, &in))
-		return EXIT_USAGE;
+	if (err)
+		return err == ARGS_HELP ? EXIT_OK : err;
 	libbpf_set_print(libbpf_print);
 	err = check_input(&in);
 	if (err) {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "cli.h"
 #include "installer.h"
 
@@ -43,22 +44,39 @@ static bool valid_name(const char *name)
 	return *name && !strchr(name, '/') && strcmp(name, ".") && strcmp(name, "..");
 }
 
+static const struct arg_opt no_opts[] = { { 0 } };
+static const struct arg_spec uninstall_spec = { "uninstall", help_uninstall, no_opts, 1, 1, "NAME" };
+static const struct arg_spec status_spec = { "status", help_status, no_opts, 0, 1, NULL };
+
+/* NAME, the operand of uninstall and status: 0 and *name, ARGS_HELP or EXIT_USAGE. */
+static int name_arg(const struct arg_spec *s, int argc, char **argv, const char **name)
+{
+	struct args a;
+	int status = args_parse(s, argc, argv, &a);
+
+	if (status)
+		return status;
+	*name = a.npos ? a.pos[0] : NULL;
+	if (*name && !valid_name(*name))
+		return args_usage(s, "'%s' is not an installed program's name", *name);
+	return 0;
+}
+
 int do_uninstall(int argc, char **argv)
 {
+	const char *name = NULL;
 	char *dir;
 	bool pinned;
-	int err = 0;
+	int err = name_arg(&uninstall_spec, argc, argv, &name);
 
-	if (argc != 1 || !valid_name(argv[0])) {
-		help_uninstall(stderr);
-		return EXIT_USAGE;
-	}
+	if (err)
+		return err == ARGS_HELP ? EXIT_OK : err;
 	if (install_preflight("ksc uninstall"))
 		return EXIT_USER;
-	dir = install_path(argv[0], NULL);
+	dir = install_path(name, NULL);
 	pinned = access(dir, F_OK) == 0;
-	if (!pinned && !module_loaded(argv[0])) {
-		p_err("%s is not installed (no %s, no module %s)", argv[0], dir, argv[0]);
+	if (!pinned && !module_loaded(name)) {
+		p_err("%s is not installed (no %s, no module %s)", name, dir, name);
 		free(dir);
 		return EXIT_USER;
 	}
@@ -66,12 +84,12 @@ int do_uninstall(int argc, char **argv)
 		p_step("unpinning %s", dir);
 		err = install_remove_tree(dir);
 	}
-	if (!err && module_loaded(argv[0])) {
-		p_step("module: removing %s", argv[0]);
-		err = module_remove(argv[0]);
+	if (!err && module_loaded(name)) {
+		p_step("module: removing %s", name);
+		err = module_remove(name);
 	}
 	if (!err)
-		p_step("uninstalled %s", argv[0]);
+		p_step("uninstalled %s", name);
 	free(dir);
 	return err ? EXIT_USER : EXIT_OK;
 }
@@ -314,24 +332,23 @@ static bool show_one(const char *name)
 int do_status(int argc, char **argv)
 {
 	struct dirent **list;
-	int n, shown = 0;
+	const char *name = NULL;
+	int n, shown = 0, err = name_arg(&status_spec, argc, argv, &name);
 
-	if (argc > 1 || (argc == 1 && !valid_name(argv[0]))) {
-		help_status(stderr);
-		return EXIT_USAGE;
-	}
+	if (err)
+		return err == ARGS_HELP ? EXIT_OK : err;
 	if (install_preflight("ksc status"))
 		return EXIT_USER;
-	if (argc == 1) {
-		char *dir = install_path(argv[0], NULL);
+	if (name) {
+		char *dir = install_path(name, NULL);
 		bool there = access(dir, F_OK) == 0;
 
 		free(dir);
 		if (!there) {
-			p_err("%s is not installed (no " INSTALL_ROOT "/%s)", argv[0], argv[0]);
+			p_err("%s is not installed (no " INSTALL_ROOT "/%s)", name, name);
 			return EXIT_USER;
 		}
-		return show_one(argv[0]) ? EXIT_USER : EXIT_OK;
+		return show_one(name) ? EXIT_USER : EXIT_OK;
 	}
 	n = scandir(INSTALL_ROOT, &list, NULL, alphasort);
 	for (int i = 0; i < n; i++) {
