@@ -529,6 +529,17 @@ static const char *const_rename(struct pass *p, struct decl *e, const char *name
 	return NULL;
 }
 
+/* The new name of function name of an imported .ks file (`utils.get_status()`), or NULL. */
+static const char *import_rename(struct pass *p, struct expr *e, const char *name)
+{
+	if (e->kind != E_IDENT || e->ref != REF_IMPORT || !e->decl || !e->decl->imported)
+		return NULL;
+	for (struct decl *d = e->decl->imported->decls; d; d = d->next)
+		if (d->kind == D_FUNC && !strcmp(d->name, name))
+			return planned(p, (const char *const *)&d->name);
+	return NULL;
+}
+
 static void fix_stmts(struct pass *p, struct stmt *s);
 
 static void fix_expr(struct pass *p, struct expr *e)
@@ -536,6 +547,8 @@ static void fix_expr(struct pass *p, struct expr *e)
 	const char *to;
 
 	for (; e; e = e->next) {
+		if (e->kind == E_FIELD && (to = import_rename(p, e->lhs, e->str)))
+			e->str = to;
 		if ((e->kind == E_FIELD || e->kind == E_ARROW) &&
 		    (to = field_rename(p, user_struct_of(e->lhs->type), e->str)))
 			e->str = to;

@@ -44,6 +44,19 @@ __attribute__((unused)) static __u64 netmath_hosts_in(__u32 prefix __attribute__
 }
 #line 46 "imports_utils.c"
 
+#line 20 "tests/ks/pass/lib/netmath.ks"
+__attribute__((unused)) static __u64 netmath_ks_clamp(__u64 v __attribute__((unused)), __u64 limit __attribute__((unused)))
+{
+#line 21 "tests/ks/pass/lib/netmath.ks"
+	if (v > limit) {
+#line 22 "tests/ks/pass/lib/netmath.ks"
+		return limit;
+	}
+#line 24 "tests/ks/pass/lib/netmath.ks"
+	return v;
+}
+#line 59 "imports_utils.c"
+
 #line 13 "tests/ks/pass/imports_utils.ks"
 static __s32 ksc_main(void)
 {
@@ -52,7 +65,7 @@ static __s32 ksc_main(void)
 	void *prog = NULL;
 
 #line 14 "tests/ks/pass/imports_utils.ks"
-	hosts = netmath_hosts_in(24);
+	hosts = netmath_ks_clamp(netmath_hosts_in(24), 4096);
 #line 15 "tests/ks/pass/imports_utils.ks"
 	mtu = ksc_py_call("report", "default_mtu", "%s", "");
 #line 16 "tests/ks/pass/imports_utils.ks"
@@ -66,7 +79,7 @@ static __s32 ksc_main(void)
 #line 20 "tests/ks/pass/imports_utils.ks"
 	return 0;
 }
-#line 70 "imports_utils.c"
+#line 83 "imports_utils.c"
 
 static int ksc_load_object(void)
 {
