@@ -224,12 +224,14 @@ bool type_assignable(const struct type *to, const struct type *from)
 	from = canon(from);
 	if (type_is_error(to) || type_is_error(from))
 		return true;
-	/* Integers, chars and enums convert to one another implicitly, as in C. */
+	/*
+	 * Integers, chars and enums convert to one another implicitly, as in C;
+	 * bool and the integers only through `as` (the language's rule: `var b:
+	 * bool = 42` and `var x: u32 = true` are errors).
+	 */
 	if (type_is_int(to) && type_is_int(from))
 		return true;
-	if (to->kind == TY_BOOL && (from->kind == TY_BOOL || type_is_int(from)))
-		return true;
-	if (type_is_int(to) && from->kind == TY_BOOL)
+	if (to->kind == TY_BOOL && from->kind == TY_BOOL)
 		return true;
 	if (to->kind == TY_PTR && from->kind == TY_NULL)
 		return true;
