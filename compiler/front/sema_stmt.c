@@ -153,6 +153,13 @@ static void check_var(struct checker *c, struct stmt *s)
 		t = infer_var_type(c, check_expr(c, s->value, NULL), s->value);
 	}
 	s->var_type = t;
+	/* The language's consts are named integer values (KernelScript 0.1.1 checks both). */
+	if (s->is_const && !type_is_error(t) && !type_is_int(t))
+		diag_error(c->d, s->name_loc, "const '%s' has type %s: a const is an integer",
+			   s->name, type_str(c->a, t));
+	else if (s->is_const && s->value && !type_is_error(t) && !s->value->const_known)
+		diag_error(c->d, s->value->loc, "const '%s' needs a constant value, not one "
+			   "computed at run time", s->name);
 	s->from_lookup = s->value && s->value->kind == E_INDEX && s->value->map_lookup;
 	account_stack(c, t, s->name, s->name_loc);
 	l = add_local(c, s->name, s->name_loc, t, s);
