@@ -81,6 +81,27 @@ ksc-asan: $(SRCS) build/stdheaders.c build/runtime_files.c build/names_table.c
 check: ksc ksc-asan
 	tests/run
 
+# Man pages, made from ksc's own help (scripts/gen-man), and the install:
+# the binary (the standard headers, templates and loader runtime are inside
+# it), ksc(1) and ksc-CMD(1), and bash completion.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+man: ksc scripts/gen-man
+	rm -rf build/man
+	scripts/gen-man ./ksc build/man
+
+install: ksc man
+	install -D -m 0755 ksc $(DESTDIR)$(PREFIX)/bin/ksc
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0644 build/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -D -m 0644 scripts/ksc.bash-completion \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/ksc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/ksc $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ksc
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/ksc.1 $(DESTDIR)$(PREFIX)/share/man/man1/ksc-*.1
+
+
 # Fuzzers (tests/fuzz): libFuzzer targets built with clang and ASan+UBSan
 # from the same sources as ksc minus main.c.  `make fuzz` runs each for
 # FUZZ_SECONDS on its seed corpus and saves every crash, minimised, in
@@ -111,5 +132,5 @@ fuzz: fuzz-build
 clean:
 	rm -rf build ksc ksc-asan tests/out bench/out
 
-.PHONY: asan check clean fuzz fuzz-build
+.PHONY: asan check clean fuzz fuzz-build man install uninstall
 -include $(OBJS:.o=.d) $(FUZZ_OBJS:.o=.d)
