@@ -30,6 +30,15 @@
  *   --with-struct-ops CMD  (with -l) registers every struct_ops map, runs CMD
  *                       with sh while they are registered, unregisters them;
  *                       exits with CMD's status
+ *   --tc-ingress PROG@IFACE  (with -l and --run) attaches PROG at IFACE's tc
+ *                       ingress hook through a clsact qdisc and a cls_bpf
+ *                       filter (the path every kernel and libbpf has: the
+ *                       guest needs sch_ingress and cls_bpf), for --run.
+ *                       Repeatable
+ *   --run CMD           (with -l) runs CMD with sh while the --tc-ingress
+ *                       programs are attached, then detaches them (and the
+ *                       qdiscs it made); the -m maps are printed after CMD,
+ *                       and the exit status is CMD's
  *   --hex MAP           dumps MAP after the runs with keys and values in hex
  *   --data-out          prints data_out=HEX after each packet's last run
  *   --expect-retval N   exit status 3 unless the last run returned N
@@ -47,6 +56,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <net/if.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -362,7 +372,7 @@ static int map_info(struct bpf_object *obj, const char *name)
 }
 
 enum { O_DATA = 256, O_PROG, O_CTX, O_SET, O_DEL, O_PIN, O_PIN_MAP, O_HEX, O_DATA_OUT, O_EXPECT,
-       O_RINGBUF, O_MAP_INFO, O_STRUCT_OPS, O_TIME };
+       O_RINGBUF, O_MAP_INFO, O_STRUCT_OPS, O_TIME, O_TC_INGRESS, O_RUN };
 
 /*
  * Registers every struct_ops map of a loaded object, runs `cmd` through
@@ -396,6 +406,88 @@ static int with_struct_ops(struct bpf_object *obj, const char *cmd)
 	return status == -1 ? 1 : WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+/* What --tc-ingress attached, for the detach after --run. */
+struct tc_att {
+	struct bpf_tc_hook hook;
+	struct bpf_tc_opts opts;
+	bool made_qdisc;
+};
+
+static void tc_detach(struct tc_att *a)
+{
+	a->opts.prog_fd = 0;
+	a->opts.prog_id = 0;
+	a->opts.flags = 0;
+	if (bpf_tc_detach(&a->hook, &a->opts))
+		fprintf(stderr, "bpfrun: tc detach on ifindex %d failed\n", a->hook.ifindex);
+	if (a->made_qdisc) {
+		a->hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(&a->hook);
+	}
+}
+
+/*
+ * Attaches each "PROG@IFACE" of specs at the interface's tc ingress, runs
+ * `cmd` through sh, detaches.  Returns the command's exit status, or 1 when
+ * an attach failed (after undoing the others).
+ */
+static int with_tc(struct bpf_object *obj, char **specs, int n, const char *cmd)
+{
+	struct tc_att atts[MAX_ITEMS];
+	int done = 0, status = 1;
+
+	for (; done < n; done++) {
+		char *at = strchr(specs[done], '@');
+		struct bpf_program *prog;
+		struct tc_att *a = &atts[done];
+		int ifindex, err;
+
+		if (!at) {
+			fprintf(stderr, "bpfrun: --tc-ingress wants PROG@IFACE, got '%s'\n", specs[done]);
+			goto undo;
+		}
+		*at = 0;
+		prog = bpf_object__find_program_by_name(obj, specs[done]);
+		ifindex = (int)if_nametoindex(at + 1);
+		if (!prog || bpf_program__fd(prog) < 0 || !ifindex) {
+			fprintf(stderr, "bpfrun: --tc-ingress: no loaded program '%s' or no interface '%s'\n",
+				specs[done], at + 1);
+			goto undo;
+		}
+		memset(a, 0, sizeof(*a));
+		a->hook.sz = sizeof(a->hook);
+		a->hook.ifindex = ifindex;
+		a->hook.attach_point = BPF_TC_INGRESS;
+		err = bpf_tc_hook_create(&a->hook);
+		if (err && err != -EEXIST) {
+			fprintf(stderr, "bpfrun: cannot create a clsact qdisc on %s: %s\n", at + 1,
+				strerror(-err));
+			goto undo;
+		}
+		a->made_qdisc = !err;
+		a->opts.sz = sizeof(a->opts);
+		a->opts.prog_fd = bpf_program__fd(prog);
+		err = bpf_tc_attach(&a->hook, &a->opts);
+		if (err) {
+			fprintf(stderr, "bpfrun: cannot attach %s at tc ingress of %s: %s\n", specs[done],
+				at + 1, strerror(-err));
+			if (a->made_qdisc) {
+				a->hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+				bpf_tc_hook_destroy(&a->hook);
+			}
+			goto undo;
+		}
+		printf("attached %s at tc ingress of %s\n", specs[done], at + 1);
+	}
+	fflush(stdout);
+	status = system(cmd);
+	status = status == -1 ? 1 : WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+undo:
+	while (done--)
+		tc_detach(&atts[done]);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -413,12 +505,16 @@ int main(int argc, char **argv)
 		{ "map-info", required_argument, NULL, O_MAP_INFO },
 		{ "with-struct-ops", required_argument, NULL, O_STRUCT_OPS },
 		{ "time", no_argument, NULL, O_TIME },
+		{ "tc-ingress", required_argument, NULL, O_TC_INGRESS },
+		{ "run", required_argument, NULL, O_RUN },
 		{ 0 },
 	};
 	int size = 64, runs = 1, opt, nmaps = 0, nskip = 0, nruns = 0, nops = 0, npins = 0, err;
 	const char *maps[MAX_ITEMS], *skip[MAX_ITEMS], *pins[MAX_ITEMS], *cur_prog = NULL;
 	const char *pin_name = NULL, *rbs[MAX_ITEMS], *infos[MAX_ITEMS], *so_cmd = NULL;
-	int nrbs = 0, ninfos = 0;
+	const char *run_cmd = NULL;
+	char *tcs[MAX_ITEMS];
+	int nrbs = 0, ninfos = 0, ntcs = 0, run_status = 0;
 	bool hexmap[MAX_ITEMS], load_only = false, data_out = false, expect = false, timed = false;
 	long long expected = 0;
 	unsigned retval = 0;
@@ -486,6 +582,10 @@ int main(int argc, char **argv)
 			rbs[nrbs++] = optarg;
 		} else if (opt == O_STRUCT_OPS) {
 			so_cmd = optarg;
+		} else if (opt == O_TC_INGRESS && ntcs < MAX_ITEMS) {
+			tcs[ntcs++] = optarg;
+		} else if (opt == O_RUN) {
+			run_cmd = optarg;
 		} else if (opt == O_TIME) {
 			timed = true;
 		} else if (opt == O_DATA_OUT) {
@@ -497,7 +597,8 @@ int main(int argc, char **argv)
 			goto usage;
 		}
 	}
-	if (argc - optind != (load_only ? 1 : 2) || size < 14 || size > (int)sizeof(pkt) || runs < 1)
+	if (argc - optind != (load_only ? 1 : 2) || size < 14 || size > (int)sizeof(pkt) || runs < 1 ||
+	    ((ntcs || run_cmd) && (!load_only || !run_cmd)))
 		goto usage;
 	libbpf_set_print(print_libbpf);
 	obj = bpf_object__open_file(argv[optind], NULL);
@@ -540,13 +641,15 @@ int main(int argc, char **argv)
 		for (int i = 0; i < nops; i++)
 			if (map_op(obj, &ops[i]))
 				return 1;
+		if (run_cmd)
+			run_status = with_tc(obj, tcs, ntcs, run_cmd);
 		for (int i = 0; i < nmaps; i++)
 			if (dump_map(obj, maps[i], hexmap[i]))
 				return 1;
 		for (int i = 0; i < ninfos; i++)
 			if (map_info(obj, infos[i]))
 				return 1;
-		err = so_cmd ? with_struct_ops(obj, so_cmd) : 0;
+		err = so_cmd ? with_struct_ops(obj, so_cmd) : run_status;
 		bpf_object__close(obj);
 		return err;
 	}
@@ -620,6 +723,7 @@ usage:
 		"              [--prog NAME] [--ctx HEX] [--set MAP:KEY:VAL]... [--del MAP:KEY]...\n"
 		"              [--pin NAME [--pin-map MAP]...] [--hex MAP]... [--data-out]\n"
 		"              [--expect-retval N] [--ringbuf MAP]... [--map-info MAP]... [--time]\n"
-		"       bpfrun -l [-x SECTION_PREFIX]... [--with-struct-ops CMD] OBJ\n");
+		"       bpfrun -l [-x SECTION_PREFIX]... [--with-struct-ops CMD] OBJ\n"
+		"       bpfrun -l [--tc-ingress PROG@IFACE]... --run CMD [-m MAP]... OBJ\n");
 	return 2;
 }
