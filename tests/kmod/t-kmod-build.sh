@@ -10,7 +10,8 @@
 source tests/lib.sh
 
 dir=$(scratch kmod-build)
-progs=(examples/kfunc_stats.ks tests/kmod/progs/*.ks)
+# kfunc_from_user's kfuncs print, which gives gcc a cold path to split off.
+progs=(examples/kfunc_stats.ks tests/kmod/progs/*.ks tests/ks/pass/kfunc_from_user.ks)
 
 # bpftool reads a 6.1 module's BTF only over the kernel's, which ksc takes
 # from the image and does not keep: the kfunc library's test driver
@@ -75,7 +76,7 @@ set8_entries() { # KO
 
 # Every kfunc of NAME.c is in a set with its FUNC id from the module BTF.
 check_ids() { # LABEL SUITE KO BASE SRC
-	local label=$1 suite=$2 ko=$3 base=$4 src=$5 want got entries fn id raw
+	local label=$1 suite=$2 ko=$3 base=$4 src=$5 want got entries fn id raw tags
 	entries=$(set8_entries "$ko")
 	if [ "$entries" = bad ] || [ -z "$entries" ]; then
 		fail "$label .BTF_ids sets" "unresolved or malformed sets"
@@ -89,6 +90,11 @@ check_ids() { # LABEL SUITE KO BASE SRC
 		[ -n "$id" ] && grep -q "^$id " <<<"$entries" && got+="$fn "
 	done
 	check "$label every kfunc in a resolved set" "$want" "$got"
+	# Where the module's BTF tags kfuncs (pahole 1.27+, or 7.x's
+	# resolve_btfids), it tags every one: tag readers (ksc kfuncs
+	# --module) list nothing else.
+	tags=$(grep -c "DECL_TAG 'bpf_kfunc'" <<<"$raw")
+	((tags == 0)) || check "$label a bpf_kfunc decl tag per kfunc" "$(wc -w <<<"$want")" "$tags"
 }
 
 # Whether kbuild distils the base for external modules on this tree: 6.12+
