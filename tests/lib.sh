@@ -151,6 +151,71 @@ kmod_prebuild() {
 	wait
 }
 
+# kernel_btf SERIES KDIR VMLINUZ: a file with the kernel's own BTF, for
+# `ksc compile --btf` and `bpftool -B`: KDIR/vmlinux where the headers ship
+# one (6.12 and newer), else the .BTF of the image (6.1), extracted once per
+# image into $KSC_TEST_OUT/kmod-matrix/SERIES/vmlinux.btf with the kfunc
+# library's test driver.  Prints the path; status 1 when there is none.
+kernel_btf() {
+	local d=$KSC_TEST_OUT/kmod-matrix/$1 kdir=$2 vmlinuz=$3 f key tool
+	if [ -e "$kdir/vmlinux" ]; then
+		echo "$kdir/vmlinux"
+		return
+	fi
+	f=$d/vmlinux.btf tool=$KSC_TEST_OUT/kmod-matrix/kfunc-tool
+	key="$vmlinuz $(stat -L -c %s.%Y "$vmlinuz")" || return 1
+	if [ ! -s "$f" ] || [ "$(cat "$f.key" 2>/dev/null)" != "$key" ]; then
+		mkdir -p "$d"
+		rm -f "$f" "$f.key"
+		if [ ! -x "$tool" ] || [ -n "$(cd "$KSC_TOP" && find kfunc tests/kfunc/kfunc-tool.c -newer "$tool")" ]; then
+			(cd "$KSC_TOP" && build_kfunc_tool "$tool") || return 1
+		fi
+		"$tool" extract "$vmlinuz" "$f" >&2 || return 1
+		echo "$key" >"$f.key"
+	fi
+	echo "$f"
+}
+
+# kernel_env SERIES: what a test needs of one kernel of the matrix, as
+# variables: suite, kdir, vmlinuz, kver, mksc (the suite's ksc, suite_ksc),
+# base (--btf-base for a module build: the image where the tree has no
+# vmlinux, else empty), btf (kernel_btf) and sysroot (the suite's root for
+# programs linked there, vmtest --sysroot; empty for bookworm).  Status 1,
+# with the reason on stderr, when the kernel or its toolchain is missing.
+# shellcheck disable=SC2034 # the variables are the caller's
+kernel_env() {
+	suite=$("$KSC_TOP/scripts/kernels" suite "$1") &&
+		kdir=$("$KSC_TOP/scripts/kernels" kdir "$1") &&
+		vmlinuz=$("$KSC_TOP/scripts/kernels" vmlinuz "$1") &&
+		mksc=$(suite_ksc "$suite") || return 1
+	# The image is the cache's boot/vmlinuz-RELEASE: no third look-up.
+	kver=${vmlinuz##*/vmlinuz-}
+	if [[ $kver == */* ]] || [ "$kver" = "$vmlinuz" ]; then
+		kver=$("$KSC_TOP/scripts/kernels" kver "$1") || return 1
+	fi
+	base=
+	[ -e "$kdir/vmlinux" ] || base=$vmlinuz
+	btf=$(kernel_btf "$1" "$kdir" "$vmlinuz") || {
+		echo "no BTF of $kver to compile eBPF against" >&2
+		return 1
+	}
+	sysroot=
+	if [ "$suite" != bookworm ]; then
+		sysroot=$("$KSC_TOP/scripts/debroot" path "$suite") || return 1
+	fi
+}
+
+# ebpf_build SUITE KSC SRC BTF OUT: SRC compiled by KSC against the kernel
+# BTF in BTF into the tree OUT, and OUT/NAME.ebpf.o made by the tree's own
+# Makefile with the suite's clang (-fms-extensions where that BTF needs it),
+# on the suite.  Output in OUT.log; status 1 when either step failed.
+ebpf_build() {
+	local suite=$1 ksc=$2 src=$3 btf=$4 out=$5 name
+	name=$(basename "$src" .ks)
+	on_suite "$suite" "$ksc" -q compile "$src" --btf "$btf" -o "$out" >"$out.log" 2>&1 &&
+		on_suite "$suite" make -s -C "$out" "$out/$name.ebpf.o" >>"$out.log" 2>&1
+}
+
 # run_tool NAME WANT_STATUS PATTERN CMD...: CMD exits with WANT_STATUS and
 # prints a line matching PATTERN.
 run_tool() {
