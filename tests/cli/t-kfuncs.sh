@@ -3,7 +3,7 @@
 # (6.12 headers), with its --kh output accepted by ksc check (modules with a
 # distilled base and bpf_kfunc tags: tests/kfunc/t-distilled*.sh); ksc call's
 # usage errors; ksc init: every template checks and compiles clean.
-# ksc call itself needs a module with syscall kfuncs: tests/vm/t-call.sh.
+# ksc call itself needs a module with syscall kfuncs: tests/vm/t-kmod.sh.
 source tests/lib.sh
 
 dir=$(scratch cli-kfuncs)

@@ -4,7 +4,13 @@
 # the Debian 13 ones built with ksc, kbuild and clang inside the trixie root
 # of scripts/debroot), then one VM boot of each kernel: every module loads,
 # gets /sys/kernel/btf/NAME, an eBPF program compiled by ksc from the same
-# file calls each kfunc through BPF_PROG_TEST_RUN, and the module unloads.
+# file, against that kernel's BTF, calls each kfunc (from XDP through
+# BPF_PROG_TEST_RUN; from a tc ingress program attached on lo, with the
+# image's own sch_ingress and cls_bpf, while ping runs; from syscall
+# programs through the file's generated loader), and the module unloads.
+# Then `ksc call` and `ksc kfuncs --module` in the same guest, with the
+# suite's own ksc: kfunc_from_user's kfuncs (registered for syscall
+# programs) called from the shell; calling kfunc_stats' (XDP only) fails.
 # Expected values follow from the .ks sources (see each program's comment).
 # The modules are the ones tests/kmod/t-kmod-build.sh built and checked, when
 # it ran before in the same output directory (tests/lib.sh kmod_build).
@@ -18,12 +24,18 @@ progs=(examples/kfunc_stats.ks tests/kmod/progs/*.ks tests/ks/pass/kfunc_module_
 # then the map its eBPF side stores results in), or "loader": the file's
 # own generated loader, which calls the kfuncs from userspace through
 # syscall programs (the procfs replacement path).  Then what it must print.
+# kfunc_tc's program is attached at lo's tc ingress while two pings run:
+# 3 of 100 bytes (each request and reply is a 142-byte frame there, which
+# the module lets pass) and 2 of 200 (242 bytes: the module's verdict drops
+# the requests, so that ping gets no reply and exits 1).
+tcping='ping -c 3 -s 100 -i 0.2 -W 2 127.0.0.1 >/dev/null; echo ping $?; ping -c 2 -s 200 -i 0.2 -W 1 127.0.0.1 >/dev/null; echo ping $?'
 declare -A run=(
 	[kfunc_stats]="stats_xdp -s 100 -n 3 -m results"
 	[kf_objects]="objects_xdp -s 100 -n 3 -m out"
 	[private_kfunc]="xdp_main -s 100 -n 3"
 	[kfunc_module_state]="scaled -s 2000 -n 1"
 	[kfunc_from_user]=loader
+	[kfunc_tc]="-l --tc-ingress judge_in@lo --run '$tcping' -m seen"
 )
 declare -A want=(
 	# scale_sample(2000) = 16000 > 12000: XDP_DROP; acquire/release in between.
@@ -34,6 +46,9 @@ declare -A want=(
 	[kf_objects]="retval=2 out[0]=0 out[1]=5 out[2]=12 out[3]=33 out[4]=1 out[5]=0 out[6]=0 out[7]=0"
 	# XDP_PASS only when process_value(42) returned 84, not 0.
 	[private_kfunc]="retval=2"
+	# 6 passed (3 requests, 3 replies), 2 dropped, 6 * 142 bytes passed,
+	# 8 packets of the test seen.
+	[kfunc_tc]="loaded judge_in attached judge_in at tc ingress of lo ping 0 ping 1 seen[0]=6 seen[1]=2 seen[2]=852 seen[3]=8"
 )
 
 # The reference's own module example, where a snapshot of it is at hand.
@@ -48,44 +63,71 @@ bpfrun=$dir/bpfrun
 cc -static -std=gnu17 -O2 -Wall -Wextra -Werror -o "$bpfrun" tests/guest/bpfrun.c \
 	-lbpf -lelf -lz -lzstd || { fail "build static bpfrun"; exit 1; }
 
-
 # Builds every program for one kernel series and writes the guest script.
 # rmmod is retried: the kernel drops a finished program's hold on the module
 # (through its BTF) a moment after the program's last fd is closed.
 build_series() {
-	local k=$1 kdir=$2 base=$3 suite=$4 mksc=$5 name src b
+	local k=$1 name src b
 	out=$dir/$1
 	mkdir -p "$out"
-	: >"$out/guest.sh"
+	cat >"$out/guest.sh" <<'EOF'
+for m in $(cat /ksc/mods/order); do insmod "/ksc/mods/$m" || echo "insmod $m failed"; done
+EOF
 	for src in "${progs[@]}"; do
 		name=$(basename "$src" .ks)
 		[ -n "${run[$name]:-}" ] || continue
-		if [ "${run[$name]}" = loader ]; then
-			if ! on_suite "$suite" "$mksc" -q build "$src" --kdir "$kdir" ${base:+--btf-base "$base"} \
-				-o "$out/$name" >"$out/$name.log" 2>&1; then
-				fail "$k ksc build $name" "$(cat "$out/$name.log")"
-				continue
-			fi
-			pass "$k ksc build $name"
-			cp "$out/$name/kmod/$name.ko" "$out/$name.ko"
-			cp "$out/$name/$name" "$out/$name.loader"
-			guest_lines "$name" "/ksc/$name.loader"
-			continue
-		fi
 		if ! b=$(kmod_build "$k" "$mksc" "$kdir" "$base" "$src"); then
 			fail "$k kmod build $name" "$(cat "$b/build.log")"
 			continue
 		fi
 		pass "$k kmod build $name"
-		if ! on_suite "$suite" "$mksc" -q compile "$src" --only ebpf -o "$out/$name-bpf" >>"$out/$name.log" 2>&1 ||
-			! on_suite "$suite" clang -O2 -g -target bpf -I/usr/include/x86_64-linux-gnu -c \
-				"$out/$name-bpf/$name.ebpf.c" -o "$out/$name.ebpf.o" >>"$out/$name.log" 2>&1; then
-			fail "$k ebpf object $name" "$(cat "$out/$name.log")"
+		if ! ebpf_build "$suite" "$mksc" "$src" "$btf" "$out/$name-bpf"; then
+			fail "$k ebpf object $name" "$(cat "$out/$name-bpf.log")"
 			continue
 		fi
 		cp "$b/out/kmod/$name.ko" "$out/$name.ko"
-		guest_lines "$name" "/ksc/bpfrun /ksc/$name.ebpf.o ${run[$name]}"
+		if [ "${run[$name]}" = loader ]; then
+			# The whole tree: eBPF object, skeleton and loader.
+			if ! on_suite "$suite" make -s -C "$out/$name-bpf" >>"$out/$name-bpf.log" 2>&1; then
+				fail "$k loader $name" "$(cat "$out/$name-bpf.log")"
+				rm "$out/$name.ko"
+				continue
+			fi
+			cp "$out/$name-bpf/$name" "$out/$name.loader"
+			guest_lines "$name" "/ksc/$name.loader"
+			continue
+		fi
+		cp "$out/$name-bpf/$name.ebpf.o" "$out/$name.ebpf.o"
+		if [[ ${run[$name]} == -l* ]]; then
+			guest_lines "$name" "/ksc/bpfrun ${run[$name]} /ksc/$name.ebpf.o"
+		else
+			guest_lines "$name" "/ksc/bpfrun /ksc/$name.ebpf.o ${run[$name]}"
+		fi
 	done
+	# ksc call: both modules in at once; one "name: value" line per case,
+	# stderr folded in.
+	cat >>"$out/guest.sh" <<'EOF'
+echo "== call"
+ksc=/ksc/ksc
+insmod /ksc/kfunc_from_user.ko && echo "loaded: yes"
+insmod /ksc/kfunc_stats.ko && echo "loaded stats: yes"
+echo "sum: $($ksc call checksum_range 10 20 2>&1)"
+echo "q1: $($ksc call module_queries 2>&1)"
+echo "q2: $($ksc call module_queries 2>&1)"
+echo "q3: $($ksc call module_queries --module kfunc_from_user 2>&1)"
+echo "hex: $($ksc call checksum_range 10 20 -x 2>&1)"
+$ksc kfuncs --module kfunc_from_user 2>/dev/null | sed 's/^/kfuncs: /'
+$ksc kfuncs --btf /ksc/kfunc_from_user.ko --kh 2>&1 | sed 's/^/kh: /'
+r=$($ksc call no_such_kfunc 2>&1); echo "unknown: $r rc=$?"
+r=$($ksc call checksum_range 10 2>&1); echo "argc: $r rc=$?"
+r=$($ksc call checksum_range 10 5000000000 2>&1); echo "range: $r rc=$?"
+r=$($ksc call ksc_stats_avg 2>&1); echo "notsys: $r rc=$?"
+for m in kfunc_from_user kfunc_stats; do
+	for i in 1 2 3 4 5 6 7 8 9 10; do rmmod $m 2>/dev/null && break; sleep 0.3; done
+	[ ! -e /sys/module/$m ] && echo "unloaded $m: yes"
+done
+echo "== end"
+EOF
 }
 
 # guest_lines NAME COMMAND: load the module, run COMMAND, unload.
@@ -100,34 +142,70 @@ for i in 1 2 3 4 5 6 7 8 9 10; do rmmod $1 2>/dev/null && break; sleep 0.3; done
 EOF
 }
 
+# ksc call's checks on the guest's "call" section.
+check_call() {
+	local k=$1 log
+	log=$(sed -n '/^== call$/,/^== end$/p' "$out/console.log" | tr -d '\r')
+	# field NAME: the guest's "NAME: value" lines.
+	field() { sed -n "s/^$1: //p" <<<"$log" | sed 's/ *$//'; }
+	check "$k call: modules loaded" "yes yes" "$(field loaded) $(field 'loaded stats')"
+	# checksum_range(10, 20) = 10*20 + 0+1+...+19.
+	check "$k call checksum_range 10 20" 390 "$(field sum)"
+	check "$k call module_queries twice" "1 2" "$(field q1) $(field q2)"
+	check "$k call --module" 3 "$(field q3)"
+	check "$k call -x" 0x186 "$(field hex)"
+	check "$k kfuncs --module" "u64 checksum_range(u64 start, u32 len)|u64 module_queries(void)" \
+		"$(field kfuncs | grep -E 'checksum_range|module_queries' | paste -sd'|')"
+	check "$k kfuncs --btf KO --kh" \
+		"extern checksum_range(start: u64, len: u32) -> u64|extern module_queries() -> u64" \
+		"$(field kh | grep '^extern' | paste -sd'|')"
+	check "$k call unknown kfunc" \
+		"ksc: error: unknown kfunc 'no_such_kfunc': no such function in the BTF of the kernel or any loaded module rc=1" \
+		"$(field unknown | paste -sd' ')"
+	check "$k call wrong arg count" \
+		"ksc: error: checksum_range takes 2 arguments, not 1: u64 checksum_range(u64 start, u32 len) rc=1" \
+		"$(field argc | paste -sd' ')"
+	check "$k call argument out of range" \
+		"ksc: error: argument '5000000000' does not fit parameter 'len' of checksum_range (u32) rc=1" \
+		"$(field range | paste -sd' ')"
+	check "$k call kfunc not registered for syscall programs" \
+		"ksc: error: kfunc 'ksc_stats_avg' is not registered for syscall programs (BPF_PROG_TYPE_SYSCALL) rc=1" \
+		"$(field notsys | paste -sd' ')"
+	check "$k call: modules unloaded" "yes yes" \
+		"$(field 'unloaded kfunc_from_user') $(field 'unloaded kfunc_stats')"
+}
+
 for k in $(kernel_matrix); do
 	start=$SECONDS
-	if ! suite=$(scripts/kernels suite "$k" 2>"$dir/err") ||
-		! kdir=$(scripts/kernels kdir "$k" 2>"$dir/err") ||
-		! vmlinuz=$(scripts/kernels vmlinuz "$k" 2>"$dir/err"); then
-		fail "$k kernel" "$(cat "$dir/err")"
+	if ! kernel_env "$k" 2>"$dir/err"; then
+		fail "$k kernel and its suite's ksc" "$(cat "$dir/err")"
 		continue
 	fi
-	if ! mksc=$(suite_ksc "$suite" 2>"$dir/err"); then
-		fail "$k ksc built on $suite" "$(cat "$dir/err")"
-		continue
+	build_series "$k"
+	# The image's own tc modules (clsact and the bpf classifier), inserted
+	# first in the order scripts/kernels gives.
+	rm -rf "$out/mods" && mkdir -p "$out/mods" && : >"$out/mods/order"
+	if list=$(scripts/kernels modules "$k" sch_ingress cls_bpf 2>"$dir/err"); then
+		for f in $list; do
+			cp "$f" "$out/mods/" && basename "$f" >>"$out/mods/order"
+		done
+	else
+		fail "$k image modules sch_ingress cls_bpf" "$(cat "$dir/err")"
 	fi
-	# 6.1's headers have no vmlinux: the base BTF comes from the image.
-	base=
-	[ -e "$kdir/vmlinux" ] || base=$vmlinuz
-	build_series "$k" "$kdir" "$base" "$suite" "$mksc"
-	adds=(--add "$bpfrun:bpfrun")
+	adds=(--add "$bpfrun:bpfrun" --add "$out/mods" --bin "$mksc:/ksc/ksc")
 	for f in "$out"/*.ko "$out"/*.ebpf.o; do
 		[ -e "$f" ] && adds+=(--add "$f")
 	done
 	for f in "$out"/*.loader; do
 		[ -e "$f" ] && adds+=(--bin "$f")
 	done
-	# Loaders built in another suite's root take their libraries from it.
-	[ "$suite" = bookworm ] || adds+=(--sysroot "$(scripts/debroot path "$suite")")
+	# Programs built in another suite's root take their libraries from it.
+	[ -z "$sysroot" ] || adds+=(--sysroot "$sysroot")
 	built=$SECONDS
 	scripts/vmtest --kernel "$vmlinuz" --timeout 300 "${adds[@]}" "$out/guest.sh" \
 		>"$out/console.log" 2>&1
+	grep -q '^insmod .* failed' "$out/console.log" &&
+		fail "$k image modules inserted" "$(grep '^insmod .* failed' "$out/console.log")"
 	for src in "${progs[@]}"; do
 		name=$(basename "$src" .ks)
 		[ -e "$out/$name.ko" ] || continue
@@ -140,5 +218,10 @@ for k in $(kernel_matrix); do
 		got=$(sed -n 's/^out: //p' <<<"$log" | sed 's/ *$//')
 		check "$k $name kfunc results" "${want[$name]}" "$got"
 	done
+	if [ -e "$out/kfunc_from_user.ko" ] && [ -e "$out/kfunc_stats.ko" ]; then
+		check_call "$k"
+	else
+		fail "$k ksc call" "kfunc_from_user or kfunc_stats did not build"
+	fi
 	echo "# $k: build $((built - start)) s, boot $((SECONDS - built)) s"
 done
