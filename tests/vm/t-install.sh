@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # ksc install / status / uninstall.  On the host: the input errors (no built
 # tree, not root, no interface), XDP and tc on lo attached, shown and taken
-# down, and a load failure unwound.  In a VM on Debian's 6.1 and 6.12:
-# without bpffs ksc mounts it; examples/kfunc_stats.ks built by `ksc build`,
+# down, and a load failure unwound.  In a VM of every kernel of the matrix
+# (tests/lib.sh kernel_matrix), with the kernel's own suite's ksc (built and
+# linked in the trixie root for a Debian 13 kernel): without bpffs ksc
+# mounts it; examples/kfunc_stats.ks built by `ksc build`,
 # installed with its XDP program on lo (module, BTF, object, link pinned),
 # ping on lo runs it after ksc has exited and its kfuncs fill the pinned
 # results map, uninstall leaves no module and no pins; uninstall keeps a
@@ -219,18 +221,19 @@ left badobj
 echo "== end"
 GUEST
 
-for k in 6.1 6.12; do
-	if ! kdir=$(scripts/kernels kdir "$k" 2>"$dir/err") ||
-		! vmlinuz=$(scripts/kernels vmlinuz "$k" 2>"$dir/err"); then
-		fail "$k kernel" "$(cat "$dir/err")"
+for k in $(kernel_matrix); do
+	start=$SECONDS
+	if ! kernel_env "$k" 2>"$dir/err"; then
+		fail "$k kernel and its suite's ksc" "$(cat "$dir/err")"
 		continue
 	fi
 	out=$dir/$k
-	# 6.1's headers have no vmlinux: the base BTF comes from the image.
-	base=()
-	[ -e "$kdir/vmlinux" ] || base=(--btf-base "$vmlinuz")
-	if ! ./ksc -q build examples/$name.ks -o "$out/tree" --kdir "$kdir" "${base[@]}" \
-		>"$out.build.log" 2>&1 || [ ! -e "$out/tree/kmod/$name.ko" ]; then
+	mkdir -p "$out"
+	# The kernel's own suite's ksc builds the tree (the eBPF side against
+	# the kernel's BTF) and runs in the guest, with its libraries.
+	if ! on_suite "$suite" "$mksc" -q build examples/$name.ks -o "$out/tree" --btf "$btf" \
+		--kdir "$kdir" ${base:+--btf-base "$base"} >"$out.build.log" 2>&1 ||
+		[ ! -e "$out/tree/kmod/$name.ko" ]; then
 		fail "$k ksc build $name" "$(tail -20 "$out.build.log")"
 		continue
 	fi
@@ -246,7 +249,9 @@ for k in 6.1 6.12; do
 	perl -pi -e 's/(vermagic=\S+) SMP/$1 XMP/' "$out/badko/kmod/$name.ko"
 	head -c 200 "$out/tree/kmod/$name.ko" >"$out/badobj/$name.ebpf.o"
 
-	scripts/vmtest --kernel "$vmlinuz" --timeout 120 --bin ./ksc:/ksc/ksc \
+	sysargs=()
+	[ -z "$sysroot" ] || sysargs=(--sysroot "$sysroot")
+	scripts/vmtest --kernel "$vmlinuz" --timeout 180 --bin "$mksc:/ksc/ksc" "${sysargs[@]}" \
 		--add "$out/tree:tree" --add "$out/badko:badko" --add "$out/badobj:badobj" \
 		"$dir/guest.sh" >"$out/console.log" 2>&1
 	log=$(tr -d '\r' <"$out/console.log")
@@ -320,4 +325,5 @@ for k in 6.1 6.12; do
 	check "$k ... and removes the module it inserted" "badobj: checked" \
 		"$(grep '^badobj:' <<<"$badobj")"
 	grep -q '^== end$' <<<"$log" || fail "$k guest ran to the end" "$(tail -20 <<<"$log")"
+	echo "# $k: $((SECONDS - start)) s"
 done
