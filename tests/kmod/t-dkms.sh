@@ -2,9 +2,11 @@
 # ksc kmod dkms with Debian's real dkms: the source tree is added, built for
 # Debian's 6.1 and 6.12 kernels (both header packages installed, neither
 # kernel running), installed and removed; the tarball loads with
-# `dkms ldtarball`.  Every module DKMS builds passes the same BTF
-# verification as `ksc kmod build`.  Bad input leaves no DKMS entry that
-# claims a built module, and no tree.
+# `dkms ldtarball`.  Then the same with Debian 13's dkms in the trixie root
+# (scripts/debroot) for the trixie kernels of the matrix (7.x, 6.12+deb13).
+# Every module DKMS builds passes the same BTF verification as `ksc kmod
+# build`.  Bad input leaves no DKMS entry that claims a built module, and no
+# tree.
 source tests/lib.sh
 
 dir=$(scratch dkms)
@@ -133,6 +135,77 @@ if [ -n "${kver[6.1]:-}" ]; then
 fi
 dkms remove "$mod/$ver" --all >/dev/null 2>&1
 rm -rf "/usr/src/$mod-$ver"
+
+# ---- Debian 13: trixie's own dkms (3.2), inside the trixie root of
+# scripts/debroot, building for each trixie kernel of the matrix (7.x and
+# 6.12+deb13, neither running) with the ksc built in that root.  dkms keeps
+# its trees here (--sourcetree, --dkmstree, --installtree), so the cached
+# root is left as it was.  Every module it builds carries BTF over a
+# distilled base with every kfunc in a resolved set. ----
+trixie=()
+for k in $(kernel_matrix); do
+	[ "$(scripts/kernels suite "$k" 2>/dev/null)" = trixie ] && trixie+=("$k")
+done
+if ((${#trixie[@]} == 0)); then
+	skip "trixie dkms" "no Debian 13 kernel in the matrix (KSC_KERNELS=${KSC_KERNELS:-})"
+elif ! root=$(scripts/debroot path trixie 2>"$dir/err") || ! tksc=$(suite_ksc trixie 2>"$dir/err"); then
+	fail "trixie root and its ksc" "$(cat "$dir/err")"
+elif ! on_suite trixie dkms --version >"$dir/trixie-version" 2>&1; then
+	fail "trixie root has dkms" "$(cat "$dir/trixie-version")"
+else
+	t=$dir/trixie
+	mkdir -p "$t/src" "$t/dkms" "$t/inst"
+	tdkms() { on_suite trixie env KSC="$tksc" dkms --sourcetree "$t/src" --dkmstree "$t/dkms" \
+		--installtree "$t/inst" "$@"; }
+	clean_root() { # what dkms would have left in the root itself
+		ls -d "$root/var/lib/dkms/$mod" "$root/usr/src/$mod-$ver" "$root"/lib/modules/*/updates/dkms/$mod.ko 2>/dev/null
+	}
+	if on_suite trixie "$tksc" -q kmod dkms "$dir/$mod.ks" --version $ver -o "$t/out" >"$t/dkms.log" 2>&1 &&
+		tdkms add "$t/out/$mod-$ver" >>"$t/dkms.log" 2>&1; then
+		pass "trixie: $(head -n 1 "$dir/trixie-version"): ksc kmod dkms, dkms add"
+		for k in "${trixie[@]}"; do
+			if ! kernel_env "$k" 2>"$dir/err"; then
+				fail "trixie $k kernel" "$(cat "$dir/err")"
+				continue
+			fi
+			if tdkms build "$mod/$ver" -k "$kver" --kernelsourcedir "$kdir" >"$t/build-$k.log" 2>&1; then
+				pass "trixie dkms build -k $kver"
+			else
+				fail "trixie dkms build -k $kver" "$(tail -20 "$t/build-$k.log")" \
+					"$(tail -20 "$t/dkms/$mod/$ver/build/make.log" 2>/dev/null)"
+				continue
+			fi
+			ko=$t/dkms/$mod/$ver/$kver/$(uname -m)/module/$mod.ko
+			if readelf -SW "$ko" | grep -q ' \.BTF\.base ' &&
+				out=$("$tool" verify "$ko" "$dir/no-base" $kfuncs 2>&1); then
+				pass "trixie $k DKMS module: BTF over its distilled base, every kfunc in a resolved set"
+			else
+				fail "trixie $k DKMS module: BTF over its distilled base, every kfunc in a resolved set" \
+					"${out:-no .BTF.base: $(readelf -SW "$ko" | grep BTF)}"
+			fi
+			check "trixie $k DKMS module: a bpf_kfunc decl tag per kfunc" 3 \
+				"$(on_suite trixie bpftool btf dump file "$ko" 2>&1 | grep -c "DECL_TAG 'bpf_kfunc'")"
+			# The kernel's modules directory, as its image package makes it.
+			mkdir -p "$t/inst/$kver"
+			if tdkms install "$mod/$ver" -k "$kver" --kernelsourcedir "$kdir" --no-depmod \
+				>"$t/install-$k.log" 2>&1 && [ -e "$t/inst/$kver/updates/dkms/$mod.ko" ]; then
+				pass "trixie dkms install -k $kver"
+			else
+				fail "trixie dkms install -k $kver" "$(tail -20 "$t/install-$k.log")"
+			fi
+		done
+		if tdkms remove "$mod/$ver" --all --no-depmod >"$t/remove.log" 2>&1 &&
+			[ -z "$(tdkms status "$mod" 2>/dev/null)" ] &&
+			[ -z "$(find "$t/inst" -name "$mod.ko*")" ]; then
+			pass "trixie dkms remove --all"
+		else
+			fail "trixie dkms remove --all" "$(cat "$t/remove.log")" "$(find "$t/inst")"
+		fi
+	else
+		fail "trixie: ksc kmod dkms, dkms add" "$(cat "$t/dkms.log")"
+	fi
+	check "trixie: the root itself holds nothing of the module" "" "$(clean_root)"
+fi
 
 # ksc's own bad input: one line, exit 1, nothing written.
 bad() { # LABEL WANT ARGS...
