@@ -61,21 +61,6 @@ static void show_errors(const char *log)
 	free(text);
 }
 
-/* Whether the tree's kernel was built with gcc (its .config says so). */
-static bool built_with_gcc(const char *kdir)
-{
-	char *path = xasprintf("%s/.config", kdir), *text;
-	size_t len;
-	bool gcc = false;
-
-	if (!read_file(path, &text, &len)) {
-		gcc = !strncmp(text, "CONFIG_CC_IS_GCC=y\n", 19) || strstr(text, "\nCONFIG_CC_IS_GCC=y\n");
-		free(text);
-	}
-	free(path);
-	return gcc;
-}
-
 int kbuild_modules(const char *kdir, const char *src, const char *target)
 {
 	char *log = xasprintf("%s/build.log", src), *abs_src = realpath(src, NULL);
@@ -91,18 +76,6 @@ int kbuild_modules(const char *kdir, const char *src, const char *target)
 		return err;
 	}
 	sb_init(&cmd);
-	/*
-	 * gcc splits a function with an unlikely path (a pr_info, say) into
-	 * NAME and NAME.cold.  Where pahole writes the module's bpf_kfunc decl
-	 * tags (1.27+ on kernels before 7.0, e.g. Debian 13's 6.12 with pahole
-	 * 1.30; 7.x's resolve_btfids writes them itself), such a kfunc gets
-	 * none, and whatever lists kfuncs by their tags (ksc kfuncs --module,
-	 * bpftool) misses it, though it registers.  Functions kept whole cost
-	 * a module nothing.  The user's own KCFLAGS come first; clang has no
-	 * such flag and needs none.
-	 */
-	if (built_with_gcc(kdir))
-		sb_puts(&cmd, "KCFLAGS=\"${KCFLAGS:+$KCFLAGS }-fno-reorder-blocks-and-partition\" ");
 	sb_printf(&cmd, "make -j%ld -C ", jobs > 0 ? jobs : 1);
 	sh_quote(&cmd, kdir);
 	sb_puts(&cmd, " M=");

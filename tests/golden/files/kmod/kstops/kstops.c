@@ -17,6 +17,38 @@ struct kstops_ops {
 
 static struct kstops_ebpf *ksc_skel;
 
+struct __ksc_call_kstops_scale_args {
+	__u32 x;
+	__u32 ret;
+};
+
+static __u32 kstops_scale(__u32 x)
+{
+	struct __ksc_call_kstops_scale_args args = {
+		.x = x,
+	};
+
+	ksc_call(ksc_skel->progs.__ksc_call_kstops_scale, &args, sizeof(args));
+	return args.ret;
+}
+
+#line 59 "tests/kmod/progs/kstops.ks"
+static __s32 ksc_main(void)
+{
+#line 60 "tests/kmod/progs/kstops.ks"
+	if (ksc_register(ksc_skel->maps.kstops_bpf) != 0) {
+#line 61 "tests/kmod/progs/kstops.ks"
+		printf("loader: register failed\n");
+#line 62 "tests/kmod/progs/kstops.ks"
+		return 1;
+	}
+#line 64 "tests/kmod/progs/kstops.ks"
+	printf("loader: scale(41) = %llu\n", (unsigned long long)kstops_scale(41));
+#line 65 "tests/kmod/progs/kstops.ks"
+	return 0;
+}
+#line 51 "kstops.c"
+
 static int ksc_load_object(void)
 {
 	return kstops_ebpf__load(ksc_skel);
@@ -41,12 +73,14 @@ static int ksc_open(void)
 
 int main(int argc, char **argv)
 {
+	int ret;
+
 	if (ksc_open())
 		return 1;
 	if (argc > 1) {
 		fprintf(stderr, "Usage: %s\n", argv[0]);
 		return 2;
 	}
-	/* No main(): load the object, which checks it against the kernel. */
-	return ksc_load() ? 1 : 0;
+	ret = ksc_main();
+	return ret;
 }

@@ -21,13 +21,25 @@ struct {
 	__type(value, __u64);
 } out SEC(".maps");
 
+struct __ksc_call_kstops_scale_args {
+	__u32 x;
+	__u32 ret;
+};
+
+SEC("syscall")
+int __ksc_call_kstops_scale(struct __ksc_call_kstops_scale_args *args)
+{
+	args->ret = kstops_scale(args->x);
+	return 0;
+}
+
 #line 43 "tests/kmod/progs/kstops.ks"
 static __always_inline __u32 kstops_bpf_scale_body(__u32 x)
 {
 #line 44 "tests/kmod/progs/kstops.ks"
 	return x * 100;
 }
-#line 31 "kstops.ebpf.c"
+#line 43 "kstops.ebpf.c"
 
 SEC("struct_ops/scale")
 __u32 BPF_PROG(kstops_bpf_scale, __u32 x)
@@ -53,5 +65,5 @@ int kstops_read(struct xdp_md *ctx)
 #line 53 "tests/kmod/progs/kstops.ks"
 	return XDP_PASS;
 }
-#line 57 "kstops.ebpf.c"
+#line 69 "kstops.ebpf.c"
 

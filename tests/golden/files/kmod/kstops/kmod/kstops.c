@@ -187,6 +187,15 @@ static const struct btf_kfunc_id_set kstops_xdp_kfunc_set = {
 	.set = &kstops_xdp_kfunc_ids,
 };
 
+KSC_KFUNCS_START(kstops_syscall_kfunc_ids)
+BTF_ID_FLAGS(func, kstops_scale)
+KSC_KFUNCS_END(kstops_syscall_kfunc_ids)
+
+static const struct btf_kfunc_id_set kstops_syscall_kfunc_set = {
+	.owner = THIS_MODULE,
+	.set = &kstops_syscall_kfunc_ids,
+};
+
 static int __init kstops_init(void)
 {
 	int err;
@@ -194,6 +203,11 @@ static int __init kstops_init(void)
 	err = register_btf_kfunc_id_set(BPF_PROG_TYPE_XDP, &kstops_xdp_kfunc_set);
 	if (err) {
 		pr_err("cannot register kfuncs for XDP programs: %d\n", err);
+		return err;
+	}
+	err = register_btf_kfunc_id_set(BPF_PROG_TYPE_SYSCALL, &kstops_syscall_kfunc_set);
+	if (err) {
+		pr_err("cannot register kfuncs for syscall programs: %d\n", err);
 		return err;
 	}
 	err = register_bpf_struct_ops(&bpf_kstops_ops, kstops_ops);
