@@ -112,61 +112,6 @@ static const char *map_cname(struct cgen *g, struct decl *m)
 	return obj_cname(g, m->name);
 }
 
-/* ---- tail calls ---- */
-
-static void find_tail_calls_expr(struct ptrvec *v, struct arena *a, struct expr *e);
-
-static void add_target(struct ptrvec *v, struct arena *a, struct decl *d)
-{
-	for (int i = 0; i < v->n; i++)
-		if (v->v[i] == d)
-			return;
-	ptrvec_push(a, v, d);
-}
-
-static void find_tail_calls_stmts(struct ptrvec *v, struct arena *a, struct stmt *s)
-{
-	for (; s; s = s->next) {
-		find_tail_calls_expr(v, a, s->value);
-		find_tail_calls_stmts(v, a, s->then);
-		find_tail_calls_stmts(v, a, s->els);
-		find_tail_calls_stmts(v, a, s->body);
-		for (struct catch_clause *c = s->catches; c; c = c->next)
-			find_tail_calls_stmts(v, a, c->body);
-	}
-}
-
-static void find_tail_calls_expr(struct ptrvec *v, struct arena *a, struct expr *e)
-{
-	if (!e)
-		return;
-	if (e->kind == E_CALL && e->is_tail_call)
-		add_target(v, a, e->lhs->decl);
-	if (e->kind == E_MATCH)
-		for (struct match_arm *arm = e->arms; arm; arm = arm->next) {
-			find_tail_calls_expr(v, a, arm->value);
-			find_tail_calls_stmts(v, a, arm->body);
-		}
-}
-
-static void collect_tail_targets(struct program *prog, struct ptrvec *v)
-{
-	for (struct decl *d = prog->decls; d; d = d->next)
-		if (d->kind == D_FUNC && d->role == ROLE_PROG)
-			find_tail_calls_stmts(v, prog->arena, d->body);
-}
-
-int ebpf_tail_slot(const struct program *prog, const struct decl *fn)
-{
-	struct ptrvec v = { 0 };
-
-	collect_tail_targets((struct program *)prog, &v);
-	for (int i = 0; i < v.n; i++)
-		if (v.v[i] == fn)
-			return i;
-	return -1;
-}
-
 /* ---- maps of objects (kptrs) ---- */
 
 /*
@@ -1090,17 +1035,10 @@ static const char *tail_fallback(enum prog_kind k)
 
 static bool bpf_return_value(struct cgen *g, struct expr *v)
 {
-	struct decl *target;
-	int slot;
-
 	if (v->kind != E_CALL || !v->is_tail_call)
 		return false;
-	target = v->lhs->decl;
-	slot = -1;
-	for (int i = 0; i < EB(g)->tail_targets.n; i++)
-		if (EB(g)->tail_targets.v[i] == target)
-			slot = i;
-	cg_line(g, "bpf_tail_call(%s, &%s, %d);", cg_expr_str(g, v->args), KSC_PROG_ARRAY, slot);
+	cg_line(g, "bpf_tail_call(%s, &%s, %d);", cg_expr_str(g, v->args), KSC_PROG_ARRAY,
+		ebpf_tail_slot(&EB(g)->tail_targets, v->lhs->decl));
 	cg_line(g, "return %s;", tail_fallback(g->fn->prog));
 	return true;
 }
@@ -2224,7 +2162,7 @@ int ebpfgen_write(struct program *prog, const char *path)
 	struct ebpf eb = { 0 };
 	int err;
 
-	collect_tail_targets(prog, &eb.tail_targets);
+	ebpf_tail_targets(prog, &eb.tail_targets);
 	/* Functions first, into their own buffer: they decide what support code is needed. */
 	sb_init(&body);
 	cg_init(&g, prog->arena, prog, &body, &bpf_hooks);

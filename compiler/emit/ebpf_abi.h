@@ -33,7 +33,13 @@
 
 #include "ast.h"
 
-/* Tail-call slot of each program that is a tail-call target (-1: none). */
-int ebpf_tail_slot(const struct program *prog, const struct decl *fn);
+/*
+ * The programs prog tail-calls, in slot order (index = slot): one walk of
+ * every program, done once per backend and kept.  targets is reset first.
+ */
+void ebpf_tail_targets(const struct program *prog, struct ptrvec *targets);
+
+/* The slot of fn among targets, or -1 if it is no tail-call target. */
+int ebpf_tail_slot(const struct ptrvec *targets, const struct decl *fn);
 
 #endif

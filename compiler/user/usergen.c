@@ -481,10 +481,10 @@ static bool has_pinned_globals(struct program *prog)
 	return false;
 }
 
-static bool has_tail_calls(struct program *prog)
+static bool has_tail_calls(struct program *prog, const struct ptrvec *targets)
 {
 	for (struct decl *d = prog->decls; d; d = d->next)
-		if (d->kind == D_FUNC && d->role == ROLE_PROG && ebpf_tail_slot(prog, d) >= 0)
+		if (d->kind == D_FUNC && d->role == ROLE_PROG && ebpf_tail_slot(targets, d) >= 0)
 			return true;
 	return false;
 }
@@ -493,7 +493,11 @@ static void emit_setup(struct cgen *g, struct ptrvec *progs)
 {
 	struct program *prog = g->prog;
 	const char *skel = arena_printf(g->a, "%s_ebpf", prog->ident);
-	bool configs = false, tails = has_tail_calls(prog);
+	struct ptrvec targets;
+	bool configs = false, tails;
+
+	ebpf_tail_targets(prog, &targets);
+	tails = has_tail_calls(prog, &targets);
 
 	cg_line(g, "static int ksc_load_object(void)");
 	cg_line(g, "{");
@@ -533,7 +537,7 @@ static void emit_setup(struct cgen *g, struct ptrvec *progs)
 		if (d->kind != D_FUNC || d->role != ROLE_PROG)
 			continue;
 		/* Programs userspace never loads stay out of the kernel (tail-call targets stay in). */
-		if (!contains(progs, d) && !(tails && ebpf_tail_slot(prog, d) >= 0))
+		if (!contains(progs, d) && !(tails && ebpf_tail_slot(&targets, d) >= 0))
 			cg_line(g, "bpf_program__set_autoload(" SKEL "->progs.%s, false);", d->name);
 		if (d->prog == PROG_TC)
 			cg_line(g, "ksc_set_tc_egress(" SKEL "->progs.%s, %s);", d->name,
