@@ -37,6 +37,87 @@ void cg_blank(struct cgen *g)
 	sb_putc(g->out, '\n');
 }
 
+/* cg_block's template with its baseline tabs replaced by the current indentation. */
+static char *reindent(struct cgen *g, const char *tmpl)
+{
+	struct strbuf sb;
+	const char *p = tmpl;
+	size_t base = strspn(tmpl, "\t");
+
+	sb_init(&sb);
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		size_t tabs = strspn(p, "\t");
+
+		if (tabs >= len) {
+			/* Blank lines carry no indentation, as cg_blank's. */
+			if (nl)
+				sb_putc(&sb, '\n');
+		} else {
+			/* Left of the baseline: the template is miswritten, which no input can cause. */
+			if (tabs < base)
+				abort();
+			for (int i = 0; i < g->indent; i++)
+				sb_putc(&sb, '\t');
+			sb_putn(&sb, p + base, len - base);
+			sb_putc(&sb, '\n');
+		}
+		p += nl ? len + 1 : len;
+	}
+	return sb_detach(&sb);
+}
+
+void cg_block(struct cgen *g, const char *fmt, ...)
+{
+	char *f = reindent(g, fmt);
+	va_list ap;
+
+	va_start(ap, fmt);
+	sb_vprintf(g->out, f, ap);
+	va_end(ap);
+	free(f);
+}
+
+static void vline(struct cgen *g, const char *fmt, va_list ap)
+{
+	for (int i = 0; i < g->indent; i++)
+		sb_putc(g->out, '\t');
+	sb_vprintf(g->out, fmt, ap);
+	sb_putc(g->out, '\n');
+}
+
+void cg_open(struct cgen *g, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vline(g, fmt, ap);
+	va_end(ap);
+	g->indent++;
+}
+
+void cg_reopen(struct cgen *g, const char *fmt, ...)
+{
+	va_list ap;
+
+	g->indent--;
+	va_start(ap, fmt);
+	vline(g, fmt, ap);
+	va_end(ap);
+	g->indent++;
+}
+
+void cg_close(struct cgen *g, const char *fmt, ...)
+{
+	va_list ap;
+
+	g->indent--;
+	va_start(ap, fmt);
+	vline(g, fmt, ap);
+	va_end(ap);
+}
+
 static char *tmp_name(struct cgen *g, const char *stem)
 {
 	return arena_printf(g->a, "%s%d", stem, ++g->ntmp);

@@ -90,6 +90,34 @@ void cg_line(struct cgen *g, const char *fmt, ...) KSC_PRINTF(2, 3);
 /* Emits a blank line. */
 void cg_blank(struct cgen *g);
 
+/*
+ * Emits a fixed block of C written as it reads in the generated file: a
+ * literal whose lines keep their tabs, the first line's tabs being the
+ * baseline (as in bpftool's codegen()).  Each line loses the baseline and
+ * gains the current indentation; a line of tabs alone is a blank line, or
+ * nothing at the very end (the tabs before a closing quote), e.g.
+ *
+ *	cg_block(g, "\
+ *		struct {\n\
+ *			__uint(max_entries, %d);\n\
+ *		} m SEC(\".maps\");\n\
+ *		\n", n);
+ *
+ * Every line ends with a newline.  A line left of the baseline is a bug in
+ * the template, and aborts.  Arguments are formatted after the indentation
+ * is fixed, so a multi-line argument is emitted as it is.
+ */
+void cg_block(struct cgen *g, const char *fmt, ...) KSC_PRINTF(2, 3);
+
+/*
+ * A block's braces from one function: cg_open emits its first line
+ * ("if (%s) {") and indents what follows, cg_close unindents and emits
+ * its last ("}"), cg_reopen does both ("} else {").
+ */
+void cg_open(struct cgen *g, const char *fmt, ...) KSC_PRINTF(2, 3);
+void cg_reopen(struct cgen *g, const char *fmt, ...) KSC_PRINTF(2, 3);
+void cg_close(struct cgen *g, const char *fmt, ...) KSC_PRINTF(2, 3);
+
 /* The C type for a value of t; cg_decl adds a declarator ("u8 buf[16]"). */
 const char *cg_type(struct cgen *g, struct type *t);
 const char *cg_decl(struct cgen *g, struct type *t, const char *name);
