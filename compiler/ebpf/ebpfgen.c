@@ -17,11 +17,15 @@
 #include "ebpf_abi.h"
 #include "names.h"
 #include "sema.h"
-#include "target.h"
 #include "types.h"
 
 struct ebpf {
+	/* What ebpf_analyse finds before any code is emitted. */
 	struct ptrvec tail_targets;  /* struct decl *, index = slot */
+	struct ptrvec ksyms;         /* struct decl *: kfuncs and externs declared __ksym */
+	struct ptrvec slots;         /* struct decl *: structs kept in maps through kptrs */
+
+	/* What emitting the functions finds they need. */
 	struct ptrvec consts;        /* struct enum_const * used but absent from BTF */
 	struct ptrvec raw;           /* struct expr * of packet accesses being emitted unchecked */
 	struct ptrvec loops;         /* struct loop_cb *: bpf_loop callbacks being emitted */
@@ -32,7 +36,6 @@ struct ebpf {
 	bool pkt_wide;               /* emitting the address inside a packet pointer cast */
 	bool uses_pinned;            /* eBPF code reads or writes pinned globals */
 	struct ptrvec configs;       /* const char *: configs eBPF code reads */
-	struct ptrvec slots;         /* struct decl *: structs kept in maps through kptrs */
 	struct decl *owners_fn;      /* the function owners/guarded describe */
 	struct ptrvec owners;        /* struct stmt *: locals with a separate owning copy */
 	struct ptrvec guarded;       /* struct stmt *: locals that may point into a kptr map */
@@ -1590,6 +1593,65 @@ static const struct cg_hooks bpf_hooks = {
 	.builtin_mem = true,
 };
 
+/* ---- analyses, done once before any code is emitted ---- */
+
+/* Functions and externs some eBPF function or struct_ops method calls. */
+static void find_ebpf_callees(struct program *prog, struct ptrvec *callees)
+{
+	for (struct decl *d = prog->decls; d; d = d->next) {
+		struct decl *fns = d->kind == D_IMPL ? d->methods : d->kind == D_FUNC ? d : NULL;
+
+		for (struct decl *f = fns; f; f = d->kind == D_IMPL ? f->next : NULL) {
+			if (f->target != TARGET_EBPF)
+				continue;
+			for (int i = 0; i < f->calls.n; i++)
+				if (!in_vec(callees, f->calls.v[i]))
+					ptrvec_push(prog->arena, callees, f->calls.v[i]);
+		}
+	}
+}
+
+/*
+ * The kfuncs and externs the object declares as kernel symbols: those
+ * eBPF code calls, and kfuncs userspace calls (through a trampoline), but
+ * not the BPF helpers libbpf declares.
+ */
+static void find_ksyms(struct program *prog, struct ebpf *eb)
+{
+	struct ptrvec callees = { 0 };
+
+	find_ebpf_callees(prog, &callees);
+	for (struct decl *d = prog->decls; d; d = d->next) {
+		bool kf = d->kind == D_FUNC && d->role == ROLE_KFUNC;
+
+		if (!(kf || d->kind == D_EXTERN) || is_legacy_helper(d->name))
+			continue;
+		if (in_vec(&callees, d) || (kf && d->called_from_user))
+			ptrvec_push(prog->arena, &eb->ksyms, d);
+	}
+}
+
+/* The structs kept in maps of objects, each once: each has its slot type. */
+static void find_kptr_slots(struct program *prog, struct ebpf *eb)
+{
+	for (struct decl *d = prog->decls; d; d = d->next) {
+		struct decl *obj = d->kind == D_MAP ? kptr_struct(d->ty) : NULL;
+
+		if (obj && !in_vec(&eb->slots, obj))
+			ptrvec_push(prog->arena, &eb->slots, obj);
+	}
+	/* Storing into such a map drops the object it replaces. */
+	if (eb->slots.n)
+		eb->need_obj_new = true;
+}
+
+static void ebpf_analyse(struct program *prog, struct ebpf *eb)
+{
+	ebpf_tail_targets(prog, &eb->tail_targets);
+	find_ksyms(prog, eb);
+	find_kptr_slots(prog, eb);
+}
+
 /* ---- declarations ---- */
 
 static void emit_block(struct cgen *g, struct stmt *body)
@@ -1663,15 +1725,8 @@ static void emit_map(struct cgen *g, struct decl *d)
 /* The value types of maps of objects: one referenced kptr each. */
 static void emit_kptr_slots(struct cgen *g, struct ebpf *eb)
 {
-	for (struct decl *d = g->prog->decls; d; d = d->next) {
-		struct decl *obj = d->kind == D_MAP ? kptr_struct(d->ty) : NULL;
-
-		if (obj && !in_vec(&eb->slots, obj))
-			ptrvec_push(g->a, &eb->slots, obj);
-	}
 	if (!eb->slots.n)
 		return;
-	eb->need_obj_new = true;
 	/* clang 14 drops the btf_type_tag the kernel finds kptrs by: the map would not load. */
 	cg_line(g, "#if defined(__clang_major__) && __clang_major__ < 15");
 	cg_line(g, "#error \"maps of objects need clang 15 or newer (BTF type tags for __kptr)\"");
@@ -1778,21 +1833,11 @@ static void emit_ksym(struct cgen *g, struct decl *d)
 	cg_line(g, "extern %s __ksym;", cg_prototype(g, d, d->name));
 }
 
-static void emit_externs(struct cgen *g)
+static void emit_externs(struct cgen *g, struct ebpf *eb)
 {
-	bool any = false;
-
-	for (struct decl *d = g->prog->decls; d; d = d->next) {
-		bool kf = d->kind == D_FUNC && d->role == ROLE_KFUNC;
-
-		if (!(kf || d->kind == D_EXTERN) || is_legacy_helper(d->name))
-			continue;
-		if (!target_calls(g->prog, d, TARGET_EBPF) && !(kf && d->called_from_user))
-			continue;
-		emit_ksym(g, d);
-		any = true;
-	}
-	if (any)
+	for (int i = 0; i < eb->ksyms.n; i++)
+		emit_ksym(g, eb->ksyms.v[i]);
+	if (eb->ksyms.n)
 		cg_blank(g);
 }
 
@@ -2134,7 +2179,7 @@ static void emit_declarations(struct cgen *g, struct ebpf *eb)
 	bool globals = false;
 
 	cg_emit_user_types(g);
-	emit_externs(g);
+	emit_externs(g, eb);
 	for (struct decl *d = g->prog->decls; d; d = d->next)
 		if (d->kind == D_CONFIG)
 			emit_config(g, d);
@@ -2162,7 +2207,7 @@ int ebpfgen_write(struct program *prog, const char *path)
 	struct ebpf eb = { 0 };
 	int err;
 
-	ebpf_tail_targets(prog, &eb.tail_targets);
+	ebpf_analyse(prog, &eb);
 	/* Functions first, into their own buffer: they decide what support code is needed. */
 	sb_init(&body);
 	cg_init(&g, prog->arena, prog, &body, &bpf_hooks);
