@@ -1,0 +1,443 @@
+/*
+ * Accesses the verifier wants checked, emitted behind their checks:
+ * packet reads against data_end, pointers that may hold no object, array
+ * indexes known only at run time.
+ */
+#include "ebpf_internal.h"
+
+#include <string.h>
+
+#include "types.h"
+
+/* ---- packet fields ---- */
+
+/* *ctx->data: a packet byte, read only behind a data_end check. */
+static void packet_read(struct cgen *g, struct strbuf *sb, struct expr *field)
+{
+	const char *ctx = cg_expr_str(g, field->lhs);
+
+	sb_printf(sb, "({ __u8 *__pkt = (void *)(long)%s->%s; "
+		  "(void *)(__pkt + 1) <= (void *)(long)%s->data_end ? *__pkt : 0; })",
+		  ctx, field->str, ctx);
+}
+
+static bool is_len_expr(const struct expr *e)
+{
+	return e->kind == E_BINARY && e->op == OP_SUB && is_packet_field(e->lhs) &&
+	       is_packet_field(e->rhs) && !strcmp(e->lhs->str, "data_end") &&
+	       !strcmp(e->rhs->str, "data");
+}
+
+static bool ctx_is(const struct expr *field, const char *name)
+{
+	struct type *t = ut(field->lhs->type);
+
+	if (t->kind == TY_PTR)
+		t = ut(t->base);
+	return t->kind == TY_STRUCT && !strcmp(t->decl->name, name);
+}
+
+/* ---- packet pointers ---- */
+
+/*
+ * A packet pointer is a `*T` made by casting an integer computed from
+ * ctx->data: `(ctx->data as u64 + 14) as *iphdr`, or a local initialized
+ * with one.  Every access through it is emitted behind a data_end check of
+ * the whole element it addresses (`*p`, `p->f...`: T; `p[i]`: element i):
+ * a read outside the packet yields zero, a write outside it does nothing.
+ */
+static struct expr *pkt_field_in(struct expr *e)
+{
+	struct expr *f;
+
+	switch (e->kind) {
+	case E_ARROW:
+	case E_FIELD:
+		return is_packet_field(e) && !strcmp(e->str, "data") ? e : NULL;
+	case E_BINARY:
+		if (e->op != OP_ADD && e->op != OP_SUB)
+			return NULL;
+		f = pkt_field_in(e->lhs);
+		return f ? f : e->op == OP_ADD ? pkt_field_in(e->rhs) : NULL;
+	case E_CAST:
+		return type_is_int(e->ty) ? pkt_field_in(e->lhs) : NULL;
+	default:
+		return NULL;
+	}
+}
+
+/* The ctx->data field a packet pointer comes from, or NULL if e is none. */
+static struct expr *pkt_origin(const struct expr *e, int depth)
+{
+	if (depth > 16)
+		return NULL;
+	if (e->kind == E_CAST && ut(e->ty)->kind == TY_PTR)
+		return pkt_field_in(e->lhs);
+	if (e->kind == E_IDENT && e->ref == REF_LOCAL && e->param_index < 0 && e->local &&
+	    e->local->kind == S_VAR && e->local->value && e->type && ut(e->type)->kind == TY_PTR)
+		return pkt_origin(e->local->value, depth + 1);
+	return NULL;
+}
+
+struct pkt_access {
+	struct expr *base;   /* the packet pointer */
+	struct expr *index;  /* base[index] or NULL (*base, base->f) */
+	struct expr *field;  /* its ctx->data */
+};
+
+/* Whether e reads or writes through a packet pointer, and which element. */
+static bool pkt_access(struct expr *e, struct pkt_access *pa)
+{
+	for (;;) {
+		struct type *lt = e->lhs && e->lhs->type ? ut(e->lhs->type) : NULL;
+
+		if (!lt)
+			return false;
+		if (e->kind == E_FIELD || (e->kind == E_INDEX && !e->map_lookup &&
+					   (lt->kind == TY_ARRAY || lt->kind == TY_STR))) {
+			e = e->lhs;
+			continue;
+		}
+		if ((e->kind == E_ARROW || (e->kind == E_UNARY && e->op == UOP_DEREF)) &&
+		    lt->kind == TY_PTR) {
+			pa->base = e->lhs;
+			pa->index = NULL;
+		} else if (e->kind == E_INDEX && !e->map_lookup && lt->kind == TY_PTR) {
+			pa->base = e->lhs;
+			pa->index = e->rhs;
+		} else {
+			return false;
+		}
+		pa->field = pkt_origin(pa->base, 0);
+		return pa->field != NULL;
+	}
+}
+
+static bool is_raw(struct cgen *g, const struct expr *e)
+{
+	for (int i = 0; i < EB(g)->raw.n; i++)
+		if (EB(g)->raw.v[i] == e)
+			return true;
+	return false;
+}
+
+/* Marks the access path e..base as emitted unchecked; returns how many were marked. */
+static int mark_raw(struct cgen *g, struct expr *e, const struct expr *base)
+{
+	int n = 0;
+
+	for (; e && e != base; e = e->lhs, n++)
+		ptrvec_push(g->a, &EB(g)->raw, e);
+	return n;
+}
+
+/* "(void *)(ELEM + 1) <= (void *)(long)ctx->data_end" for an access. */
+static const char *pkt_bound(struct cgen *g, const struct pkt_access *pa)
+{
+	const char *ctx = cg_expr_str(g, pa->field->lhs);
+	const char *sep = ut(pa->field->lhs->type)->kind == TY_PTR ? "->" : ".";
+	const char *base = cg_expr_str(g, pa->base);
+
+	if (pa->index)
+		return arena_printf(g->a, "(void *)(&(%s)[%s] + 1) <= (void *)(long)%s%sdata_end", base,
+				    cg_expr_str(g, pa->index), ctx, sep);
+	return arena_printf(g->a, "(void *)(%s + 1) <= (void *)(long)%s%sdata_end", base, ctx, sep);
+}
+
+/* The C text of a packet access path, without its check. */
+static const char *pkt_path(struct cgen *g, struct expr *e, const struct pkt_access *pa)
+{
+	int n = mark_raw(g, e, pa->base);
+	const char *r = cg_expr_str(g, e);
+
+	EB(g)->raw.n -= n;
+	return r;
+}
+
+static void pkt_read(struct cgen *g, struct strbuf *sb, struct expr *e, const struct pkt_access *pa)
+{
+	if (type_is_scalar(e->type))
+		sb_printf(sb, "(%s ? %s : 0)", pkt_bound(g, pa), pkt_path(g, e, pa));
+	else
+		sb_printf(sb, "({ %s; __builtin_memset(&__v, 0, sizeof(__v)); if (%s) __v = %s; __v; })",
+			  cg_decl(g, e->type, "__v"), pkt_bound(g, pa), pkt_path(g, e, pa));
+}
+
+static bool pkt_write(struct cgen *g, struct stmt *s)
+{
+	struct pkt_access pa;
+	static const char *const ops[] = { "+", "-", "*", "/", "%" };
+
+	if (!pkt_access(s->lhs, &pa))
+		return false;
+	cg_line(g, "if (%s)", pkt_bound(g, &pa));
+	cg_line(g, "\t%s %s= %s;", pkt_path(g, s->lhs, &pa), s->op < 0 ? "" : ops[s->op],
+		cg_expr_str(g, s->value));
+	return true;
+}
+
+/* ---- pointers to objects kept in maps ---- */
+
+/*
+ * A local that may hold an object read from a map of objects is NULL when
+ * the entry has none: reads through it yield zero then, and writes do
+ * nothing, as for packet pointers.
+ */
+static struct expr *guarded_base(struct cgen *g, struct expr *e)
+{
+	for (;;) {
+		struct type *lt = e->lhs && e->lhs->type ? ut(e->lhs->type) : NULL;
+
+		if (!lt)
+			return NULL;
+		if ((e->kind == E_ARROW || e->kind == E_FIELD ||
+		     (e->kind == E_UNARY && e->op == UOP_DEREF)) && lt->kind == TY_PTR)
+			return eb_is_guarded(g, e->lhs) ? e->lhs : NULL;
+		if (e->kind == E_FIELD || (e->kind == E_INDEX && !e->map_lookup &&
+					   (lt->kind == TY_ARRAY || lt->kind == TY_STR))) {
+			e = e->lhs;
+			continue;
+		}
+		return NULL;
+	}
+}
+
+/* The C text of an access path through base, without its check. */
+static const char *guarded_path(struct cgen *g, struct expr *e, const struct expr *base)
+{
+	int n = mark_raw(g, e, base);
+	const char *r = cg_expr_str(g, e);
+
+	EB(g)->raw.n -= n;
+	return r;
+}
+
+static void guarded_read(struct cgen *g, struct strbuf *sb, struct expr *e, struct expr *base)
+{
+	const char *p = cg_expr_str(g, base);
+
+	if (type_is_scalar(e->type))
+		sb_printf(sb, "(%s ? %s : 0)", p, guarded_path(g, e, base));
+	else
+		sb_printf(sb, "({ %s; __builtin_memset(&__v, 0, sizeof(__v)); if (%s) __v = %s; __v; })",
+			  cg_decl(g, e->type, "__v"), p, guarded_path(g, e, base));
+}
+
+static bool guarded_write(struct cgen *g, struct stmt *s)
+{
+	static const char *const ops[] = { "+", "-", "*", "/", "%" };
+	struct expr *base = guarded_base(g, s->lhs);
+	const char *lhs;
+
+	if (!base)
+		return false;
+	lhs = guarded_path(g, s->lhs, base);
+	cg_line(g, "if (%s)", cg_expr_str(g, base));
+	g->indent++;
+	if (ut(s->lhs->type)->kind == TY_STR && s->op < 0)
+		eb_str_assign(g, lhs, s->lhs->type, s->value);
+	else
+		cg_line(g, "%s %s= %s;", lhs, s->op < 0 ? "" : ops[s->op], cg_expr_str(g, s->value));
+	g->indent--;
+	return true;
+}
+
+/* ---- array indexes known only at run time ---- */
+
+/*
+ * a[i] with a non-constant i reads zero when i is out of range and writes
+ * nothing: the verifier rejects stack and map-value accesses it cannot
+ * bound, and KernelScript has no undefined behaviour to fall back on.
+ */
+static bool is_var_index(const struct expr *e)
+{
+	struct type *lt;
+	long long v;
+
+	if (e->kind != E_INDEX || e->map_lookup || !e->lhs->type)
+		return false;
+	lt = ut(e->lhs->type);
+	return (lt->kind == TY_ARRAY || lt->kind == TY_STR) && !const_eval(e->rhs, &v);
+}
+
+static const char *index_tmp(struct cgen *g)
+{
+	return arena_printf(g->a, "__i%d", ++EB(g)->nidx);
+}
+
+/*
+ * Whether e lies inside the record a tracepoint program's ctx points to:
+ * the verifier wants constant offsets from ctx, so a run-time index into
+ * it reads through bpf_probe_read_kernel instead.
+ */
+static bool in_tp_record(struct cgen *g, const struct expr *e)
+{
+	if (!g->fn || g->fn->prog != PROG_TRACEPOINT)
+		return false;
+	while (e->kind == E_FIELD || (e->kind == E_INDEX && !e->map_lookup &&
+				      ut(e->lhs->type)->kind == TY_ARRAY))
+		e = e->lhs;
+	if (e->kind != E_ARROW)
+		return false;
+	e = e->lhs;
+	return e->kind == E_IDENT && e->ref == REF_LOCAL && e->param_index == 0;
+}
+
+static void index_read(struct cgen *g, struct strbuf *sb, struct expr *e)
+{
+	const char *i = index_tmp(g);
+	const char *arr = cg_expr_str(g, e->lhs);
+	long long n = ut(e->lhs->type)->count;
+
+	/* The index is evaluated once: the verifier bounds the register it checked. */
+	sb_printf(sb, "({ __u64 %s = %s; ", i, cg_expr_str(g, e->rhs));
+	if (in_tp_record(g, e->lhs))
+		sb_printf(sb, "%s; __builtin_memset(&__v, 0, sizeof(__v)); "
+			  "if (%s < %lld) bpf_probe_read_kernel(&__v, sizeof(__v), &(%s)[%s]); __v; })",
+			  cg_decl(g, e->type, "__v"), i, n, arr, i);
+	else if (type_is_scalar(e->type))
+		sb_printf(sb, "%s < %lld ? (%s)[%s] : 0; })", i, n, arr, i);
+	else
+		sb_printf(sb, "%s; __builtin_memset(&__v, 0, sizeof(__v)); if (%s < %lld) __v = (%s)[%s]; __v; })",
+			  cg_decl(g, e->type, "__v"), i, n, arr, i);
+}
+
+/* The lvalue e with each run-time index replaced by its checked temporary. */
+static const char *index_lvalue(struct cgen *g, struct expr *e, struct strbuf *guards)
+{
+	const char *base, *i;
+
+	if (is_var_index(e)) {
+		base = index_lvalue(g, e->lhs, guards);
+		i = index_tmp(g);
+		cg_line(g, "__u64 %s = %s;", i, cg_expr_str(g, e->rhs));
+		sb_printf(guards, "%s%s < %lld", guards->len ? " && " : "", i,
+			  ut(e->lhs->type)->count);
+		return arena_printf(g->a, "(%s)[%s]", base, i);
+	}
+	if (e->kind == E_FIELD || (e->kind == E_INDEX && !e->map_lookup)) {
+		base = index_lvalue(g, e->lhs, guards);
+		if (e->kind == E_FIELD)
+			return arena_printf(g->a, "(%s)%s%s", base,
+					    ut(e->lhs->type)->kind == TY_PTR ? "->" : ".", e->str);
+		return arena_printf(g->a, "(%s)[%s]", base, cg_expr_str(g, e->rhs));
+	}
+	return cg_expr_str(g, e);
+}
+
+static bool has_var_index(const struct expr *e)
+{
+	for (; e && (e->kind == E_FIELD || e->kind == E_INDEX); e = e->lhs)
+		if (is_var_index(e))
+			return true;
+	return false;
+}
+
+/* An assignment whose target indexes an array with a run-time index. */
+static bool index_write(struct cgen *g, struct stmt *s)
+{
+	static const char *const ops[] = { "+", "-", "*", "/", "%" };
+	struct strbuf guards;
+	const char *lhs;
+
+	if (!has_var_index(s->lhs))
+		return false;
+	sb_init(&guards);
+	cg_line(g, "{");
+	g->indent++;
+	lhs = index_lvalue(g, s->lhs, &guards);
+	cg_line(g, "if (%s)", guards.buf);
+	cg_line(g, "\t%s %s= %s;", lhs, s->op < 0 ? "" : ops[s->op], cg_expr_str(g, s->value));
+	g->indent--;
+	cg_line(g, "}");
+	sb_free(&guards);
+	return true;
+}
+
+/* ---- entry points ---- */
+
+/* ctx->data in address arithmetic, and the casts that make packet pointers of it. */
+static bool packet_address(struct cgen *g, struct strbuf *sb, struct expr *e)
+{
+	if (EB(g)->pkt_wide && is_packet_field(e)) {
+		/* 64-bit address arithmetic: a 32-bit sum would be truncated by shifts. */
+		sb_printf(sb, "(long)%s%s%s", cg_expr_str(g, e->lhs),
+			  ut(e->lhs->type)->kind == TY_PTR ? "->" : ".", e->str);
+		return true;
+	}
+	if (e->kind == E_CAST && ut(e->ty)->kind == TY_PTR && pkt_field_in(e->lhs) &&
+	    !EB(g)->pkt_wide) {
+		/* (T *)((long)ctx->data + 14): the verifier follows the packet pointer. */
+		bool bare = is_packet_field(e->lhs);
+
+		sb_printf(sb, bare ? "(%s)" : "(%s)(", cg_type(g, e->ty));
+		EB(g)->pkt_wide = true;
+		cg_expr(g, sb, e->lhs);
+		EB(g)->pkt_wide = false;
+		if (!bare)
+			sb_putc(sb, ')');
+		return true;
+	}
+	return false;
+}
+
+/* Reads through packet pointers, guarded pointers and run-time indexes, and &p->f. */
+static bool checked_read(struct cgen *g, struct strbuf *sb, struct expr *e)
+{
+	struct pkt_access pa;
+	struct expr *base;
+
+	if (!is_raw(g, e) && pkt_access(e, &pa)) {
+		pkt_read(g, sb, e, &pa);
+		return true;
+	}
+	if (!is_raw(g, e) && (base = guarded_base(g, e))) {
+		guarded_read(g, sb, e, base);
+		return true;
+	}
+	if (!is_raw(g, e) && is_var_index(e)) {
+		index_read(g, sb, e);
+		return true;
+	}
+	if (e->kind == E_UNARY && e->op == UOP_ADDR && pkt_access(e->lhs, &pa)) {
+		/* &p->f is an address, not a read. */
+		int n = mark_raw(g, e->lhs, pa.base);
+
+		sb_putc(sb, '&');
+		cg_expr(g, sb, e->lhs);
+		EB(g)->raw.n -= n;
+		return true;
+	}
+	return false;
+}
+
+/* *ctx->data, and data_end - data. */
+static bool packet_data(struct cgen *g, struct strbuf *sb, struct expr *e)
+{
+	if (e->kind == E_UNARY && e->op == UOP_DEREF && is_packet_field(e->lhs)) {
+		packet_read(g, sb, e->lhs);
+		return true;
+	}
+	/*
+	 * data_end - data is pointer arithmetic the verifier refuses; the
+	 * packet length it means comes from the kernel instead.
+	 */
+	if (is_len_expr(e)) {
+		if (ctx_is(e->lhs, "xdp_md"))
+			sb_printf(sb, "bpf_xdp_get_buff_len(%s)", cg_expr_str(g, e->lhs->lhs));
+		else
+			sb_printf(sb, "%s->len", cg_expr_str(g, e->lhs->lhs));
+		return true;
+	}
+	return false;
+}
+
+bool eb_access_expr(struct cgen *g, struct strbuf *sb, struct expr *e)
+{
+	return packet_address(g, sb, e) || checked_read(g, sb, e) || packet_data(g, sb, e);
+}
+
+bool eb_access_stmt(struct cgen *g, struct stmt *s)
+{
+	return s->kind == S_ASSIGN && (pkt_write(g, s) || guarded_write(g, s) || index_write(g, s));
+}
