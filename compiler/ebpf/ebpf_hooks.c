@@ -30,19 +30,20 @@ static void bpf_delete(struct cgen *g, struct stmt *s)
 	if (eb_is_split_owner(g, s->lhs)) {
 		const char *o = eb_owner_name(g, s->lhs->local);
 
-		cg_line(g, "if (%s) {", o);
-		cg_line(g, "\tbpf_obj_drop(%s);", o);
-		cg_line(g, "\t%s = NULL;", o);
-		cg_line(g, "}");
-		cg_line(g, "%s = NULL;", p);
+		cg_block(g, "\
+			if (%s) {\n\
+				bpf_obj_drop(%s);\n\
+				%s = NULL;\n\
+			}\n\
+			%s = NULL;\n", o, o, o, p);
 		return;
 	}
 
-	cg_line(g, "if (%s) {", p);
-	cg_line(g, "\tbpf_obj_drop(%s);", p);
+	cg_open(g, "if (%s) {", p);
+	cg_line(g, "bpf_obj_drop(%s);", p);
 	if (eb_is_owned_ref(g, s->lhs))
-		cg_line(g, "\t%s = NULL;", p);
-	cg_line(g, "}");
+		cg_line(g, "%s = NULL;", p);
+	cg_close(g, "}");
 }
 
 /*
@@ -202,10 +203,11 @@ static void split_new(struct cgen *g, struct stmt *var, struct expr *value)
 {
 	const char *o = eb_owner_name(g, var);
 
-	cg_line(g, "if (%s)", o);
-	cg_line(g, "\tbpf_obj_drop(%s);", o);
-	cg_line(g, "%s = %s;", o, cg_expr_str(g, value));
-	cg_line(g, "%s = %s;", cg_local_name(var), o);
+	cg_block(g, "\
+		if (%s)\n\
+			bpf_obj_drop(%s);\n\
+		%s = %s;\n\
+		%s = %s;\n", o, o, o, cg_expr_str(g, value), cg_local_name(var), o);
 }
 
 /* Statements on locals that own a reservation or an object. */
@@ -224,27 +226,20 @@ static bool owned_stmt(struct cgen *g, struct stmt *s)
 	if (s->kind == S_ASSIGN && (s->lhs->kind == E_ARROW || s->lhs->kind == E_FIELD) &&
 	    eb_is_owned_ref(g, s->lhs->lhs)) {
 		/* Writes through a reservation or new object that may be NULL. */
-		const char *p = cg_expr_str(g, s->lhs->lhs);
-
-		cg_line(g, "if (%s)", p);
-		g->indent++;
-		if (s->op < 0)
-			cg_line(g, "%s = %s;", cg_expr_str(g, s->lhs), cg_expr_str(g, s->value));
-		else
-			cg_line(g, "%s %s= %s;", cg_expr_str(g, s->lhs),
-				(const char *[]){ "+", "-", "*", "/", "%" }[s->op],
-				cg_expr_str(g, s->value));
-		g->indent--;
+		cg_line(g, "if (%s)", cg_expr_str(g, s->lhs->lhs));
+		cg_line(g, "\t%s %s= %s;", cg_expr_str(g, s->lhs), eb_assign_op(s),
+			cg_expr_str(g, s->value));
 		return true;
 	}
 	if (s->kind == S_EXPR && eb_is_ringbuf_call(s->value, NULL) &&
 	    !eb_is_ringbuf_call(s->value, "reserve") && eb_is_owned_ref(g, s->value->args)) {
 		const char *p = cg_expr_str(g, s->value->args);
 
-		cg_line(g, "if (%s) {", p);
-		cg_line(g, "\tbpf_ringbuf_%s(%s, 0);", s->value->lhs->str, p);
-		cg_line(g, "\t%s = NULL;", p);
-		cg_line(g, "}");
+		cg_block(g, "\
+			if (%s) {\n\
+				bpf_ringbuf_%s(%s, 0);\n\
+				%s = NULL;\n\
+			}\n", p, s->value->lhs->str, p, p);
 		return true;
 	}
 	return false;

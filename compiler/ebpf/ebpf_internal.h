@@ -56,6 +56,8 @@ bool eb_is_ringbuf_call(const struct expr *e, const char *method);
  */
 const char *eb_obj_cname(struct cgen *g, const char *name);
 const char *eb_asm_label(struct cgen *g, const char *name);
+/* What goes before '=' in an assignment s: "" for `=`, "+" for `+=`, and so on. */
+const char *eb_assign_op(const struct stmt *s);
 
 /* ---- ebpf_analysis.c ---- */
 

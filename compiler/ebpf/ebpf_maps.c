@@ -154,7 +154,6 @@ bool eb_map_expr(struct cgen *g, struct strbuf *sb, struct expr *e)
  */
 static void map_rmw(struct cgen *g, struct stmt *s, struct type *vt)
 {
-	static const char *const ops[] = { "+", "-", "*", "/", "%" };
 	long long size = type_is_int(vt) ? type_size(vt) : 0;
 	bool atomic = (s->op == OP_ADD || s->op == OP_SUB) && (size == 4 || size == 8);
 
@@ -167,7 +166,7 @@ static void map_rmw(struct cgen *g, struct stmt *s, struct type *vt)
 		if (s->op == OP_ADD || s->op == OP_SUB)
 			cg_line(g, "/* No BPF atomics for %lld-byte values: not atomic across CPUs. */",
 				size);
-		cg_line(g, "*__p %s= %s;", ops[s->op], cg_expr_str(g, s->value));
+		cg_line(g, "*__p %s= %s;", eb_assign_op(s), cg_expr_str(g, s->value));
 	}
 }
 
@@ -177,10 +176,8 @@ static void map_assign(struct cgen *g, struct stmt *s)
 	struct expr *idx = s->lhs;
 	struct decl *m = map_of(idx);
 	struct type *mt = ut(m->ty);
-	static const char *const ops[] = { "+", "-", "*", "/", "%" };
 
-	cg_line(g, "{");
-	g->indent++;
+	cg_open(g, "{");
 	cg_line(g, "%s = %s;", cg_decl(g, mt->key, "__k"), cg_expr_str(g, idx->rhs));
 	if (s->op < 0) {
 		cg_line(g, "%s = %s;", cg_decl(g, mt->base, "__v"), cg_expr_str(g, s->value));
@@ -188,20 +185,15 @@ static void map_assign(struct cgen *g, struct stmt *s)
 	} else {
 		cg_line(g, "%s = bpf_map_lookup_elem(&%s, &__k);",
 			cg_decl(g, type_ptr(g->a, mt->base), "__p"), map_cname(g, m));
-		cg_line(g, "if (__p) {");
-		g->indent++;
+		cg_open(g, "if (__p) {");
 		map_rmw(g, s, mt->base);
-		g->indent--;
-		cg_line(g, "} else {");
-		g->indent++;
+		cg_reopen(g, "} else {");
 		cg_line(g, "%s = 0;", cg_decl(g, mt->base, "__v"));
-		cg_line(g, "__v %s= %s;", ops[s->op], cg_expr_str(g, s->value));
+		cg_line(g, "__v %s= %s;", eb_assign_op(s), cg_expr_str(g, s->value));
 		cg_line(g, "bpf_map_update_elem(&%s, &__k, &__v, BPF_ANY);", map_cname(g, m));
-		g->indent--;
-		cg_line(g, "}");
+		cg_close(g, "}");
 	}
-	g->indent--;
-	cg_line(g, "}");
+	cg_close(g, "}");
 }
 
 /* m[k].f = v and m[k].f op= v: in place, only when the entry exists. */
@@ -210,23 +202,21 @@ static void map_field_assign(struct cgen *g, struct stmt *s)
 	struct expr *idx = s->lhs->lhs;
 	struct decl *m = map_of(idx);
 	struct type *mt = ut(m->ty);
-	static const char *const ops[] = { "+", "-", "*", "/", "%" };
 
-	cg_line(g, "{");
-	g->indent++;
+	cg_open(g, "{");
 	cg_line(g, "%s = %s;", cg_decl(g, mt->key, "__k"), cg_expr_str(g, idx->rhs));
 	cg_line(g, "%s = bpf_map_lookup_elem(&%s, &__k);",
 		cg_decl(g, type_ptr(g->a, mt->base), "__p"), map_cname(g, m));
 	cg_line(g, "if (__p)");
-	g->indent++;
-	if (s->op < 0)
-		cg_line(g, "__p->%s = %s;", s->lhs->str, cg_expr_str(g, s->value));
-	else
-		cg_line(g, "__p->%s %s= %s;", s->lhs->str, ops[s->op], cg_expr_str(g, s->value));
-	g->indent -= 2;
-	cg_line(g, "}");
+	cg_line(g, "\t__p->%s %s= %s;", s->lhs->str, eb_assign_op(s), cg_expr_str(g, s->value));
+	cg_close(g, "}");
 }
 
+/*
+ * if (var x = m[k]) { ... } else { ... }: x is the stored object, the
+ * entry itself (binds_pointer) or a copy of it, and the branch is taken
+ * when the entry exists.
+ */
 static void map_ifvar(struct cgen *g, struct stmt *s)
 {
 	struct expr *idx = s->value;
@@ -234,33 +224,30 @@ static void map_ifvar(struct cgen *g, struct stmt *s)
 	struct type *mt = ut(m->ty);
 	const char *x = cg_local_name(s);
 
-	cg_line(g, "{");
-	g->indent++;
+	cg_open(g, "{");
 	cg_line(g, "%s = %s;", cg_decl(g, mt->key, "__k"), cg_expr_str(g, idx->rhs));
 	if (eb_kptr_struct(mt)) {
-		cg_line(g, "%s *__p = bpf_map_lookup_elem(&%s, &__k);", slot_type(g, eb_kptr_struct(mt)),
-			map_cname(g, m));
-		cg_blank(g);
-		cg_line(g, "%s = __p ? __p->obj : NULL;", x);
-		cg_line(g, "if (%s) {", x);
+		cg_block(g, "\
+			%s *__p = bpf_map_lookup_elem(&%s, &__k);\n\
+			\n\
+			%s = __p ? __p->obj : NULL;\n", slot_type(g, eb_kptr_struct(mt)), map_cname(g, m), x);
+		cg_open(g, "if (%s) {", x);
 	} else if (s->binds_pointer) {
 		cg_line(g, "%s = bpf_map_lookup_elem(&%s, &__k);", x, map_cname(g, m));
-		cg_line(g, "if (%s) {", x);
+		cg_open(g, "if (%s) {", x);
 	} else {
 		cg_line(g, "%s = bpf_map_lookup_elem(&%s, &__k);",
 			cg_decl(g, type_ptr(g->a, mt->base), "__p"), map_cname(g, m));
-		cg_line(g, "if (__p) {");
-		g->indent++;
+		cg_open(g, "if (__p) {");
 		cg_line(g, "%s = *__p;", x);
-		g->indent--;
 	}
-	g->indent--;
-	return;
-}
-
-static void emit_block(struct cgen *g, struct stmt *body)
-{
-	cg_emit_stmts(g, body);
+	cg_emit_stmts(g, s->then);
+	if (s->els) {
+		cg_reopen(g, "} else {");
+		cg_emit_stmts(g, s->els);
+	}
+	cg_close(g, "}");
+	cg_close(g, "}");
 }
 
 /*
@@ -274,19 +261,46 @@ static void lookup_var(struct cgen *g, struct stmt *s)
 	struct type *mt = ut(m->ty);
 	const char *x = cg_local_name(s);
 
-	cg_line(g, "{");
-	g->indent++;
+	cg_open(g, "{");
 	cg_line(g, "%s = %s;", cg_decl(g, mt->key, "__k"), cg_expr_str(g, idx->rhs));
-	cg_line(g, "%s = bpf_map_lookup_elem(&%s, &__k);",
-		cg_decl(g, type_ptr(g->a, mt->base), "__p"), map_cname(g, m));
-	cg_blank(g);
-	cg_line(g, "%s_found = __p != NULL;", x);
-	cg_line(g, "if (__p)");
-	cg_line(g, "	__builtin_memcpy(&%s, __p, sizeof(%s));", x, x);
-	cg_line(g, "else");
-	cg_line(g, "	__builtin_memset(&%s, 0, sizeof(%s));", x, x);
-	g->indent--;
-	cg_line(g, "}");
+	cg_block(g, "\
+		%s = bpf_map_lookup_elem(&%s, &__k);\n\
+		\n\
+		%s_found = __p != NULL;\n\
+		if (__p)\n\
+			__builtin_memcpy(&%s, __p, sizeof(%s));\n\
+		else\n\
+			__builtin_memset(&%s, 0, sizeof(%s));\n",
+		 cg_decl(g, type_ptr(g->a, mt->base), "__p"), map_cname(g, m), x, x, x, x, x);
+	cg_close(g, "}");
+}
+
+/*
+ * The store of a local that owns its object: the object moves into the
+ * entry, and the local points at it, owning nothing.
+ *
+ * With no entry to hold it (the map is full) the object is dropped: p
+ * would otherwise be an owned pointer on this path and a stored one on
+ * others, and the verifier refuses one instruction writing through both.
+ */
+static void kptr_move(struct cgen *g, struct stmt *var, struct type *vt)
+{
+	const char *o = eb_owner_name(g, var);
+	const char *x = cg_local_name(var);
+
+	cg_block(g, "\
+		if (__p && %s) {\n\
+			%s = bpf_kptr_xchg(&__p->obj, %s);\n\
+			\n\
+			%s = NULL;\n\
+			%s = __p->obj;\n\
+			if (__old)\n\
+				bpf_obj_drop(__old);\n\
+		} else if (%s) {\n\
+			bpf_obj_drop(%s);\n\
+			%s = NULL;\n\
+			%s = NULL;\n\
+		}\n", o, cg_decl(g, vt, "__old"), o, o, x, o, o, o, x);
 }
 
 /*
@@ -301,85 +315,42 @@ static void kptr_store(struct cgen *g, struct stmt *s)
 	struct decl *m = map_of(idx);
 	struct type *mt = ut(m->ty);
 	const char *slot = slot_type(g, eb_kptr_struct(mt));
+	const char *map = map_cname(g, m);
 	bool fresh = s->value->kind == E_NEW;
-	const char *o = fresh ? "__obj" : eb_owner_name(g, s->value->local);
 
-	cg_line(g, "{");
-	g->indent++;
+	cg_open(g, "{");
 	cg_line(g, "%s = %s;", cg_decl(g, mt->key, "__k"), cg_expr_str(g, idx->rhs));
 	if (fresh)
 		cg_line(g, "%s = %s;", cg_decl(g, mt->base, "__obj"), cg_expr_str(g, s->value));
-	cg_line(g, "%s *__p = bpf_map_lookup_elem(&%s, &__k);", slot, map_cname(g, m));
-	cg_blank(g);
-	cg_line(g, "if (!__p) {");
-	g->indent++;
-	cg_line(g, "%s __v = {};", slot);
-	cg_blank(g);
-	cg_line(g, "bpf_map_update_elem(&%s, &__k, &__v, BPF_NOEXIST);", map_cname(g, m));
-	cg_line(g, "__p = bpf_map_lookup_elem(&%s, &__k);", map_cname(g, m));
-	g->indent--;
-	cg_line(g, "}");
-	if (fresh) {
+	cg_block(g, "\
+		%s *__p = bpf_map_lookup_elem(&%s, &__k);\n\
+		\n\
+		if (!__p) {\n\
+			%s __v = {};\n\
+			\n\
+			bpf_map_update_elem(&%s, &__k, &__v, BPF_NOEXIST);\n\
+			__p = bpf_map_lookup_elem(&%s, &__k);\n\
+		}\n", slot, map, slot, map, map);
+	if (fresh)
 		/* Whatever is left, the old object or the new one that found no entry, is dropped. */
-		cg_line(g, "if (__p && __obj)");
-		cg_line(g, "\t__obj = bpf_kptr_xchg(&__p->obj, __obj);");
-		cg_line(g, "if (__obj)");
-		cg_line(g, "\tbpf_obj_drop(__obj);");
-	} else {
-		cg_line(g, "if (__p && %s) {", o);
-		g->indent++;
-		cg_line(g, "%s = bpf_kptr_xchg(&__p->obj, %s);", cg_decl(g, mt->base, "__old"), o);
-		cg_blank(g);
-		cg_line(g, "%s = NULL;", o);
-		cg_line(g, "%s = __p->obj;", cg_local_name(s->value->local));
-		cg_line(g, "if (__old)");
-		cg_line(g, "\tbpf_obj_drop(__old);");
-		g->indent--;
-		/*
-		 * With no entry to hold it (the map is full) the object is
-		 * dropped: p would otherwise be an owned pointer on this path
-		 * and a stored one on others, and the verifier refuses one
-		 * instruction writing through both.
-		 */
-		cg_line(g, "} else if (%s) {", o);
-		g->indent++;
-		cg_line(g, "bpf_obj_drop(%s);", o);
-		cg_line(g, "%s = NULL;", o);
-		cg_line(g, "%s = NULL;", cg_local_name(s->value->local));
-		g->indent--;
-		cg_line(g, "}");
-	}
-	g->indent--;
-	cg_line(g, "}");
+		cg_block(g, "\
+			if (__p && __obj)\n\
+				__obj = bpf_kptr_xchg(&__p->obj, __obj);\n\
+			if (__obj)\n\
+				bpf_obj_drop(__obj);\n");
+	else
+		kptr_move(g, s->value->local, mt->base);
+	cg_close(g, "}");
 }
 
 static void map_delete(struct cgen *g, struct stmt *s)
 {
 	struct type *mt = ut(s->lhs->type);
 
-	cg_line(g, "{");
-	g->indent++;
+	cg_open(g, "{");
 	cg_line(g, "%s = %s;", cg_decl(g, mt->key, "__k"), cg_expr_str(g, s->key));
 	cg_line(g, "bpf_map_delete_elem(&%s, &__k);", cg_expr_str(g, s->lhs));
-	g->indent--;
-	cg_line(g, "}");
-}
-
-static void map_ifvar_stmt(struct cgen *g, struct stmt *s)
-{
-	map_ifvar(g, s);
-	g->indent += 2;
-	emit_block(g, s->then);
-	g->indent--;
-	if (s->els) {
-		cg_line(g, "} else {");
-		g->indent++;
-		emit_block(g, s->els);
-		g->indent--;
-	}
-	cg_line(g, "}");
-	g->indent--;
-	cg_line(g, "}");
+	cg_close(g, "}");
 }
 
 bool eb_map_stmt(struct cgen *g, struct stmt *s)
@@ -405,7 +376,7 @@ bool eb_map_stmt(struct cgen *g, struct stmt *s)
 		return true;
 	}
 	if (s->kind == S_IFVAR && is_map_read(s->value)) {
-		map_ifvar_stmt(g, s);
+		map_ifvar(g, s);
 		return true;
 	}
 	return false;
@@ -452,8 +423,7 @@ void eb_emit_map(struct cgen *g, struct decl *d)
 	struct type *t = ut(d->ty);
 	const char *flags = map_flags(g, d);
 
-	cg_line(g, "struct {");
-	g->indent++;
+	cg_open(g, "struct {");
 	if (t->kind == TY_RINGBUF) {
 		cg_line(g, "__uint(type, BPF_MAP_TYPE_RINGBUF);");
 		cg_line(g, "__uint(max_entries, %lld);", t->count);
@@ -461,18 +431,15 @@ void eb_emit_map(struct cgen *g, struct decl *d)
 		cg_line(g, "__uint(type, %s);", map_type_name(t->map));
 		cg_line(g, "__uint(max_entries, %lld);", t->count);
 		cg_line(g, "__type(key, %s);", cg_type(g, t->key));
-		if (eb_kptr_struct(t))
-			cg_line(g, "__type(value, %s);", slot_type(g, eb_kptr_struct(t)));
-		else
-			cg_line(g, "__type(value, %s);", cg_type(g, t->base));
+		cg_line(g, "__type(value, %s);", eb_kptr_struct(t) ? slot_type(g, eb_kptr_struct(t)) :
+								    cg_type(g, t->base));
 	}
 	if (flags)
 		cg_line(g, "__uint(map_flags, %s);", flags);
 	for (struct map_flag *f = d->flags; f; f = f->next)
 		if (f->has_arg)
 			cg_line(g, "__uint(numa_node, %lld);", f->arg);
-	g->indent--;
-	cg_line(g, "} %s%s SEC(\".maps\");", eb_obj_cname(g, d->name), eb_asm_label(g, d->name));
+	cg_close(g, "} %s%s SEC(\".maps\");", eb_obj_cname(g, d->name), eb_asm_label(g, d->name));
 	cg_blank(g);
 }
 
@@ -482,53 +449,70 @@ void eb_emit_kptr_slots(struct cgen *g, struct ebpf *eb)
 	if (!eb->slots.n)
 		return;
 	/* clang 14 drops the btf_type_tag the kernel finds kptrs by: the map would not load. */
-	cg_line(g, "#if defined(__clang_major__) && __clang_major__ < 15");
-	cg_line(g, "#error \"maps of objects need clang 15 or newer (BTF type tags for __kptr)\"");
-	cg_line(g, "#endif");
-	cg_line(g, "#ifndef __kptr");
-	cg_line(g, "#define __kptr __attribute__((btf_type_tag(\"kptr\")))");
-	cg_line(g, "#endif");
-	cg_blank(g);
+	cg_block(g, "\
+		#if defined(__clang_major__) && __clang_major__ < 15\n\
+		#error \"maps of objects need clang 15 or newer (BTF type tags for __kptr)\"\n\
+		#endif\n\
+		#ifndef __kptr\n\
+		#define __kptr __attribute__((btf_type_tag(\"kptr\")))\n\
+		#endif\n\
+		\n");
 	for (int i = 0; i < eb->slots.n; i++) {
 		struct decl *obj = eb->slots.v[i];
 
-		cg_line(g, "%s {", slot_type(g, obj));
-		cg_line(g, "\tstruct %s __kptr *obj;", obj->name);
-		cg_line(g, "};");
-		cg_blank(g);
+		cg_block(g, "\
+			%s {\n\
+				struct %s __kptr *obj;\n\
+			};\n\
+			\n", slot_type(g, obj), obj->name);
 	}
+}
+
+/* An ARRAY map of one entry of struct st: a config block's, the pinned globals'. */
+static void emit_one_entry_map(struct cgen *g, const char *st, const char *map)
+{
+	cg_block(g, "\
+		struct {\n\
+			__uint(type, BPF_MAP_TYPE_ARRAY);\n\
+			__uint(max_entries, 1);\n\
+			__type(key, __u32);\n\
+			__type(value, struct %s);\n\
+		} %s SEC(\".maps\");\n\
+		\n", st, map);
+}
+
+/*
+ * fn(): the entry of such a map, or `unset` (zero) where the lookup finds
+ * none, so that readers never see NULL.  `var` names the entry inside.
+ */
+static void emit_entry_accessor(struct cgen *g, const char *st, const char *fn, const char *map,
+				const char *unset, const char *var)
+{
+	/* Global, not static: clang would fold a never-written static into a constant. */
+	cg_block(g, "\
+		__hidden struct %s %s;\n\
+		\n\
+		static __always_inline struct %s *%s(void)\n\
+		{\n\
+			__u32 key = 0;\n\
+			struct %s *%s = bpf_map_lookup_elem(&%s, &key);\n\
+			\n\
+			return %s ? %s : &%s;\n\
+		}\n\
+		\n", st, unset, st, fn, st, var, map, var, var, unset);
 }
 
 void eb_emit_config(struct cgen *g, struct decl *d)
 {
+	const char *st = arena_printf(g->a, "%s%s", d->name, KSC_CONFIG_STRUCT_SUFFIX);
+	const char *map = arena_printf(g->a, "%s%s", d->name, KSC_CONFIG_MAP_SUFFIX);
+
 	cg_emit_config_struct(g, d);
-	cg_line(g, "struct {");
-	g->indent++;
-	cg_line(g, "__uint(type, BPF_MAP_TYPE_ARRAY);");
-	cg_line(g, "__uint(max_entries, 1);");
-	cg_line(g, "__type(key, __u32);");
-	cg_line(g, "__type(value, struct %s%s);", d->name, KSC_CONFIG_STRUCT_SUFFIX);
-	g->indent--;
-	cg_line(g, "} %s%s SEC(\".maps\");", d->name, KSC_CONFIG_MAP_SUFFIX);
-	cg_blank(g);
+	emit_one_entry_map(g, st, map);
 	if (!config_used(g, d->name))
 		return;
 	/* Reads never see NULL: before userspace writes the config, fields read zero. */
-	/* Global, not static: clang would fold a never-written static into a constant. */
-	cg_line(g, "__hidden struct %s%s %s_unset;", d->name, KSC_CONFIG_STRUCT_SUFFIX, d->name);
-	cg_blank(g);
-	cg_line(g, "static __always_inline struct %s%s *%s%s(void)", d->name,
-		KSC_CONFIG_STRUCT_SUFFIX, d->name, KSC_CONFIG_STRUCT_SUFFIX);
-	cg_line(g, "{");
-	g->indent++;
-	cg_line(g, "__u32 key = 0;");
-	cg_line(g, "struct %s%s *c = bpf_map_lookup_elem(&%s%s, &key);", d->name,
-		KSC_CONFIG_STRUCT_SUFFIX, d->name, KSC_CONFIG_MAP_SUFFIX);
-	cg_blank(g);
-	cg_line(g, "return c ? c : &%s_unset;", d->name);
-	g->indent--;
-	cg_line(g, "}");
-	cg_blank(g);
+	emit_entry_accessor(g, st, st, map, arena_printf(g->a, "%s_unset", d->name), "c");
 }
 
 void eb_emit_pinned_globals(struct cgen *g)
@@ -540,30 +524,10 @@ void eb_emit_pinned_globals(struct cgen *g)
 	if (!any)
 		return;
 	cg_emit_pinned_struct(g);
-	cg_line(g, "struct {");
-	g->indent++;
-	cg_line(g, "__uint(type, BPF_MAP_TYPE_ARRAY);");
-	cg_line(g, "__uint(max_entries, 1);");
-	cg_line(g, "__type(key, __u32);");
-	cg_line(g, "__type(value, struct %s);", KSC_PINNED_GLOBALS);
-	g->indent--;
-	cg_line(g, "} %s SEC(\".maps\");", KSC_PINNED_GLOBALS);
-	cg_blank(g);
+	emit_one_entry_map(g, KSC_PINNED_GLOBALS, KSC_PINNED_GLOBALS);
 	if (!EB(g)->uses_pinned)
 		return;
 	/* The entry always exists; the fallback only satisfies the verifier. */
-	cg_line(g, "__hidden struct %s %s_unset;", KSC_PINNED_GLOBALS, KSC_PINNED_GLOBALS);
-	cg_blank(g);
-	cg_line(g, "static __always_inline struct %s *ksc_%s(void)", KSC_PINNED_GLOBALS,
-		KSC_PINNED_GLOBALS);
-	cg_line(g, "{");
-	g->indent++;
-	cg_line(g, "__u32 key = 0;");
-	cg_line(g, "struct %s *p = bpf_map_lookup_elem(&%s, &key);", KSC_PINNED_GLOBALS,
-		KSC_PINNED_GLOBALS);
-	cg_blank(g);
-	cg_line(g, "return p ? p : &%s_unset;", KSC_PINNED_GLOBALS);
-	g->indent--;
-	cg_line(g, "}");
-	cg_blank(g);
+	emit_entry_accessor(g, KSC_PINNED_GLOBALS, "ksc_" KSC_PINNED_GLOBALS, KSC_PINNED_GLOBALS,
+			    KSC_PINNED_GLOBALS "_unset", "p");
 }

@@ -166,12 +166,11 @@ static void pkt_read(struct cgen *g, struct strbuf *sb, struct expr *e, const st
 static bool pkt_write(struct cgen *g, struct stmt *s)
 {
 	struct pkt_access pa;
-	static const char *const ops[] = { "+", "-", "*", "/", "%" };
 
 	if (!pkt_access(s->lhs, &pa))
 		return false;
 	cg_line(g, "if (%s)", pkt_bound(g, &pa));
-	cg_line(g, "\t%s %s= %s;", pkt_path(g, s->lhs, &pa), s->op < 0 ? "" : ops[s->op],
+	cg_line(g, "\t%s %s= %s;", pkt_path(g, s->lhs, &pa), eb_assign_op(s),
 		cg_expr_str(g, s->value));
 	return true;
 }
@@ -225,7 +224,6 @@ static void guarded_read(struct cgen *g, struct strbuf *sb, struct expr *e, stru
 
 static bool guarded_write(struct cgen *g, struct stmt *s)
 {
-	static const char *const ops[] = { "+", "-", "*", "/", "%" };
 	struct expr *base = guarded_base(g, s->lhs);
 	const char *lhs;
 
@@ -237,7 +235,7 @@ static bool guarded_write(struct cgen *g, struct stmt *s)
 	if (ut(s->lhs->type)->kind == TY_STR && s->op < 0)
 		eb_str_assign(g, lhs, s->lhs->type, s->value);
 	else
-		cg_line(g, "%s %s= %s;", lhs, s->op < 0 ? "" : ops[s->op], cg_expr_str(g, s->value));
+		cg_line(g, "%s %s= %s;", lhs, eb_assign_op(s), cg_expr_str(g, s->value));
 	g->indent--;
 	return true;
 }
@@ -336,20 +334,17 @@ static bool has_var_index(const struct expr *e)
 /* An assignment whose target indexes an array with a run-time index. */
 static bool index_write(struct cgen *g, struct stmt *s)
 {
-	static const char *const ops[] = { "+", "-", "*", "/", "%" };
 	struct strbuf guards;
 	const char *lhs;
 
 	if (!has_var_index(s->lhs))
 		return false;
 	sb_init(&guards);
-	cg_line(g, "{");
-	g->indent++;
+	cg_open(g, "{");
 	lhs = index_lvalue(g, s->lhs, &guards);
 	cg_line(g, "if (%s)", guards.buf);
-	cg_line(g, "\t%s %s= %s;", lhs, s->op < 0 ? "" : ops[s->op], cg_expr_str(g, s->value));
-	g->indent--;
-	cg_line(g, "}");
+	cg_line(g, "\t%s %s= %s;", lhs, eb_assign_op(s), cg_expr_str(g, s->value));
+	cg_close(g, "}");
 	sb_free(&guards);
 	return true;
 }

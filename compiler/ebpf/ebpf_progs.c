@@ -148,14 +148,14 @@ static void emit_method(struct cgen *g, struct decl *impl, struct decl *m)
 	cg_line_reset(g);
 	cg_blank(g);
 	fn_end(g, start);
-	cg_line(g, "SEC(\"struct_ops/%s\")", m->name);
-	cg_line(g, "%s BPF_PROG(%s_%s%s)", ret, impl->name, m->name, param_list(g, m, true));
-	cg_line(g, "{");
-	g->indent++;
-	cg_line(g, "%s%s(%s);", strcmp(ret, "void") ? "return " : "", body, args[0] ? args + 2 : "");
-	g->indent--;
-	cg_line(g, "}");
-	cg_blank(g);
+	cg_block(g, "\
+		SEC(\"struct_ops/%s\")\n\
+		%s BPF_PROG(%s_%s%s)\n\
+		{\n\
+			%s%s(%s);\n\
+		}\n\
+		\n", m->name, ret, impl->name, m->name, param_list(g, m, true),
+		 strcmp(ret, "void") ? "return " : "", body, args[0] ? args + 2 : "");
 }
 
 static bool struct_has_field(const struct decl *k, const char *name)
@@ -172,9 +172,8 @@ static void emit_struct_ops_var(struct cgen *g, struct decl *impl)
 	struct decl *k;
 
 	cg_line(g, "SEC(\".struct_ops\")");
-	cg_line(g, "struct %s %s%s = {", impl->struct_ops, eb_obj_cname(g, impl->name),
+	cg_open(g, "struct %s %s%s = {", impl->struct_ops, eb_obj_cname(g, impl->name),
 		eb_asm_label(g, impl->name));
-	g->indent++;
 	for (struct decl *m = impl->methods; m; m = m->next)
 		cg_line(g, ".%s = (void *)%s_%s,", m->name, impl->name, m->name);
 	for (struct impl_field *f = impl->ifields; f; f = f->next) {
@@ -196,8 +195,7 @@ static void emit_struct_ops_var(struct cgen *g, struct decl *impl)
 		/* The checker warned when the impl name does not fit. */
 		cg_line(g, ".name = \"%.*s\",", size ? size - 1 : (int)strlen(impl->name), impl->name);
 	}
-	g->indent--;
-	cg_line(g, "};");
+	cg_close(g, "};");
 	cg_blank(g);
 }
 
@@ -229,13 +227,14 @@ static void emit_call_trampoline(struct cgen *g, struct decl *k)
 	for (struct param *p = k->params; p; p = p->next)
 		sb_printf(&call, "%sargs->%s", p == k->params ? "" : ", ", p->name);
 	sb_puts(&call, ");");
-	cg_line(g, "SEC(\"syscall\")");
-	cg_line(g, "int %s%s(struct %s *args)", KSC_CALL_PREFIX, k->name, args);
-	cg_line(g, "{");
-	cg_line(g, "\t%s", call.buf);
-	cg_line(g, "\treturn 0;");
-	cg_line(g, "}");
-	cg_blank(g);
+	cg_block(g, "\
+		SEC(\"syscall\")\n\
+		int %s%s(struct %s *args)\n\
+		{\n\
+			%s\n\
+			return 0;\n\
+		}\n\
+		\n", KSC_CALL_PREFIX, k->name, args, call.buf);
 	sb_free(&call);
 }
 
@@ -268,23 +267,18 @@ void eb_emit_prog_array(struct cgen *g, struct ebpf *eb)
 	for (int i = 0; i < eb->tail_targets.n; i++)
 		cg_line(g, "%s;", prog_prototype(g, eb->tail_targets.v[i]));
 	cg_blank(g);
-	cg_line(g, "struct {");
-	g->indent++;
-	cg_line(g, "__uint(type, BPF_MAP_TYPE_PROG_ARRAY);");
-	cg_line(g, "__uint(max_entries, %d);", eb->tail_targets.n);
-	cg_line(g, "__uint(key_size, sizeof(__u32));");
-	cg_line(g, "__array(values, int (void *));");
-	g->indent--;
-	cg_line(g, "} %s SEC(\".maps\") = {", KSC_PROG_ARRAY);
-	g->indent++;
-	cg_line(g, ".values = {");
-	g->indent++;
+	cg_open(g, "struct {");
+	cg_block(g, "\
+		__uint(type, BPF_MAP_TYPE_PROG_ARRAY);\n\
+		__uint(max_entries, %d);\n\
+		__uint(key_size, sizeof(__u32));\n\
+		__array(values, int (void *));\n", eb->tail_targets.n);
+	cg_reopen(g, "} %s SEC(\".maps\") = {", KSC_PROG_ARRAY);
+	cg_open(g, ".values = {");
 	for (int i = 0; i < eb->tail_targets.n; i++)
 		cg_line(g, "[%d] = (void *)&%s,", i,
 			eb_obj_cname(g, ((struct decl *)eb->tail_targets.v[i])->name));
-	g->indent--;
-	cg_line(g, "},");
-	g->indent--;
-	cg_line(g, "};");
+	cg_close(g, "},");
+	cg_close(g, "};");
 	cg_blank(g);
 }

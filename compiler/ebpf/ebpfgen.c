@@ -47,6 +47,13 @@ const char *eb_asm_label(struct cgen *g, const char *name)
 	return names_ebpf_alias(g->prog, name) ? arena_printf(g->a, " __asm__(\"%s\")", name) : "";
 }
 
+const char *eb_assign_op(const struct stmt *s)
+{
+	static const char *const ops[] = { "+", "-", "*", "/", "%" };
+
+	return s->op < 0 ? "" : ops[s->op];
+}
+
 /* ---- declarations ---- */
 
 static void emit_global(struct cgen *g, struct decl *d)
@@ -76,6 +83,60 @@ static void emit_externs(struct cgen *g, struct ebpf *eb)
 		cg_blank(g);
 }
 
+/* String comparison and concatenation, each bounded by both arrays' sizes. */
+static void emit_string_support(struct cgen *g, struct ebpf *eb)
+{
+	if (eb->need_streq)
+		cg_block(g, "\
+			static __always_inline bool ksc_streq(const char *a, __u32 na, const char *b, __u32 nb)\n\
+			{\n\
+				for (__u32 i = 0; i < na && i < nb; i++) {\n\
+					if (a[i] != b[i])\n\
+						return false;\n\
+					if (!a[i])\n\
+						return true;\n\
+				}\n\
+				return (na >= nb || !b[na]) && (nb >= na || !a[nb]);\n\
+			}\n\
+			\n");
+	if (eb->need_strcat)
+		cg_block(g, "\
+			/* dst = a + b, truncated to dst's size and always terminated. */\n\
+			static __always_inline void ksc_strcat(char *dst, __u32 nd, const char *a, __u32 na,\n\
+								      const char *b, __u32 nb)\n\
+			{\n\
+				__u32 i = 0, j = 0;\n\
+			\n\
+				for (; i < na && i + 1 < nd && a[i]; i++)\n\
+					dst[i] = a[i];\n\
+				for (; j < nb && i + 1 < nd && b[j]; i++, j++)\n\
+					dst[i] = b[j];\n\
+				if (i < nd)\n\
+					dst[i] = 0;\n\
+			}\n\
+			\n");
+}
+
+/* bpf_obj_new and bpf_obj_drop, as this kernel's kfuncs take them. */
+static void emit_obj_support(struct cgen *g)
+{
+	if (btf_has_func("bpf_obj_new"))
+		/* 7.1+ (KF_IMPLICIT_ARGS): the kfuncs take no meta argument; parentheses keep the macros out. */
+		cg_block(g, "\
+			extern void *(bpf_obj_new)(__u64 local_type_id) __ksym;\n\
+			extern void (bpf_obj_drop)(void *kptr) __ksym;\n\
+			#define bpf_obj_new(type) ((type *)(bpf_obj_new)(bpf_core_type_id_local(type)))\n\
+			#define bpf_obj_drop(kptr) (bpf_obj_drop)(kptr)\n\
+			\n");
+	else
+		cg_block(g, "\
+			extern void *bpf_obj_new_impl(__u64 local_type_id, void *meta) __ksym;\n\
+			extern void bpf_obj_drop_impl(void *kptr, void *meta) __ksym;\n\
+			#define bpf_obj_new(type) ((type *)bpf_obj_new_impl(bpf_core_type_id_local(type), NULL))\n\
+			#define bpf_obj_drop(kptr) bpf_obj_drop_impl(kptr, NULL)\n\
+			\n");
+}
+
 /* Support code emitted only when the program needs it. */
 static void emit_support(struct cgen *g, struct ebpf *eb)
 {
@@ -86,49 +147,9 @@ static void emit_support(struct cgen *g, struct ebpf *eb)
 	}
 	if (eb->consts.n)
 		cg_blank(g);
-	if (eb->need_streq) {
-		cg_line(g, "static __always_inline bool ksc_streq(const char *a, __u32 na, const char *b, __u32 nb)");
-		cg_line(g, "{");
-		cg_line(g, "\tfor (__u32 i = 0; i < na && i < nb; i++) {");
-		cg_line(g, "\t\tif (a[i] != b[i])");
-		cg_line(g, "\t\t\treturn false;");
-		cg_line(g, "\t\tif (!a[i])");
-		cg_line(g, "\t\t\treturn true;");
-		cg_line(g, "\t}");
-		cg_line(g, "\treturn (na >= nb || !b[na]) && (nb >= na || !a[nb]);");
-		cg_line(g, "}");
-		cg_blank(g);
-	}
-	if (eb->need_strcat) {
-		cg_line(g, "/* dst = a + b, truncated to dst's size and always terminated. */");
-		cg_line(g, "static __always_inline void ksc_strcat(char *dst, __u32 nd, const char *a, __u32 na,");
-		cg_line(g, "\t\t\t\t\t      const char *b, __u32 nb)");
-		cg_line(g, "{");
-		cg_line(g, "\t__u32 i = 0, j = 0;");
-		cg_blank(g);
-		cg_line(g, "\tfor (; i < na && i + 1 < nd && a[i]; i++)");
-		cg_line(g, "\t\tdst[i] = a[i];");
-		cg_line(g, "\tfor (; j < nb && i + 1 < nd && b[j]; i++, j++)");
-		cg_line(g, "\t\tdst[i] = b[j];");
-		cg_line(g, "\tif (i < nd)");
-		cg_line(g, "\t\tdst[i] = 0;");
-		cg_line(g, "}");
-		cg_blank(g);
-	}
-	if (eb->need_obj_new && btf_has_func("bpf_obj_new")) {
-		/* 7.1+ (KF_IMPLICIT_ARGS): the kfuncs take no meta argument; parentheses keep the macros out. */
-		cg_line(g, "extern void *(bpf_obj_new)(__u64 local_type_id) __ksym;");
-		cg_line(g, "extern void (bpf_obj_drop)(void *kptr) __ksym;");
-		cg_line(g, "#define bpf_obj_new(type) ((type *)(bpf_obj_new)(bpf_core_type_id_local(type)))");
-		cg_line(g, "#define bpf_obj_drop(kptr) (bpf_obj_drop)(kptr)");
-		cg_blank(g);
-	} else if (eb->need_obj_new) {
-		cg_line(g, "extern void *bpf_obj_new_impl(__u64 local_type_id, void *meta) __ksym;");
-		cg_line(g, "extern void bpf_obj_drop_impl(void *kptr, void *meta) __ksym;");
-		cg_line(g, "#define bpf_obj_new(type) ((type *)bpf_obj_new_impl(bpf_core_type_id_local(type), NULL))");
-		cg_line(g, "#define bpf_obj_drop(kptr) bpf_obj_drop_impl(kptr, NULL)");
-		cg_blank(g);
-	}
+	emit_string_support(g, eb);
+	if (eb->need_obj_new)
+		emit_obj_support(g);
 }
 
 static void emit_declarations(struct cgen *g, struct ebpf *eb)
@@ -173,16 +194,17 @@ int ebpfgen_write(struct program *prog, const char *path)
 
 	sb_init(&out);
 	g.out = &out;
-	cg_line(&g, "// SPDX-License-Identifier: GPL-2.0");
-	cg_line(&g, "/* Generated by ksc from %s.ks: edit that file, not this one. */", prog->base);
-	cg_line(&g, "#include \"vmlinux.h\"");
-	cg_line(&g, "#include <bpf/bpf_helpers.h>");
-	cg_line(&g, "#include <bpf/bpf_tracing.h>");
-	cg_line(&g, "#include <bpf/bpf_core_read.h>");
-	cg_blank(&g);
-	/* '_': no .ks map takes the name (names.c refuses '_' names for maps). */
-	cg_line(&g, "char _license[] SEC(\"license\") = \"GPL\";");
-	cg_blank(&g);
+	/* _license: '_', since no .ks map takes the name (names.c refuses '_' names for maps). */
+	cg_block(&g, "\
+		// SPDX-License-Identifier: GPL-2.0\n\
+		/* Generated by ksc from %s.ks: edit that file, not this one. */\n\
+		#include \"vmlinux.h\"\n\
+		#include <bpf/bpf_helpers.h>\n\
+		#include <bpf/bpf_tracing.h>\n\
+		#include <bpf/bpf_core_read.h>\n\
+		\n\
+		char _license[] SEC(\"license\") = \"GPL\";\n\
+		\n", prog->base);
 	emit_declarations(&g, &eb);
 	emit_support(&g, &eb);
 	sb_putn(&out, body.buf ? body.buf : "", body.len);
