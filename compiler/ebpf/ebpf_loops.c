@@ -112,21 +112,12 @@ static bool has_found_flag(struct stmt *v)
 	return v->kind == S_VAR && v->from_lookup && v->null_checked;
 }
 
-/* The callback, into the pending buffer, with the body's locals renamed to context fields. */
-static void emit_loop_callback(struct cgen *g, struct loop_cb *l, int id)
+/* struct __ksc_loopN: the callback's context, the body's locals first. */
+static void emit_loop_context(struct cgen *g, struct loop_cb *l, int id)
 {
-	struct ebpf *eb = EB(g);
 	struct stmt *s = l->loop;
-	struct strbuf cb, *out = g->out;
-	const char **saved = arena_alloc(g->a, sizeof(char *) * (size_t)(l->vars.n + 1));
-	const char *loop_name = s->cname;
-	int indent = g->indent;
 
-	sb_init(&cb);
-	g->out = &cb;
-	g->indent = 0;
-	cg_line(g, "struct __ksc_loop%d {", id);
-	g->indent++;
+	cg_open(g, "struct __ksc_loop%d {", id);
 	for (int i = 0; i < l->vars.n; i++) {
 		struct stmt *v = l->vars.v[i];
 
@@ -141,21 +132,22 @@ static void emit_loop_callback(struct cgen *g, struct loop_cb *l, int id)
 	if (l->returns && g->fn->ret && !type_is_void(g->fn->ret))
 		cg_line(g, "%s;", cg_decl(g, g->fn->ret, "ret"));
 	cg_line(g, "int returned;");
-	g->indent--;
-	cg_line(g, "};");
+	cg_close(g, "};");
 	cg_blank(g);
-	cg_line(g, "static int __ksc_loop%d_body(__u64 __index, void *__ctx)", id);
-	cg_line(g, "{");
-	g->indent++;
-	cg_line(g, "struct __ksc_loop%d *__c = __ctx;", id);
-	if (s->kind == S_FOR) {
-		cg_line(g, "%s;", cg_decl(g, s->var_type, "__ksc_i"));
-		cg_blank(g);
-		cg_line(g, "if (__c->lo >= __c->hi || __index >= (__u64)__c->hi - (__u64)__c->lo)");
-		cg_line(g, "\treturn 1;");
-		cg_line(g, "__ksc_i = __c->lo + __index;");
-	}
-	cg_blank(g);
+}
+
+/*
+ * The callback's statements: the loop's body with its locals renamed to
+ * context fields (and a for loop's variable to the callback's own) while
+ * it is emitted.
+ */
+static void emit_loop_statements(struct cgen *g, struct loop_cb *l)
+{
+	struct ebpf *eb = EB(g);
+	struct stmt *s = l->loop;
+	const char **saved = arena_alloc(g->a, sizeof(char *) * (size_t)(l->vars.n + 1));
+	const char *loop_name = s->cname;
+
 	for (int i = 0; i < l->vars.n; i++) {
 		struct stmt *v = l->vars.v[i];
 
@@ -175,8 +167,32 @@ static void emit_loop_callback(struct cgen *g, struct loop_cb *l, int id)
 	for (int i = 0; i < l->vars.n; i++)
 		((struct stmt *)l->vars.v[i])->cname = saved[i];
 	s->cname = loop_name;
-	g->indent--;
-	cg_line(g, "}");
+}
+
+/* The callback, into the pending buffer, with the body's locals renamed to context fields. */
+static void emit_loop_callback(struct cgen *g, struct loop_cb *l, int id)
+{
+	struct ebpf *eb = EB(g);
+	struct strbuf cb, *out = g->out;
+	int indent = g->indent;
+
+	sb_init(&cb);
+	g->out = &cb;
+	g->indent = 0;
+	emit_loop_context(g, l, id);
+	cg_line(g, "static int __ksc_loop%d_body(__u64 __index, void *__ctx)", id);
+	cg_open(g, "{");
+	cg_line(g, "struct __ksc_loop%d *__c = __ctx;", id);
+	if (l->loop->kind == S_FOR)
+		cg_block(g, "\
+			%s;\n\
+			\n\
+			if (__c->lo >= __c->hi || __index >= (__u64)__c->hi - (__u64)__c->lo)\n\
+				return 1;\n\
+			__ksc_i = __c->lo + __index;\n", cg_decl(g, l->loop->var_type, "__ksc_i"));
+	cg_blank(g);
+	emit_loop_statements(g, l);
+	cg_close(g, "}");
 	cg_line_reset(g);
 	cg_blank(g);
 	g->out = out;
@@ -185,39 +201,76 @@ static void emit_loop_callback(struct cgen *g, struct loop_cb *l, int id)
 	sb_free(&cb);
 }
 
-static bool emit_bpf_loop(struct cgen *g, struct stmt *s)
+/* The loop s as a bpf_loop callback, or NULL if it stays a plain loop. */
+static struct loop_cb *loop_callback(struct cgen *g, struct stmt *s)
 {
-	struct ebpf *eb = EB(g);
-	struct loop_cb *l = arena_alloc(g->a, sizeof(*l));
+	struct loop_cb *l;
 	long long c;
-	int id;
 
 	if (s->kind == S_FOR && const_eval(s->lhs, &c) && const_eval(s->key, &c))
-		return false;
+		return NULL;
+	l = arena_alloc(g->a, sizeof(*l));
 	memset(l, 0, sizeof(*l));
 	l->loop = s;
 	if (g->fn->ret_name || !scan_stmts(g, l, s->body, false) || !scan_expr(g, l, s->value))
-		return false;
+		return NULL;
 	if (s->kind == S_FOR && (!scan_expr(g, l, s->lhs) || !scan_expr(g, l, s->key)))
+		return NULL;
+	return l;
+}
+
+/* The body's locals into the context before the loop (in), and back out of it after. */
+static void copy_loop_vars(struct cgen *g, struct loop_cb *l, int id, bool in)
+{
+	for (int i = 0; i < l->vars.n; i++) {
+		struct stmt *v = l->vars.v[i];
+		const char *x = cg_local_name(v);
+		const char *field = arena_printf(g->a, "__l%d.v%d", id, i);
+		const char *dst = in ? field : x, *src = in ? x : field;
+
+		cg_line(g, "__builtin_memcpy(&%s, &%s, sizeof(%s));", dst, src, field);
+		if (has_found_flag(v))
+			cg_line(g, "%s_found = %s_found;", dst, src);
+	}
+}
+
+/* After the loop: the return the body recorded, emitted as a return of the function. */
+static void loop_return(struct cgen *g, int id)
+{
+	bool valued = g->fn->ret && !type_is_void(g->fn->ret);
+	struct expr *rv = arena_alloc(g->a, sizeof(*rv));
+	struct stmt *ret = arena_alloc(g->a, sizeof(*ret));
+
+	memset(rv, 0, sizeof(*rv));
+	memset(ret, 0, sizeof(*ret));
+	rv->kind = E_IDENT;
+	rv->ref = REF_NONE;
+	rv->str = arena_printf(g->a, "__l%d.ret", id);
+	rv->type = g->fn->ret;
+	ret->kind = S_RETURN;
+	ret->value = valued ? rv : NULL;
+	cg_open(g, "if (__l%d.returned) {", id);
+	cg_emit_stmts(g, ret);
+	cg_close(g, "}");
+}
+
+static bool emit_bpf_loop(struct cgen *g, struct stmt *s)
+{
+	struct loop_cb *l = loop_callback(g, s);
+	int id;
+
+	if (!l)
 		return false;
-	id = ++eb->nloops;
+	id = ++EB(g)->nloops;
 	emit_loop_callback(g, l, id);
 
-	cg_line(g, "{");
-	g->indent++;
+	cg_open(g, "{");
 	cg_line(g, "struct __ksc_loop%d __l%d;", id, id);
 	cg_blank(g);
 	if (s->kind == S_FOR)
 		cg_line(g, "(void)%s; /* the callback has its own */", cg_local_name(s));
 	cg_line(g, "__builtin_memset(&__l%d, 0, sizeof(__l%d));", id, id);
-	for (int i = 0; i < l->vars.n; i++) {
-		struct stmt *v = l->vars.v[i];
-		const char *x = cg_local_name(v);
-
-		cg_line(g, "__builtin_memcpy(&__l%d.v%d, &%s, sizeof(__l%d.v%d));", id, i, x, id, i);
-		if (has_found_flag(v))
-			cg_line(g, "__l%d.v%d_found = %s_found;", id, i, x);
-	}
+	copy_loop_vars(g, l, id, true);
 	if (s->kind == S_FOR) {
 		/* Bounds evaluated once, lower first; the callback ends the loop at hi. */
 		cg_line(g, "__l%d.lo = %s;", id, cg_expr_str(g, s->lhs));
@@ -225,35 +278,10 @@ static bool emit_bpf_loop(struct cgen *g, struct stmt *s)
 	}
 	/* A constant count: the verifier learns nothing about the bounds from it. */
 	cg_line(g, "bpf_loop(%s, __ksc_loop%d_body, &__l%d, 0);", KSC_MAX_LOOPS, id, id);
-	for (int i = 0; i < l->vars.n; i++) {
-		struct stmt *v = l->vars.v[i];
-		const char *x = cg_local_name(v);
-
-		cg_line(g, "__builtin_memcpy(&%s, &__l%d.v%d, sizeof(__l%d.v%d));", x, id, i, id, i);
-		if (has_found_flag(v))
-			cg_line(g, "%s_found = __l%d.v%d_found;", x, id, i);
-	}
-	if (l->returns) {
-		bool valued = g->fn->ret && !type_is_void(g->fn->ret);
-		struct expr *rv = arena_alloc(g->a, sizeof(*rv));
-		struct stmt *ret = arena_alloc(g->a, sizeof(*ret));
-
-		memset(rv, 0, sizeof(*rv));
-		memset(ret, 0, sizeof(*ret));
-		rv->kind = E_IDENT;
-		rv->ref = REF_NONE;
-		rv->str = arena_printf(g->a, "__l%d.ret", id);
-		rv->type = g->fn->ret;
-		ret->kind = S_RETURN;
-		ret->value = valued ? rv : NULL;
-		cg_line(g, "if (__l%d.returned) {", id);
-		g->indent++;
-		cg_emit_stmts(g, ret);
-		g->indent--;
-		cg_line(g, "}");
-	}
-	g->indent--;
-	cg_line(g, "}");
+	copy_loop_vars(g, l, id, false);
+	if (l->returns)
+		loop_return(g, id);
+	cg_close(g, "}");
 	return true;
 }
 
