@@ -11,14 +11,6 @@
 
 #include "ebpf_abi.h"
 
-static bool in_vec(const struct ptrvec *v, const void *p)
-{
-	for (int i = 0; i < v->n; i++)
-		if (v->v[i] == p)
-			return true;
-	return false;
-}
-
 /* Legacy BPF helpers are called through libbpf's declarations, not as kfuncs. */
 static bool is_legacy_helper(const char *name)
 {
@@ -52,7 +44,7 @@ static void find_ebpf_callees(struct program *prog, struct ptrvec *callees)
 			if (f->target != TARGET_EBPF)
 				continue;
 			for (int i = 0; i < f->calls.n; i++)
-				if (!in_vec(callees, f->calls.v[i]))
+				if (!eb_in_vec(callees, f->calls.v[i]))
 					ptrvec_push(prog->arena, callees, f->calls.v[i]);
 		}
 	}
@@ -73,7 +65,7 @@ static void find_ksyms(struct program *prog, struct ebpf *eb)
 
 		if (!(kf || d->kind == D_EXTERN) || is_legacy_helper(d->name))
 			continue;
-		if (in_vec(&callees, d) || (kf && d->called_from_user))
+		if (eb_in_vec(&callees, d) || (kf && d->called_from_user))
 			ptrvec_push(prog->arena, &eb->ksyms, d);
 	}
 }
@@ -84,7 +76,7 @@ static void find_kptr_slots(struct program *prog, struct ebpf *eb)
 	for (struct decl *d = prog->decls; d; d = d->next) {
 		struct decl *obj = d->kind == D_MAP ? eb_kptr_struct(d->ty) : NULL;
 
-		if (obj && !in_vec(&eb->slots, obj))
+		if (obj && !eb_in_vec(&eb->slots, obj))
 			ptrvec_push(prog->arena, &eb->slots, obj);
 	}
 	/* Storing into such a map drops the object it replaces. */
@@ -180,7 +172,7 @@ enum owned eb_owned_kind(struct cgen *g, const struct stmt *var)
 	const struct expr *v = var->value;
 
 	scan_owners(g);
-	if (in_vec(&EB(g)->owners, var))
+	if (eb_in_vec(&EB(g)->owners, var))
 		return OWN_SPLIT;
 	if ((var->kind != S_VAR && var->kind != S_IFVAR) || !v)
 		return OWN_NONE;
@@ -214,5 +206,5 @@ bool eb_is_guarded(struct cgen *g, const struct expr *e)
 	if (e->kind != E_IDENT || e->ref != REF_LOCAL || !e->local)
 		return false;
 	scan_owners(g);
-	return in_vec(&EB(g)->guarded, e->local);
+	return eb_in_vec(&EB(g)->guarded, e->local);
 }

@@ -89,24 +89,27 @@ static bool is_found_var(const struct expr *x, const struct expr *other)
 	       x->local->kind == S_VAR && x->local->from_lookup && x->local->null_checked;
 }
 
-/* An enum constant from a header or the prelude that the kernel's BTF lacks (TC_ACT_OK). */
+/*
+ * An enum constant from a header or the prelude that the kernel's BTF
+ * lacks (TC_ACT_OK).  Each is looked up once, since the lookup walks the
+ * whole of the kernel's BTF; the answer is kept with the others.
+ */
 static void note_const(struct cgen *g, struct expr *e)
 {
 	struct ebpf *eb = EB(g);
+	struct enum_const *c;
 	long long v;
 
 	if (!e->decl || !e->decl->from_header || e->decl->from_btf)
 		return;
-	if (btf_find_enum_const(g->a, e->str, &v))
+	for (c = e->decl->consts; c && strcmp(c->name, e->str); c = c->next)
+		;
+	if (!c || eb_in_vec(&eb->consts, c) || eb_in_vec(&eb->btf_consts, c))
 		return;
-	for (struct enum_const *c = e->decl->consts; c; c = c->next) {
-		if (strcmp(c->name, e->str))
-			continue;
-		for (int i = 0; i < eb->consts.n; i++)
-			if (eb->consts.v[i] == c)
-				return;
+	if (btf_find_enum_const(g->a, e->str, &v))
+		ptrvec_push(g->a, &eb->btf_consts, c);
+	else
 		ptrvec_push(g->a, &eb->consts, c);
-	}
 }
 
 static bool bpf_expr(struct cgen *g, struct strbuf *sb, struct expr *e)

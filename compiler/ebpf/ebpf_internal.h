@@ -24,6 +24,7 @@ struct ebpf {
 
 	/* What emitting the functions finds they need. */
 	struct ptrvec consts;        /* struct enum_const * used but absent from BTF */
+	struct ptrvec btf_consts;    /* struct enum_const * used and found in BTF */
 	struct ptrvec raw;           /* struct expr * of packet accesses being emitted unchecked */
 	struct ptrvec loops;         /* struct loop_cb *: bpf_loop callbacks being emitted */
 	struct strbuf pending;       /* callbacks of the function being emitted */
@@ -56,6 +57,8 @@ bool eb_is_ringbuf_call(const struct expr *e, const char *method);
  */
 const char *eb_obj_cname(struct cgen *g, const char *name);
 const char *eb_asm_label(struct cgen *g, const char *name);
+/* Whether p is one of v's entries. */
+bool eb_in_vec(const struct ptrvec *v, const void *p);
 /* What goes before '=' in an assignment s: "" for `=`, "+" for `+=`, and so on. */
 const char *eb_assign_op(const struct stmt *s);
 

@@ -47,6 +47,14 @@ const char *eb_asm_label(struct cgen *g, const char *name)
 	return names_ebpf_alias(g->prog, name) ? arena_printf(g->a, " __asm__(\"%s\")", name) : "";
 }
 
+bool eb_in_vec(const struct ptrvec *v, const void *p)
+{
+	for (int i = 0; i < v->n; i++)
+		if (v->v[i] == p)
+			return true;
+	return false;
+}
+
 const char *eb_assign_op(const struct stmt *s)
 {
 	static const char *const ops[] = { "+", "-", "*", "/", "%" };
