@@ -130,7 +130,8 @@ static void scan_var_stmts(const struct stmt *s, const struct stmt *var, struct 
 			u->assigned_new |= s->value->kind == E_NEW;
 			u->kptr_read |= eb_is_kptr_read(s->value);
 		}
-		if (s->kind == S_ASSIGN && s->op < 0 && eb_is_kptr_read(s->lhs) && is_local(s->value, var))
+		if (s->kind == S_ASSIGN && s->op < 0 && eb_is_kptr_read(s->lhs) &&
+		    is_local(s->value, var))
 			u->stored = true;
 		scan_var_expr(s->value, var, u);
 		scan_var_stmts(s->then, var, u);

@@ -222,15 +222,16 @@ static void map_ifvar(struct cgen *g, struct stmt *s)
 	struct expr *idx = s->value;
 	struct decl *m = map_of(idx);
 	struct type *mt = ut(m->ty);
+	struct decl *obj = eb_kptr_struct(mt);
 	const char *x = cg_local_name(s);
 
 	cg_open(g, "{");
 	cg_line(g, "%s = %s;", cg_decl(g, mt->key, "__k"), cg_expr_str(g, idx->rhs));
-	if (eb_kptr_struct(mt)) {
+	if (obj) {
 		cg_block(g, "\
 			%s *__p = bpf_map_lookup_elem(&%s, &__k);\n\
 			\n\
-			%s = __p ? __p->obj : NULL;\n", slot_type(g, eb_kptr_struct(mt)), map_cname(g, m), x);
+			%s = __p ? __p->obj : NULL;\n", slot_type(g, obj), map_cname(g, m), x);
 		cg_open(g, "if (%s) {", x);
 	} else if (s->binds_pointer) {
 		cg_line(g, "%s = bpf_map_lookup_elem(&%s, &__k);", x, map_cname(g, m));
@@ -421,6 +422,7 @@ static const char *map_flags(struct cgen *g, struct decl *d)
 void eb_emit_map(struct cgen *g, struct decl *d)
 {
 	struct type *t = ut(d->ty);
+	struct decl *obj = eb_kptr_struct(t);
 	const char *flags = map_flags(g, d);
 
 	cg_open(g, "struct {");
@@ -431,8 +433,7 @@ void eb_emit_map(struct cgen *g, struct decl *d)
 		cg_line(g, "__uint(type, %s);", map_type_name(t->map));
 		cg_line(g, "__uint(max_entries, %lld);", t->count);
 		cg_line(g, "__type(key, %s);", cg_type(g, t->key));
-		cg_line(g, "__type(value, %s);", eb_kptr_struct(t) ? slot_type(g, eb_kptr_struct(t)) :
-								    cg_type(g, t->base));
+		cg_line(g, "__type(value, %s);", obj ? slot_type(g, obj) : cg_type(g, t->base));
 	}
 	if (flags)
 		cg_line(g, "__uint(map_flags, %s);", flags);

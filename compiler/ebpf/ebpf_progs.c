@@ -41,7 +41,8 @@ static const char *prog_prototype(struct cgen *g, struct decl *fn)
 {
 	switch (fn->prog) {
 	case PROG_PROBE:
-		return arena_printf(g->a, "int %s(unsigned long long *ctx)", eb_obj_cname(g, fn->name));
+		return arena_printf(g->a, "int %s(unsigned long long *ctx)",
+				    eb_obj_cname(g, fn->name));
 	case PROG_KPROBE:
 		return arena_printf(g->a, "int %s(struct pt_regs *ctx)", eb_obj_cname(g, fn->name));
 	default:
@@ -256,6 +257,8 @@ void eb_emit_functions(struct cgen *g)
 		}
 	}
 }
+
+/* ---- tail calls ---- */
 
 /*
  * The tail-call table, its slots filled from a static initializer: libbpf

@@ -12,14 +12,11 @@
 
 #include <bpf/btf.h>
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "btf_types.h"
-#include "ebpf_abi.h"
 #include "ebpf_internal.h"
 #include "names.h"
-#include "types.h"
 
 /* ---- small queries and names ---- */
 
