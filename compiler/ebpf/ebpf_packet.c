@@ -230,13 +230,15 @@ static bool guarded_write(struct cgen *g, struct stmt *s)
 	if (!base)
 		return false;
 	lhs = guarded_path(g, s->lhs, base);
-	cg_line(g, "if (%s)", cg_expr_str(g, base));
-	g->indent++;
-	if (ut(s->lhs->type)->kind == TY_STR && s->op < 0)
+	/* A string copy is more than one statement: all of it under the check. */
+	if (ut(s->lhs->type)->kind == TY_STR && s->op < 0) {
+		cg_open(g, "if (%s) {", cg_expr_str(g, base));
 		eb_str_assign(g, lhs, s->lhs->type, s->value);
-	else
-		cg_line(g, "%s %s= %s;", lhs, eb_assign_op(s), cg_expr_str(g, s->value));
-	g->indent--;
+		cg_close(g, "}");
+		return true;
+	}
+	cg_line(g, "if (%s)", cg_expr_str(g, base));
+	cg_line(g, "\t%s %s= %s;", lhs, eb_assign_op(s), cg_expr_str(g, s->value));
 	return true;
 }
 
