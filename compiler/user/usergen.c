@@ -570,20 +570,25 @@ static void emit_setup(struct cgen *g, struct ptrvec *progs)
 
 static void emit_tests(struct cgen *g)
 {
-	cg_line(g, "/* NAME --test: runs every @test function; 0 when all return 0. */");
-	cg_line(g, "static int ksc_run_tests(void)");
+	cg_line(g, "/* One \"ok NAME\" or \"not ok NAME\" line per test; 1 when it failed. */");
+	cg_line(g, "static int ksc_report(const char *name, bool passed)");
+	cg_line(g, "{");
+	cg_line(g, "\tprintf(\"%%s %%s\\n\", passed ? \"ok\" : \"not ok\", name);");
+	cg_line(g, "\tfflush(stdout);");
+	cg_line(g, "\treturn !passed;");
+	cg_line(g, "}");
+	cg_blank(g);
+	cg_line(g, "/* NAME --test [TEST]: runs every @test function, or the one named TEST. */");
+	cg_line(g, "static int ksc_run_tests(const char *only)");
 	cg_line(g, "{");
 	cg_line(g, "\tint failed = 0;");
 	cg_blank(g);
 	for (struct decl *d = g->prog->decls; d; d = d->next) {
 		if (!is_user_fn(d) || d->role != ROLE_TEST)
 			continue;
-		cg_line(g, "\tif (%s() == 0) {", cg_global_name(g, d));
-		cg_line(g, "\t\tprintf(\"ok %s\\n\");", d->name);
-		cg_line(g, "\t} else {");
-		cg_line(g, "\t\tprintf(\"not ok %s\\n\");", d->name);
-		cg_line(g, "\t\tfailed++;");
-		cg_line(g, "\t}");
+		cg_line(g, "\tif (!only || !strcmp(only, \"%s\"))", d->name);
+		cg_line(g, "\t\tfailed += ksc_report(\"%s\", %s() == 0);", d->name,
+			cg_global_name(g, d));
 	}
 	cg_line(g, "\treturn failed ? 1 : 0;");
 	cg_line(g, "}");
@@ -597,7 +602,7 @@ static void emit_options(struct cgen *g, struct decl *s)
 
 	cg_line(g, "static void ksc_usage(FILE *out, const char *argv0)");
 	cg_line(g, "{");
-	cg_line(g, "\tfprintf(out, \"Usage: %%s [--test]\\n\", argv0);");
+	cg_line(g, "\tfprintf(out, \"Usage: %%s [--test [TEST]]\\n\", argv0);");
 	for (struct struct_field *f = s->fields; f; f = f->next) {
 		struct type *t = ut(f->ty);
 
@@ -716,8 +721,8 @@ static void emit_main(struct cgen *g)
 	cg_line(g, "if (ksc_open())");
 	cg_line(g, "\treturn 1;");
 	if (has_tests(g->prog)) {
-		cg_line(g, "if (argc == 2 && !strcmp(argv[1], \"--test\"))");
-		cg_line(g, "\treturn ksc_run_tests();");
+		cg_line(g, "if ((argc == 2 || argc == 3) && !strcmp(argv[1], \"--test\"))");
+		cg_line(g, "\treturn ksc_run_tests(argc == 3 ? argv[2] : NULL);");
 	}
 	if (opts) {
 		cg_line(g, "if (ksc_parse_options(argc, argv, &args))");

@@ -62,7 +62,7 @@ run_tool "check: -q after the file" 0 '' "$K" check "$src" -q
 run_tool "check: --btf FILE after the file" 0 '' "$K" check "$src" --btf /sys/kernel/btf/vmlinux
 
 # Help, in every form, for every command: exit 0, the usage on stdout.
-for c in check compile build kmod install uninstall status kfuncs call init; do
+for c in check compile build test kmod install uninstall status kfuncs call init; do
 	for form in "$c --help" "$c -h" "help $c"; do
 		out=$("$K" $form 2>/dev/null)
 		rc=$?
@@ -123,3 +123,5 @@ usage "init: not an identifier" "init: project name '9x' is not an identifier (l
 # the kfunc up (and fails at that, exit 1).
 run_tool "call: -5 is a kfunc argument" 1 "^ksc: error: unknown kfunc 'no_such_kfunc'" \
 	"$K" call no_such_kfunc -5 -x
+usage "test: no file" "test: missing FILE.ks" test --filter x
+usage "test: --filter without TEST" "test: '--filter' needs TEST" test "$src" --filter

@@ -104,7 +104,7 @@ static int ksc_open(void)
 
 static void ksc_usage(FILE *out, const char *argv0)
 {
-	fprintf(out, "Usage: %s [--test]\n", argv0);
+	fprintf(out, "Usage: %s [--test [TEST]]\n", argv0);
 	fprintf(out, "  --interface=STRING\n");
 	fprintf(out, "  --max_packets=NUMBER\n");
 	fprintf(out, "  --dry_run[=BOOL]\n");
