@@ -595,11 +595,8 @@ static void emit_tests(struct cgen *g)
 	cg_blank(g);
 }
 
-/* main(args: S): each field of S is an option --field=VALUE (bools: --field). */
-static void emit_options(struct cgen *g, struct decl *s)
+static void emit_usage(struct cgen *g, struct decl *s)
 {
-	int id = 256;
-
 	cg_line(g, "static void ksc_usage(FILE *out, const char *argv0)");
 	cg_line(g, "{");
 	cg_line(g, "\tfprintf(out, \"Usage: %%s [--test [TEST]]\\n\", argv0);");
@@ -611,9 +608,13 @@ static void emit_options(struct cgen *g, struct decl *s)
 	}
 	cg_line(g, "}");
 	cg_blank(g);
-	cg_line(g, "static int ksc_parse_options(int argc, char **argv, struct %s *args)", s->name);
-	cg_line(g, "{");
-	g->indent++;
+}
+
+/* The getopt_long table: each field as --field, and --fi-eld when it has '_'. */
+static void emit_option_table(struct cgen *g, struct decl *s)
+{
+	int id = 256;
+
 	cg_line(g, "static const struct option options[] = {");
 	for (struct struct_field *f = s->fields; f; f = f->next, id++) {
 		const char *has = ut(f->ty)->kind == TY_BOOL ? "optional_argument" : "required_argument";
@@ -630,41 +631,58 @@ static void emit_options(struct cgen *g, struct decl *s)
 	cg_line(g, "\t{ \"help\", no_argument, NULL, 'h' },");
 	cg_line(g, "\t{ 0 },");
 	cg_line(g, "};");
+}
+
+/* The case of option id: the field's value parsed and range-checked; false: not settable. */
+static bool emit_option_case(struct cgen *g, struct struct_field *f, int id)
+{
+	struct type *t = ut(f->ty);
+
+	cg_line(g, "\tcase %d:", id);
+	if (t->kind == TY_BOOL) {
+		cg_line(g, "\t\tif (ksc_parse_bool(optarg, &args->%s))", f->name);
+		cg_line(g, "\t\t\tgoto bad;");
+	} else if (t->kind == TY_STR) {
+		cg_line(g, "\t\tksc_str_copy(args->%s, sizeof(args->%s), optarg);", f->name, f->name);
+	} else if (t->kind == TY_INT || t->kind == TY_CHAR || t->kind == TY_ENUM) {
+		bool sgn = t->kind != TY_INT || t->is_signed;
+		int bits = t->kind == TY_INT ? t->size * 8 : t->kind == TY_CHAR ? 8 : 32;
+
+		cg_line(g, "\t\tif (ksc_parse_int(optarg, %s, %s, &v))",
+			sgn ? arena_printf(g->a, "-%lldLL - 1", (1LL << (bits - 2)) * 2 - 1) : "0",
+			bits == 64 ? (sgn ? "0x7fffffffffffffffULL" : "~0ULL") :
+			arena_printf(g->a, "0x%llxULL", sgn ? (1ULL << (bits - 1)) - 1 :
+						      (1ULL << bits) - 1));
+		cg_line(g, "\t\t\tgoto bad;");
+		cg_line(g, "\t\targs->%s = (%s)v;", f->name, cg_type(g, f->ty));
+	} else {
+		cg_line(g, "\t\tfprintf(stderr, \"%%s: --%s cannot be set from the command line\\n\", argv[0]);",
+			f->name);
+		cg_line(g, "\t\treturn -1;");
+		return false;
+	}
+	return true;
+}
+
+/* main(args: S): each field of S is an option --field=VALUE (bools: --field). */
+static void emit_options(struct cgen *g, struct decl *s)
+{
+	int id = 256;
+
+	emit_usage(g, s);
+	cg_line(g, "static int ksc_parse_options(int argc, char **argv, struct %s *args)", s->name);
+	cg_line(g, "{");
+	g->indent++;
+	emit_option_table(g, s);
 	cg_line(g, "long long v;");
 	cg_line(g, "int c;");
 	cg_blank(g);
 	cg_line(g, "(void)v;");
 	cg_line(g, "while ((c = getopt_long(argc, argv, \"h\", options, NULL)) != -1) {");
 	cg_line(g, "\tswitch (c) {");
-	id = 256;
-	for (struct struct_field *f = s->fields; f; f = f->next, id++) {
-		struct type *t = ut(f->ty);
-
-		cg_line(g, "\tcase %d:", id);
-		if (t->kind == TY_BOOL) {
-			cg_line(g, "\t\tif (ksc_parse_bool(optarg, &args->%s))", f->name);
-			cg_line(g, "\t\t\tgoto bad;");
-		} else if (t->kind == TY_STR) {
-			cg_line(g, "\t\tksc_str_copy(args->%s, sizeof(args->%s), optarg);", f->name, f->name);
-		} else if (t->kind == TY_INT || t->kind == TY_CHAR || t->kind == TY_ENUM) {
-			bool sgn = t->kind != TY_INT || t->is_signed;
-			int bits = t->kind == TY_INT ? t->size * 8 : t->kind == TY_CHAR ? 8 : 32;
-
-			cg_line(g, "\t\tif (ksc_parse_int(optarg, %s, %s, &v))",
-				sgn ? arena_printf(g->a, "-%lldLL - 1", (1LL << (bits - 2)) * 2 - 1) : "0",
-				bits == 64 ? (sgn ? "0x7fffffffffffffffULL" : "~0ULL") :
-				arena_printf(g->a, "0x%llxULL", sgn ? (1ULL << (bits - 1)) - 1 :
-							      (1ULL << bits) - 1));
-			cg_line(g, "\t\t\tgoto bad;");
-			cg_line(g, "\t\targs->%s = (%s)v;", f->name, cg_type(g, f->ty));
-		} else {
-			cg_line(g, "\t\tfprintf(stderr, \"%%s: --%s cannot be set from the command line\\n\", argv[0]);",
-				f->name);
-			cg_line(g, "\t\treturn -1;");
-			continue;
-		}
-		cg_line(g, "\t\tbreak;");
-	}
+	for (struct struct_field *f = s->fields; f; f = f->next, id++)
+		if (emit_option_case(g, f, id))
+			cg_line(g, "\t\tbreak;");
 	cg_line(g, "\tcase 'h':");
 	cg_line(g, "\t\tksc_usage(stdout, argv[0]);");
 	cg_line(g, "\t\texit(0);");

@@ -751,10 +751,61 @@ static void synced_assign(struct cgen *g, struct stmt *s, const char *sync)
 	cg_line(g, "%s();", sync);
 }
 
-static bool u_stmt(struct cgen *g, struct stmt *s)
+/* Assignments to map entries, config fields and pinned globals go through their stores. */
+static bool u_assign(struct cgen *g, struct stmt *s)
 {
 	struct expr *root;
 
+	if (is_map_read(s->lhs)) {
+		map_assign(g, s);
+		return true;
+	}
+	if (s->lhs->kind == E_FIELD && is_map_read(s->lhs->lhs)) {
+		map_field_assign(g, s);
+		return true;
+	}
+	root = lvalue_root(s->lhs);
+	if (is_config_ref(root)) {
+		synced_assign(g, s, arena_printf(g->a, "%s%s_sync", root->decl->name,
+						 KSC_CONFIG_STRUCT_SUFFIX));
+		return true;
+	}
+	if (is_pinned_ref(root)) {
+		UG(g)->pinned_globals = true;
+		synced_assign(g, s, KSC_PINNED_GLOBALS "_store");
+		return true;
+	}
+	return false;
+}
+
+/* A call of a function that may throw, as a statement: the throw goes to the try or the caller. */
+static bool u_throwing_call(struct cgen *g, struct stmt *s)
+{
+	struct strbuf sb;
+
+	if (s->value->kind != E_CALL || s->value->lhs->kind != E_IDENT ||
+	    s->value->lhs->ref != REF_FUNC || !s->value->lhs->decl ||
+	    !user_is_thrower(g, s->value->lhs->decl))
+		return false;
+	sb_init(&sb);
+	sb_puts(&sb, fn_name(g, s->value->lhs->decl));
+	call_args(g, &sb, s->value->args);
+	cg_line(g, "%s;", sb.buf);
+	if (g->try_depth > 0) {
+		cg_line(g, "if (ksc_thrown()) {");
+		cg_line(g, "\terr = ksc_catch();");
+		cg_line(g, "\tgoto catch%d;", g->try_stack[g->try_depth - 1]);
+		cg_line(g, "}");
+	} else {
+		cg_line(g, "if (ksc_thrown())");
+		cg_line(g, "\t%s", after_throwing_call(g));
+	}
+	sb_free(&sb);
+	return true;
+}
+
+static bool u_stmt(struct cgen *g, struct stmt *s)
+{
 	switch (s->kind) {
 	case S_RETURN:
 		write_back_before(g, NULL);
@@ -764,26 +815,7 @@ static bool u_stmt(struct cgen *g, struct stmt *s)
 		write_back_before(g, s);
 		return false;
 	case S_ASSIGN:
-		if (is_map_read(s->lhs)) {
-			map_assign(g, s);
-			return true;
-		}
-		if (s->lhs->kind == E_FIELD && is_map_read(s->lhs->lhs)) {
-			map_field_assign(g, s);
-			return true;
-		}
-		root = lvalue_root(s->lhs);
-		if (is_config_ref(root)) {
-			synced_assign(g, s, arena_printf(g->a, "%s%s_sync", root->decl->name,
-							 KSC_CONFIG_STRUCT_SUFFIX));
-			return true;
-		}
-		if (is_pinned_ref(root)) {
-			UG(g)->pinned_globals = true;
-			synced_assign(g, s, KSC_PINNED_GLOBALS "_store");
-			return true;
-		}
-		return false;
+		return u_assign(g, s);
 	case S_VAR:
 		if (s->from_lookup && s->null_checked && is_map_read(s->value)) {
 			user_map_use(g, s->value->lhs->decl)->lookup = true;
@@ -800,28 +832,7 @@ static bool u_stmt(struct cgen *g, struct stmt *s)
 		}
 		return false;
 	case S_EXPR:
-		if (s->value->kind == E_CALL && s->value->lhs->kind == E_IDENT &&
-		    s->value->lhs->ref == REF_FUNC && s->value->lhs->decl &&
-		    user_is_thrower(g, s->value->lhs->decl)) {
-			struct strbuf sb;
-
-			sb_init(&sb);
-			sb_puts(&sb, fn_name(g, s->value->lhs->decl));
-			call_args(g, &sb, s->value->args);
-			cg_line(g, "%s;", sb.buf);
-			if (g->try_depth > 0) {
-				cg_line(g, "if (ksc_thrown()) {");
-				cg_line(g, "\terr = ksc_catch();");
-				cg_line(g, "\tgoto catch%d;", g->try_stack[g->try_depth - 1]);
-				cg_line(g, "}");
-			} else {
-				cg_line(g, "if (ksc_thrown())");
-				cg_line(g, "\t%s", after_throwing_call(g));
-			}
-			sb_free(&sb);
-			return true;
-		}
-		return false;
+		return u_throwing_call(g, s);
 	case S_THROW:
 		if (g->try_depth > 0) {
 			write_back_before(g, NULL);
