@@ -241,9 +241,15 @@ static void emit_store(struct cgen *g, const char *dst, struct type *t, struct e
 			return;
 		}
 		cg_line(g, "%smemset(%s, 0, sizeof(%s));", mem_prefix(g), dst, dst);
-		for (struct expr *a = v->args; a; a = a->next, i++)
-			if (!(const_eval(a, &c) && c == 0 && !a->next && i == 0))
+		for (struct expr *a = v->args; a; a = a->next, i++) {
+			if (const_eval(a, &c) && c == 0 && !a->next && i == 0)
+				continue;
+			/* A row of a nested literal is stored element by element too: C has no array assignment. */
+			if (a->kind == E_ARRAY)
+				emit_store(g, arena_printf(g->a, "%s[%d]", dst, i), u->base, a);
+			else
 				cg_line(g, "%s[%d] = %s;", dst, i, cg_expr_str(g, a));
+		}
 		return;
 	}
 	if (u->kind == TY_ARRAY) {

@@ -156,6 +156,13 @@ if build c_names; then
 		"$(retvals "$out") $(val "$out" LICENSE 2) $(val "$out" strlen 0)"
 fi
 
+# ---- nested array literals ----
+if build nested; then
+	out=$(run nested grid -m out)
+	check "nested array literal: rows stored element by element" "2 5 9" \
+		"$(retvals "$out") $(val "$out" out 0) $(val "$out" out 1)"
+fi
+
 # ---- TC ingress/egress ----
 if build tc_verdict; then
 	min=$((60 + RANDOM % 40))
