@@ -59,6 +59,10 @@ void resolve_type(struct checker *c, struct type *t);
 void check_user_value(struct checker *c, struct type *t, struct ks_loc loc);
 
 /* sema_expr.c */
+const char *ctx_name(enum target t);
+struct type *ty_error(struct checker *c);
+struct type *func_type(struct checker *c, struct decl *d);
+void record_call(struct checker *c, struct decl *callee);
 struct type *check_expr(struct checker *c, struct expr *e, struct type *want);
 /* Checks e against the type it is stored into; `what` names the place. */
 struct type *check_value(struct checker *c, struct expr *e, struct type *to, const char *what);
@@ -67,6 +71,19 @@ struct type *check_cond(struct checker *c, struct expr *e);
 struct type *infer_var_type(struct checker *c, struct type *t, struct expr *e);
 struct type *ty_basic(struct checker *c, enum type_kind k);
 void check_lvalue(struct checker *c, struct expr *e, bool compound);
+
+/* sema_const.c */
+/* The text of each binary operator, by enum binop. */
+extern const char *const binop_text[];
+/* The one message for an integer constant that is not a value of the type t it must be. */
+void range_error(struct checker *c, struct ks_loc loc, struct int_val v, const struct type *t);
+/* A constant stored into (passed as, returned as, ...) a value of type to must be one. */
+void check_const_fits(struct checker *c, const struct expr *e, const struct type *to);
+/* Called once e has its type: its children are folded already. */
+void fold_const(struct checker *c, struct expr *e);
+
+/* sema_call.c */
+struct type *check_call(struct checker *c, struct expr *e, bool tail);
 
 /* sema_stmt.c */
 void check_function(struct checker *c, struct decl *fn);
