@@ -112,6 +112,146 @@ static void check_print_format(struct checker *c, struct expr *e)
 		diag_warning(c->d, a->loc, "print() has more arguments than its format uses; the rest are not printed");
 }
 
+/* attach(handle, target, flags): a string target, or perf_options for a perf event. */
+static struct type *check_attach(struct checker *c, struct expr *e, int n)
+{
+	struct expr *a = e->args;
+	struct type *t, *h, *target;
+
+	if (n != 3) {
+		diag_error(c->d, e->loc, "attach() takes (handle, target, flags)");
+		return NULL;
+	}
+	h = check_expr(c, a, NULL);
+	if (!type_is_error(h) && type_unalias(h)->kind != TY_HANDLE)
+		diag_error(c->d, a->loc, "attach() needs a program handle from load(), not %s",
+			   type_str(c->a, h));
+	target = check_expr(c, a->next, NULL);
+	t = check_expr(c, a->next->next, NULL);
+	if (!type_is_error(t) && !type_is_int(t))
+		diag_error(c->d, a->next->next->loc, "attach() flags must be an integer");
+	if (is_struct_named(target, "perf_options")) {
+		long long v;
+
+		if (const_eval(a->next->next, &v) && v != 0)
+			diag_error(c->d, a->next->next->loc, "perf event attach flags must be 0");
+		return named_builtin_type(c, "PerfAttachment");
+	}
+	if (!type_is_error(target) && type_unalias(target)->kind != TY_STR)
+		diag_error(c->d, a->next->loc,
+			   "attach() target must be a string or perf_options { ... }, not %s",
+			   type_str(c->a, target));
+	return type_int(c->a, 4, false);
+}
+
+/* register(impl): a BPF struct_ops impl block (a @kmod one registers itself). */
+static struct type *check_register(struct checker *c, struct expr *e, int n)
+{
+	struct expr *a = e->args;
+	struct type *t;
+
+	if (n != 1) {
+		diag_error(c->d, e->loc, "register() takes one impl block");
+		return NULL;
+	}
+	t = check_expr(c, a, NULL);
+	if (!type_is_error(t) && type_unalias(t)->kind != TY_IMPL)
+		diag_error(c->d, a->loc, "register() needs a @struct_ops impl block, not %s",
+			   type_str(c->a, t));
+	else if (!type_is_error(t) && type_unalias(t)->decl->target == TARGET_KMOD)
+		diag_error(c->d, a->loc,
+			   "'%s' is a @kmod impl block: its kernel module registers it when loaded",
+			   type_unalias(t)->decl->name);
+	return type_int(c->a, 4, false);
+}
+
+/* test(program, context), inside @test functions. */
+static struct type *check_test(struct checker *c, struct expr *e, int n)
+{
+	struct expr *a = e->args;
+
+	if (!c->fn || c->fn->role != ROLE_TEST)
+		diag_error(c->d, e->loc, "test() can only be used inside @test functions");
+	if (n != 2) {
+		diag_error(c->d, e->loc, "test() takes (program, context)");
+		return NULL;
+	}
+	check_expr(c, a, NULL);
+	if (!is_prog_ref(a) && !type_is_error(a->type))
+		diag_error(c->d, a->loc, "test() needs an eBPF program function");
+	check_expr(c, a->next, NULL);
+	return type_int(c->a, 4, false);
+}
+
+/* exec("script.py"). */
+static struct type *check_exec(struct checker *c, struct expr *e, int n)
+{
+	struct expr *a = e->args;
+	struct type *t;
+
+	if (n != 1) {
+		diag_error(c->d, e->loc, "exec() takes one Python script path");
+		return NULL;
+	}
+	t = check_expr(c, a, NULL);
+	if (!type_is_error(t) && type_unalias(t)->kind != TY_STR)
+		diag_error(c->d, a->loc, "exec() needs a string, not %s", type_str(c->a, t));
+	else if (a->kind == E_STR && (a->str_len < 3 || strcmp(a->str + a->str_len - 3, ".py")))
+		diag_error(c->d, a->loc, "exec() runs a Python script: the path must end in .py");
+	return ty_basic(c, TY_VOID);
+}
+
+/* load(program): an eBPF program function. */
+static struct type *check_load(struct checker *c, struct expr *e, int n)
+{
+	struct expr *a = e->args;
+
+	if (n != 1) {
+		diag_error(c->d, e->loc, "load() takes one program function");
+		return NULL;
+	}
+	check_expr(c, a, NULL);
+	if (!is_prog_ref(a) && !type_is_error(a->type))
+		diag_error(c->d, a->loc,
+			   "load() needs an eBPF program function (@xdp, @tc, @probe, @tracepoint or @perf_event)");
+	return ty_basic(c, TY_HANDLE);
+}
+
+/* detach(handle or PerfAttachment). */
+static struct type *check_detach(struct checker *c, struct expr *e, int n)
+{
+	struct expr *a = e->args;
+	struct type *t;
+
+	if (n != 1) {
+		diag_error(c->d, e->loc, "detach() takes one argument");
+		return NULL;
+	}
+	t = check_expr(c, a, NULL);
+	if (!type_is_error(t) && type_unalias(t)->kind != TY_HANDLE &&
+	    !is_struct_named(t, "PerfAttachment"))
+		diag_error(c->d, a->loc, "detach() needs a ProgramHandle or PerfAttachment, not %s",
+			   type_str(c->a, t));
+	return ty_basic(c, TY_VOID);
+}
+
+/* read(PerfAttachment): its counter. */
+static struct type *check_read(struct checker *c, struct expr *e, int n)
+{
+	struct expr *a = e->args;
+	struct type *t;
+
+	if (n != 1) {
+		diag_error(c->d, e->loc, "read() takes one PerfAttachment");
+		return NULL;
+	}
+	t = check_expr(c, a, NULL);
+	if (!type_is_error(t) && !is_struct_named(t, "PerfAttachment"))
+		diag_error(c->d, a->loc, "read() needs a PerfAttachment, not %s",
+			   type_str(c->a, t));
+	return type_int(c->a, 8, true);
+}
+
 static struct type *check_builtin_call(struct checker *c, struct expr *e, enum builtin bi)
 {
 	int n = count_args(e);
@@ -138,90 +278,29 @@ static struct type *check_builtin_call(struct checker *c, struct expr *e, enum b
 		check_print_format(c, e);
 		return type_int(c->a, 4, false);
 	case BI_LOAD:
-		if (n != 1) {
-			diag_error(c->d, e->loc, "load() takes one program function");
-			break;
-		}
-		check_expr(c, a, NULL);
-		if (!is_prog_ref(a) && !type_is_error(a->type))
-			diag_error(c->d, a->loc,
-				   "load() needs an eBPF program function (@xdp, @tc, @probe, @tracepoint or @perf_event)");
-		return ty_basic(c, TY_HANDLE);
-	case BI_ATTACH: {
-		struct type *h, *target;
-
-		if (n != 3) {
-			diag_error(c->d, e->loc, "attach() takes (handle, target, flags)");
-			break;
-		}
-		h = check_expr(c, a, NULL);
-		if (!type_is_error(h) && type_unalias(h)->kind != TY_HANDLE)
-			diag_error(c->d, a->loc, "attach() needs a program handle from load(), not %s",
-				   type_str(c->a, h));
-		target = check_expr(c, a->next, NULL);
-		t = check_expr(c, a->next->next, NULL);
-		if (!type_is_error(t) && !type_is_int(t))
-			diag_error(c->d, a->next->next->loc, "attach() flags must be an integer");
-		if (is_struct_named(target, "perf_options")) {
-			long long v;
-
-			if (const_eval(a->next->next, &v) && v != 0)
-				diag_error(c->d, a->next->next->loc, "perf event attach flags must be 0");
-			return named_builtin_type(c, "PerfAttachment");
-		}
-		if (!type_is_error(target) && type_unalias(target)->kind != TY_STR)
-			diag_error(c->d, a->next->loc,
-				   "attach() target must be a string or perf_options { ... }, not %s",
-				   type_str(c->a, target));
-		return type_int(c->a, 4, false);
-	}
+		if ((t = check_load(c, e, n)))
+			return t;
+		break;
+	case BI_ATTACH:
+		if ((t = check_attach(c, e, n)))
+			return t;
+		break;
 	case BI_DETACH:
-		if (n != 1) {
-			diag_error(c->d, e->loc, "detach() takes one argument");
-			break;
-		}
-		t = check_expr(c, a, NULL);
-		if (!type_is_error(t) && type_unalias(t)->kind != TY_HANDLE &&
-		    !is_struct_named(t, "PerfAttachment"))
-			diag_error(c->d, a->loc, "detach() needs a ProgramHandle or PerfAttachment, not %s",
-				   type_str(c->a, t));
-		return ty_basic(c, TY_VOID);
+		if ((t = check_detach(c, e, n)))
+			return t;
+		break;
 	case BI_READ:
-		if (n != 1) {
-			diag_error(c->d, e->loc, "read() takes one PerfAttachment");
-			break;
-		}
-		t = check_expr(c, a, NULL);
-		if (!type_is_error(t) && !is_struct_named(t, "PerfAttachment"))
-			diag_error(c->d, a->loc, "read() needs a PerfAttachment, not %s",
-				   type_str(c->a, t));
-		return type_int(c->a, 8, true);
+		if ((t = check_read(c, e, n)))
+			return t;
+		break;
 	case BI_REGISTER:
-		if (n != 1) {
-			diag_error(c->d, e->loc, "register() takes one impl block");
-			break;
-		}
-		t = check_expr(c, a, NULL);
-		if (!type_is_error(t) && type_unalias(t)->kind != TY_IMPL)
-			diag_error(c->d, a->loc, "register() needs a @struct_ops impl block, not %s",
-				   type_str(c->a, t));
-		else if (!type_is_error(t) && type_unalias(t)->decl->target == TARGET_KMOD)
-			diag_error(c->d, a->loc,
-				   "'%s' is a @kmod impl block: its kernel module registers it when loaded",
-				   type_unalias(t)->decl->name);
-		return type_int(c->a, 4, false);
+		if ((t = check_register(c, e, n)))
+			return t;
+		break;
 	case BI_TEST:
-		if (!c->fn || c->fn->role != ROLE_TEST)
-			diag_error(c->d, e->loc, "test() can only be used inside @test functions");
-		if (n != 2) {
-			diag_error(c->d, e->loc, "test() takes (program, context)");
-			break;
-		}
-		check_expr(c, a, NULL);
-		if (!is_prog_ref(a) && !type_is_error(a->type))
-			diag_error(c->d, a->loc, "test() needs an eBPF program function");
-		check_expr(c, a->next, NULL);
-		return type_int(c->a, 4, false);
+		if ((t = check_test(c, e, n)))
+			return t;
+		break;
 	case BI_DISPATCH:
 		if (n == 0)
 			diag_error(c->d, e->loc, "dispatch() needs at least one ring buffer");
@@ -237,16 +316,9 @@ static struct type *check_builtin_call(struct checker *c, struct expr *e, enum b
 			diag_error(c->d, e->loc, "daemon() takes no arguments");
 		return ty_basic(c, TY_VOID);
 	case BI_EXEC:
-		if (n != 1) {
-			diag_error(c->d, e->loc, "exec() takes one Python script path");
-			break;
-		}
-		t = check_expr(c, a, NULL);
-		if (!type_is_error(t) && type_unalias(t)->kind != TY_STR)
-			diag_error(c->d, a->loc, "exec() needs a string, not %s", type_str(c->a, t));
-		else if (a->kind == E_STR && (a->str_len < 3 || strcmp(a->str + a->str_len - 3, ".py")))
-			diag_error(c->d, a->loc, "exec() runs a Python script: the path must end in .py");
-		return ty_basic(c, TY_VOID);
+		if ((t = check_exec(c, e, n)))
+			return t;
+		break;
 	default:
 		break;
 	}

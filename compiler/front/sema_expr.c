@@ -168,6 +168,49 @@ void record_call(struct checker *c, struct decl *callee)
 		ptrvec_push(c->a, &c->fn->calls, callee);
 }
 
+/* A name no scope has: a kernel enum constant, a function used too early, or an error. */
+static struct type *unknown_ident(struct checker *c, struct expr *e)
+{
+	long long v;
+	struct decl *k = btf_find_enum_const(c->a, e->str, &v);
+
+	if (k) {
+		e->ref = REF_ENUMCONST;
+		e->decl = k;
+		e->enum_value = e->cval = v;
+		e->const_known = true;
+		return enum_type(c, k);
+	}
+	for (struct decl *d = c->prog->decls; d; d = d->next) {
+		if (d->kind == D_FUNC && !strcmp(d->name, e->str)) {
+			diag_error(c->d, e->loc,
+				   "'%s' is used before its definition at line %d (functions must be defined before use)",
+				   e->str, d->name_loc.line);
+			return ty_error(c);
+		}
+	}
+	diag_error(c->d, e->loc, "'%s' is not defined%s", e->str,
+		   sym_lookup(c->types, e->str) ? " as a value (it is a type)" : "");
+	return ty_error(c);
+}
+
+/* A global, where the code that reads it may see it: module state only in module code. */
+static struct type *global_ident(struct checker *c, struct expr *e, struct decl *g)
+{
+	if (g->target == TARGET_KMOD && c->ctx != TARGET_KMOD) {
+		diag_error(c->d, e->loc,
+			   "'%s' is @private module state and is only visible to @kfunc and @private functions",
+			   e->str);
+	} else if (g->target == TARGET_EBPF && c->ctx == TARGET_KMOD) {
+		diag_error(c->d, e->loc, "eBPF global '%s' cannot be used in kernel module code",
+			   e->str);
+	} else if (g->is_local && c->ctx == TARGET_USER) {
+		diag_error(c->d, e->loc, "'%s' is a 'local' global, visible only to eBPF code",
+			   e->str);
+	}
+	return g->ty ? g->ty : ty_error(c);
+}
+
 static struct type *check_ident(struct checker *c, struct expr *e)
 {
 	struct local *l = find_local(c, e->str);
@@ -189,29 +232,8 @@ static struct type *check_ident(struct checker *c, struct expr *e)
 		}
 	}
 	s = sym_lookup(c->values, e->str);
-	if (!s) {
-		long long v;
-		struct decl *k = btf_find_enum_const(c->a, e->str, &v);
-
-		if (k) {
-			e->ref = REF_ENUMCONST;
-			e->decl = k;
-			e->enum_value = e->cval = v;
-			e->const_known = true;
-			return enum_type(c, k);
-		}
-		for (struct decl *d = c->prog->decls; d; d = d->next) {
-			if (d->kind == D_FUNC && !strcmp(d->name, e->str)) {
-				diag_error(c->d, e->loc,
-					   "'%s' is used before its definition at line %d (functions must be defined before use)",
-					   e->str, d->name_loc.line);
-				return ty_error(c);
-			}
-		}
-		diag_error(c->d, e->loc, "'%s' is not defined%s", e->str,
-			   sym_lookup(c->types, e->str) ? " as a value (it is a type)" : "");
-		return ty_error(c);
-	}
+	if (!s)
+		return unknown_ident(c, e);
 	e->ref = s->kind;
 	e->decl = s->decl;
 	switch (s->kind) {
@@ -221,18 +243,7 @@ static struct type *check_ident(struct checker *c, struct expr *e)
 		e->cval = s->ec->value;
 		return enum_type(c, s->decl);
 	case REF_GLOBAL:
-		if (s->decl->target == TARGET_KMOD && c->ctx != TARGET_KMOD) {
-			diag_error(c->d, e->loc,
-				   "'%s' is @private module state and is only visible to @kfunc and @private functions",
-				   e->str);
-		} else if (s->decl->target == TARGET_EBPF && c->ctx == TARGET_KMOD) {
-			diag_error(c->d, e->loc, "eBPF global '%s' cannot be used in kernel module code",
-				   e->str);
-		} else if (s->decl->is_local && c->ctx == TARGET_USER) {
-			diag_error(c->d, e->loc, "'%s' is a 'local' global, visible only to eBPF code",
-				   e->str);
-		}
-		return s->decl->ty ? s->decl->ty : ty_error(c);
+		return global_ident(c, e, s->decl);
 	case REF_MAP:
 		if (c->ctx == TARGET_KMOD)
 			diag_error(c->d, e->loc, "map '%s' cannot be used in kernel module code", e->str);
