@@ -87,8 +87,8 @@ static int cmp_name(const void *key, const void *elem)
 	return strcmp(key, *(const char *const *)elem);
 }
 
-/* The bits of the header lists (compiler/emit/names/) that hold name. */
-static unsigned in_lists(const char *name)
+/* The NAME_* bit of each embedded list, matched by its name once: lookups are on every name. */
+static unsigned list_bit(const char *list)
 {
 	static const struct {
 		const char *list;
@@ -98,13 +98,30 @@ static unsigned in_lists(const char *name)
 		{ "ebpf-macros", NAME_EBPF_MACRO },     { "ebpf-decls", NAME_EBPF_DECL },
 		{ "kernel-macros", NAME_KERNEL_MACRO }, { "kernel-decls", NAME_KERNEL_DECL },
 	};
-	unsigned r = 0;
 
-	for (const struct names_list *l = names_lists; l->name; l++)
-		for (size_t i = 0; i < ARRAY_SIZE(bits); i++)
-			if (!strcmp(l->name, bits[i].list) &&
-			    bsearch(name, l->v, l->n, sizeof(*l->v), cmp_name))
-				r |= bits[i].bit;
+	for (size_t i = 0; i < ARRAY_SIZE(bits); i++)
+		if (!strcmp(list, bits[i].list))
+			return bits[i].bit;
+	return 0;
+}
+
+/* The bits of the header lists (compiler/emit/names/) that hold name. */
+static unsigned in_lists(const char *name)
+{
+	static unsigned bit[16];
+	static bool known;
+	unsigned r = 0;
+	int i = 0;
+
+	if (!known) {
+		for (const struct names_list *l = names_lists; l->name && i < 16; l++, i++)
+			bit[i] = list_bit(l->name);
+		known = true;
+	}
+	i = 0;
+	for (const struct names_list *l = names_lists; l->name && i < 16; l++, i++)
+		if (bit[i] && bsearch(name, l->v, l->n, sizeof(*l->v), cmp_name))
+			r |= bit[i];
 	return r;
 }
 
