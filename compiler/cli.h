@@ -31,6 +31,8 @@ void help_check(FILE *out);
 int do_compile(int argc, char **argv);
 void help_compile(FILE *out);
 int do_build(int argc, char **argv);
+/* ksc compile FILE into DIR (with --btf BTF unless NULL), then make there: the exit status. */
+int compile_and_make(const char *file, const char *dir, const char *btf);
 void help_build(FILE *out);
 int do_kmod(int argc, char **argv);
 void help_kmod(FILE *out);

@@ -70,13 +70,29 @@ static int run_make(const char *dir)
 	return err;
 }
 
+int compile_and_make(const char *file, const char *dir, const char *btf)
+{
+	const char *cargv[] = { "-o", dir, "--", file, NULL, NULL };
+	int status;
+
+	if (btf) {
+		cargv[2] = "--btf";
+		cargv[3] = btf;
+		cargv[4] = "--";
+		cargv[5] = file;
+	}
+	status = do_compile(btf ? 6 : 4, (char **)cargv);
+	if (!status && run_make(dir))
+		status = EXIT_USER;
+	return status;
+}
+
 int do_build(int argc, char **argv)
 {
 	struct args a;
 	const char *file, *kdir, *btf_base;
 	char *dir, *kmod;
-	const char *cargv[8];
-	int cargc = 0, status = args_parse(&build_spec, argc, argv, &a);
+	int status = args_parse(&build_spec, argc, argv, &a);
 
 	if (status)
 		return status == ARGS_HELP ? EXIT_OK : status;
@@ -86,17 +102,7 @@ int do_build(int argc, char **argv)
 	if (btf_base && !kdir)
 		return args_usage(&build_spec, "--btf-base is for the module build: give --kdir too");
 	dir = a.val[B_OUT] ? xstrdup(a.val[B_OUT]) : default_dir(file);
-	cargv[cargc++] = "-o";
-	cargv[cargc++] = dir;
-	if (a.val[B_BTF]) {
-		cargv[cargc++] = "--btf";
-		cargv[cargc++] = a.val[B_BTF];
-	}
-	cargv[cargc++] = "--";
-	cargv[cargc++] = file;
-	status = do_compile(cargc, (char **)cargv);
-	if (!status && run_make(dir))
-		status = EXIT_USER;
+	status = compile_and_make(file, dir, a.val[B_BTF]);
 	kmod = xasprintf("%s/kmod", dir);
 	if (!status && access(kmod, F_OK) == 0) {
 		if (kdir) {

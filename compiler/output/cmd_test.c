@@ -128,9 +128,9 @@ int do_test(int argc, char **argv)
 	struct arena a = { 0 };
 	struct program *prog;
 	struct args args;
-	const char *bargv[8], *filter;
+	const char *filter;
 	char *dir;
-	int bargc = 0, status = args_parse(&test_spec, argc, argv, &args);
+	int status = args_parse(&test_spec, argc, argv, &args);
 
 	if (status)
 		return status == ARGS_HELP ? EXIT_OK : status;
@@ -152,15 +152,7 @@ int do_test(int argc, char **argv)
 		return status;
 	}
 	dir = args.val[T_OUT] ? xstrdup(args.val[T_OUT]) : xstrdup(prog->base);
-	bargv[bargc++] = "-o";
-	bargv[bargc++] = dir;
-	if (args.val[T_BTF]) {
-		bargv[bargc++] = "--btf";
-		bargv[bargc++] = args.val[T_BTF];
-	}
-	bargv[bargc++] = "--";
-	bargv[bargc++] = args.pos[0];
-	status = do_build(bargc, (char **)bargv);
+	status = compile_and_make(args.pos[0], dir, args.val[T_BTF]);
 	if (!status)
 		status = run_tests(prog, dir, filter);
 	free(dir);
