@@ -11,7 +11,11 @@
 # module a program outside the installation holds; install over the same
 # module loaded by insmod; a tree whose module the kernel refuses, and one
 # whose eBPF object libbpf refuses after the module went in, both fail and
-# leave nothing behind.
+# leave nothing behind.  Then tc: tests/kmod/progs/kfunc_tc.ks (module
+# kfuncs called from a tc ingress program), installed on lo after the
+# image's own sch_ingress and cls_bpf went in; two pings run it and its
+# kfuncs count and judge the packets into the pinned map; uninstall
+# leaves no module, no pins and no clsact qdisc on lo.
 source tests/lib.sh
 
 dir=$(scratch install)
@@ -218,6 +222,20 @@ echo "== badobj"
 /ksc/ksc install /ksc/badobj --iface lo
 echo "badobj rc $?"
 left badobj
+echo "== tc"
+for m in $(cat /ksc/mods/order); do insmod "/ksc/mods/$m" || echo "insmod $m failed"; done
+/ksc/ksc install /ksc/tc --iface lo
+echo "tc install rc $?"
+/ksc/ksc status kfunc_tc | grep '^  link '
+ping -c 3 -s 100 -i 0.2 -W 1 127.0.0.1 >/dev/null
+echo "tc ping rc $?"
+ping -c 2 -s 200 -i 0.2 -W 1 127.0.0.1 >/dev/null
+echo "tc ping200 rc $?"
+/ksc/ksc status kfunc_tc | sed -n 's/^  map seen:/tc seen:/p'
+/ksc/ksc uninstall kfunc_tc
+echo "tc uninstall rc $?"
+tc qdisc show dev lo | grep -q clsact && echo "tc: clsact left"
+n=kfunc_tc left tc
 echo "== end"
 GUEST
 
@@ -248,12 +266,29 @@ for k in $(kernel_matrix); do
 	done
 	perl -pi -e 's/(vermagic=\S+) SMP/$1 XMP/' "$out/badko/kmod/$name.ko"
 	head -c 200 "$out/tree/kmod/$name.ko" >"$out/badobj/$name.ebpf.o"
+	# kfunc_tc as a built tree: its module (the one the kmod tests built for
+	# this kernel) in the tree of its eBPF side; and the image's tc modules.
+	tcsrc=tests/kmod/progs/kfunc_tc.ks
+	rm -rf "$out/tc" "$out/mods" && mkdir -p "$out/mods" && : >"$out/mods/order"
+	if tcb=$(kmod_build "$k" "$mksc" "$kdir" "$base" "$tcsrc") &&
+		ebpf_build "$suite" "$mksc" "$tcsrc" "$btf" "$out/tc"; then
+		mkdir -p "$out/tc/kmod" && cp "$tcb/out/kmod/kfunc_tc.ko" "$out/tc/kmod/"
+	else
+		fail "$k kfunc_tc tree" "$(cat "$tcb/build.log" "$out/tc.log" 2>/dev/null | tail -20)"
+	fi
+	if list=$(scripts/kernels modules "$k" sch_ingress cls_bpf 2>"$dir/err"); then
+		for f in $list; do
+			cp "$f" "$out/mods/" && basename "$f" >>"$out/mods/order"
+		done
+	else
+		fail "$k image modules sch_ingress cls_bpf" "$(cat "$dir/err")"
+	fi
 
 	sysargs=()
 	[ -z "$sysroot" ] || sysargs=(--sysroot "$sysroot")
 	scripts/vmtest --kernel "$vmlinuz" --timeout 180 --bin "$mksc:/ksc/ksc" "${sysargs[@]}" \
 		--add "$out/tree:tree" --add "$out/badko:badko" --add "$out/badobj:badobj" \
-		"$dir/guest.sh" >"$out/console.log" 2>&1
+		--add "$out/tc:tc" --add "$out/mods:mods" "$dir/guest.sh" >"$out/console.log" 2>&1
 	log=$(tr -d '\r' <"$out/console.log")
 	part() { sed -n "/^== $1\$/,/^== /p" <<<"$log"; }
 
@@ -324,6 +359,21 @@ for k in $(kernel_matrix); do
 	fi
 	check "$k ... and removes the module it inserted" "badobj: checked" \
 		"$(grep '^badobj:' <<<"$badobj")"
+	tc=$(part tc)
+	check "$k tc: install on lo's ingress" "tc install rc 0" "$(grep '^tc install rc' <<<"$tc")"
+	if grep -q '^  link judge_in.*tc ingress.* lo' <<<"$tc"; then
+		pass "$k tc: status lists the tc ingress attachment"
+	else
+		fail "$k tc: status lists the tc ingress attachment" "$tc"
+	fi
+	# 3 requests and 3 replies of 142 bytes passed, 2 requests of 242
+	# dropped by the module's verdict (so ping -s 200 gets no reply).
+	check "$k tc: pings and the module's verdicts" \
+		"tc ping rc 0|tc ping200 rc 1|tc seen: array, 4 entries: [0]=6 [1]=2 [2]=852 [3]=8" \
+		"$(grep -E '^tc (ping|ping200) rc' <<<"$tc" | paste -sd'|')|$(grep '^tc seen:' <<<"$tc" | sed 's/ *$//')"
+	check "$k tc: uninstall leaves no module, no pins, no clsact" "tc uninstall rc 0|tc: checked" \
+		"$(grep -E '^tc uninstall rc|^tc:' <<<"$tc" | paste -sd'|')"
+	grep -q '^insmod .* failed' <<<"$log" && fail "$k image tc modules inserted" "$(grep '^insmod .* failed' <<<"$log")"
 	grep -q '^== end$' <<<"$log" || fail "$k guest ran to the end" "$(tail -20 <<<"$log")"
 	echo "# $k: $((SECONDS - start)) s"
 done
