@@ -20,6 +20,7 @@
 #include "kbuild_run.h"
 #include "kdir.h"
 #include "kmod_btf.h"
+#include "kmod_sign.h"
 #include "kmod_tree.h"
 #include "kmodgen.h"
 #include "output.h"
@@ -31,12 +32,14 @@ struct kmod_opts {
 	const char *kdir;
 	const char *btf_base;
 	const char *out;
+	struct kmod_sign_keys sign;
 };
 
 void help_kmod(FILE *out)
 {
 	fprintf(out,
-		"Usage: ksc kmod build (FILE.ks|DIR) --kdir KDIR [--btf-base FILE] [-o DIR]\n"
+		"Usage: ksc kmod build (FILE.ks|DIR) --kdir KDIR [--btf-base FILE]\n"
+		"                      [--sign-key KEY --sign-cert CERT] [-o DIR]\n"
 		"       ksc kmod dkms (FILE.ks|DIR) [--version V] [-o DIR]\n"
 		"\n"
 		"Builds the kernel module of FILE.ks (its @kfunc and @private code) against\n"
@@ -52,17 +55,23 @@ void help_kmod(FILE *out)
 		"else vmlinuz-RELEASE in $KSC_VMLINUZ_PATH (default /boot), else the running\n"
 		"kernel's BTF when KDIR is its tree.  PAHOLE names the pahole to run.\n"
 		"\n"
+		"With --sign-key and --sign-cert the module is signed after its BTF is made\n"
+		"and checked again, by KDIR's scripts/sign-file with the kernel's configured\n"
+		"hash: a kernel that enforces signatures takes it when it trusts CERT.\n"
+		"\n"
 		"kmod dkms writes the DKMS source tree DIR/NAME-V (default ./NAME-V, V is\n"
 		"--version, default " KMOD_DEFAULT_VERSION ") and DIR/NAME-V.dkms.tar.gz for 'dkms ldtarball'.\n"
 		"Its dkms.conf builds with 'ksc kmod build', so every kernel DKMS builds\n"
 		"for gets a module with BTF, or the build fails.\n");
 }
 
-enum { KB_KDIR, KB_BTF_BASE, KB_OUT };
+enum { KB_KDIR, KB_BTF_BASE, KB_SIGN_KEY, KB_SIGN_CERT, KB_OUT };
 
 static const struct arg_opt build_opts[] = {
 	[KB_KDIR] = { "kdir", 0, "KDIR" },
 	[KB_BTF_BASE] = { "btf-base", 0, "FILE" },
+	[KB_SIGN_KEY] = { "sign-key", 0, "KEY" },
+	[KB_SIGN_CERT] = { "sign-cert", 0, "CERT" },
 	[KB_OUT] = { "output", 'o', "DIR" },
 	{ 0 },
 };
@@ -80,8 +89,12 @@ static int parse_build_args(int argc, char **argv, struct kmod_opts *o)
 	o->kdir = a.val[KB_KDIR];
 	o->btf_base = a.val[KB_BTF_BASE];
 	o->out = a.val[KB_OUT];
+	o->sign.key = a.val[KB_SIGN_KEY];
+	o->sign.cert = a.val[KB_SIGN_CERT];
 	if (!o->kdir)
 		return args_usage(&build_spec, "give the kernel tree to build for: --kdir KDIR");
+	if (!o->sign.key != !o->sign.cert)
+		return args_usage(&build_spec, "give the signing key and its certificate together: --sign-key KEY --sign-cert CERT");
 	return 0;
 }
 
@@ -160,9 +173,13 @@ char *kmod_tree_dir(const char *dir)
 	return xstrdup(dir);
 }
 
-/* Builds the tree in src and gives the module its BTF. */
+/*
+ * Builds the tree in src and gives the module its BTF, then signs it when
+ * asked: signing comes last, and the BTF is checked again on the signed
+ * file, which is the one the kernel will read.
+ */
 static int build_tree(const char *src, const char *name, const struct kdir *k,
-		      const struct kmod_btf_base *b)
+		      const struct kmod_btf_base *b, const struct kmod_sign_keys *sign)
 {
 	int err;
 
@@ -170,6 +187,11 @@ static int build_tree(const char *src, const char *name, const struct kdir *k,
 	err = kbuild_modules(k->path, src, "modules");
 	if (!err)
 		err = kmod_btf_ensure(src, name, k, b);
+	if (!err && sign->key) {
+		err = kmod_sign(k, sign, src, name);
+		if (!err)
+			err = kmod_btf_verify(src, name, b);
+	}
 	return err;
 }
 
@@ -207,7 +229,7 @@ static int build_dir(const struct kdir *k, const struct kmod_opts *o)
 	if (!err)
 		err = prepare(k, src, name, &b);
 	if (!err)
-		err = build_tree(src, name, k, &b);
+		err = build_tree(src, name, k, &b, &o->sign);
 	kmod_btf_base_release(&b);
 	/* A module without registrable kfuncs must not be left for insmod. */
 	if (err)
@@ -241,7 +263,7 @@ static bool log_slot_free(const char *path)
  */
 static void keep_logs(const char *src, const char *dir)
 {
-	static const char *const logs[] = { "build.log", "btf.log" };
+	static const char *const logs[] = { "build.log", "btf.log", "sign.log" };
 	char *kept = xasprintf("%s.build.log", dir);
 	struct strbuf all;
 	bool any = false;
@@ -302,7 +324,7 @@ static int target_btf(const struct kdir *k, const struct kmod_opts *o, char **sc
 
 /* Generates the tree into a temporary directory, builds it there, then moves it into place. */
 static int generate_and_build(const struct kdir *k, struct program *prog, const char *dir,
-			      const struct kmod_btf_base *b)
+			      const struct kmod_btf_base *b, const struct kmod_sign_keys *sign)
 {
 	struct out_tree t;
 	char *src;
@@ -315,7 +337,7 @@ static int generate_and_build(const struct kdir *k, struct program *prog, const 
 	if (!err)
 		err = prepare(k, src, prog->ident, b);
 	if (!err)
-		err = build_tree(src, prog->ident, k, b);
+		err = build_tree(src, prog->ident, k, b, sign);
 	if (err) {
 		keep_logs(src, t.dir);
 		tree_abort(&t);
@@ -347,7 +369,7 @@ static int build_ks(const struct kdir *k, const struct kmod_opts *o)
 		goto out;
 	}
 	dir = o->out ? xstrdup(o->out) : xstrdup(prog->base);
-	if (!generate_and_build(k, prog, dir, &b))
+	if (!generate_and_build(k, prog, dir, &b, &o->sign))
 		status = EXIT_OK;
 out:
 	kmod_btf_base_release(&b);
@@ -371,7 +393,9 @@ static int kmod_build(int argc, char **argv)
 	if (kdir_open(o.kdir, &k))
 		return EXIT_USER;
 	len = strlen(o.source);
-	if (is_dir(o.source)) {
+	if (kmod_sign_check(&k, &o.sign)) {
+		status = EXIT_USER;
+	} else if (is_dir(o.source)) {
 		status = build_dir(&k, &o);
 	} else if (len > 3 && !strcmp(o.source + len - 3, ".ks") && access(o.source, R_OK) == 0) {
 		status = build_ks(&k, &o);

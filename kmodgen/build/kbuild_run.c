@@ -43,8 +43,7 @@ int run_logged(const char *cmd, const char *log, const char *what)
 	return -ECHILD;
 }
 
-/* The compiler's own error lines from a failed kbuild, so the user sees why. */
-static void show_errors(const char *log)
+void show_log(const char *log, bool errors_only, int max)
 {
 	char *text;
 	size_t len;
@@ -52,8 +51,8 @@ static void show_errors(const char *log)
 
 	if (read_file(log, &text, &len))
 		return;
-	for (char *line = strtok(text, "\n"); line && shown < 20; line = strtok(NULL, "\n")) {
-		if (strstr(line, "error") || strstr(line, "Error") || strstr(line, "#error")) {
+	for (char *line = strtok(text, "\n"); line && shown < max; line = strtok(NULL, "\n")) {
+		if (!errors_only || strstr(line, "error") || strstr(line, "Error")) {
 			fprintf(stderr, "  %s\n", line);
 			shown++;
 		}
@@ -84,7 +83,7 @@ int kbuild_modules(const char *kdir, const char *src, const char *target)
 	err = run_logged(cmd.buf, log, "make");
 	if (err == -ECHILD) {
 		p_err("kbuild failed for %s:", src);
-		show_errors(log);
+		show_log(log, true, 20);
 	}
 	sb_free(&cmd);
 	free(abs_src);

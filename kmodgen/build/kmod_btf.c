@@ -247,19 +247,44 @@ static int run_pahole(const char *src, const char *ko, const struct kmod_btf_bas
 	return err;
 }
 
+/* The kfuncs src/NAME.c registers (its BTF_ID_FLAGS(func, ...) entries), in *names. */
+static int module_kfuncs(const char *src, const char *name, char ***names, size_t *n)
+{
+	char *c_path = xasprintf("%s/%s.c", src, name), *c_src = NULL;
+	size_t len;
+	int err = read_file(c_path, &c_src, &len);
+
+	*names = NULL;
+	*n = 0;
+	if (err)
+		p_err("cannot read %s: %s", c_path, strerror(-err));
+	else
+		*n = kfunc_names(c_src, names);
+	free(c_src);
+	free(c_path);
+	return err;
+}
+
+static int verify(const char *ko, const char *name, const struct kmod_btf_base *b,
+		  char **names, size_t n)
+{
+	int err = kfunc_verify_module(ko, b->path, (const char *const *)names, n);
+
+	if (!err)
+		p_step("btf: verified: %zu kfunc%s of %s.ko in resolved BTF id sets", n,
+		       n == 1 ? "" : "s", name);
+	return err;
+}
+
 int kmod_btf_ensure(const char *src, const char *name, const struct kdir *k,
 		    const struct kmod_btf_base *b)
 {
-	char *c_path = xasprintf("%s/%s.c", src, name), *ko = xasprintf("%s/%s.ko", src, name);
-	char *c_src = NULL, **names = NULL;
-	size_t len, n = 0;
-	int err = read_file(c_path, &c_src, &len);
+	char *ko = xasprintf("%s/%s.ko", src, name), **names;
+	size_t n;
+	int err = module_kfuncs(src, name, &names, &n);
 
-	if (err) {
-		p_err("cannot read %s: %s", c_path, strerror(-err));
+	if (err)
 		goto out;
-	}
-	n = kfunc_names(c_src, &names);
 	if (!n) {
 		p_step("btf: %s.ko registers no kfuncs; no module BTF needed", name);
 		goto out;
@@ -275,14 +300,22 @@ int kmod_btf_ensure(const char *src, const char *name, const struct kdir *k,
 		if (err)
 			goto out;
 	}
-	err = kfunc_verify_module(ko, b->path, (const char *const *)names, n);
-	if (!err)
-		p_step("btf: verified: %zu kfunc%s of %s.ko in resolved BTF id sets", n,
-		       n == 1 ? "" : "s", name);
+	err = verify(ko, name, b, names, n);
 out:
 	free_names(names, n);
-	free(c_src);
-	free(c_path);
+	free(ko);
+	return err;
+}
+
+int kmod_btf_verify(const char *src, const char *name, const struct kmod_btf_base *b)
+{
+	char *ko = xasprintf("%s/%s.ko", src, name), **names;
+	size_t n;
+	int err = module_kfuncs(src, name, &names, &n);
+
+	if (!err && n)
+		err = verify(ko, name, b, names, n);
+	free_names(names, n);
 	free(ko);
 	return err;
 }

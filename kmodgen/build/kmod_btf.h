@@ -43,6 +43,12 @@ void kmod_btf_base_release(struct kmod_btf_base *b);
 int kmod_btf_ensure(const char *src, const char *name, const struct kdir *k,
 		    const struct kmod_btf_base *b);
 
+/*
+ * Verifies src/NAME.ko's BTF and id sets again, without changing the file:
+ * after signing, which must leave them as they were.
+ */
+int kmod_btf_verify(const char *src, const char *name, const struct kmod_btf_base *b);
+
 /* Whether src/NAME.c registers kfuncs, and so needs module BTF. */
 bool kmod_btf_wanted(const char *src, const char *name);
 

@@ -22,7 +22,7 @@ usage() {
 	elif [ "$(echo "$out" | head -1)" != "ksc: error: $what" ]; then
 		fail "$name" "expected: ksc: error: $what" "got: $(echo "$out" | head -1)"
 	elif ! echo "$syn" | head -1 | grep -q '^Usage: ksc ' ||
-		echo "$syn" | sed 1d | grep -qv '^       ksc '; then
+		echo "$syn" | sed 1d | grep -qvE '^       (ksc |  +\[)'; then
 		fail "$name" "the synopsis alone should follow" "$out"
 	elif echo "$out" | grep -q -e Sanitizer -e 'runtime error'; then
 		fail "$name" "sanitizer report" "$out"
@@ -100,6 +100,7 @@ usage "build: no file" "build: missing FILE.ks" build -o x
 usage "kmod: no command" "kmod: give a command: build or dkms" kmod
 usage "kmod: unknown command" "kmod: unknown command 'make': build or dkms" kmod make
 usage "kmod build: no --kdir" "kmod build: give the kernel tree to build for: --kdir KDIR" kmod build "$src"
+usage "kmod build: a key without its certificate" "kmod build: give the signing key and its certificate together: --sign-key KEY --sign-cert CERT" kmod build "$src" --kdir /tmp --sign-key k.pem
 usage "kmod build: no source" "kmod build: missing FILE.ks or DIR" kmod build --kdir /tmp
 usage "kmod dkms: unknown option" "kmod dkms: unknown option '--kdir'" kmod dkms "$src" --kdir /tmp
 usage "kmod dkms: --version without V" "kmod dkms: '--version' needs V" kmod dkms "$src" --version
