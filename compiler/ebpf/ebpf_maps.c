@@ -152,10 +152,17 @@ bool eb_map_expr(struct cgen *g, struct strbuf *sb, struct expr *e)
  * since an atomic sub needs -mcpu=v3); other sizes and operators are a
  * plain read-modify-write, which the comment says.
  */
+static bool rmw_is_atomic(const struct stmt *s, struct type *vt)
+{
+	long long size = type_is_int(vt) ? type_size(vt) : 0;
+
+	return (s->op == OP_ADD || s->op == OP_SUB) && (size == 4 || size == 8);
+}
+
 static void map_rmw(struct cgen *g, struct stmt *s, struct type *vt)
 {
 	long long size = type_is_int(vt) ? type_size(vt) : 0;
-	bool atomic = (s->op == OP_ADD || s->op == OP_SUB) && (size == 4 || size == 8);
+	bool atomic = rmw_is_atomic(s, vt);
 
 	if (atomic && s->op == OP_ADD) {
 		cg_line(g, "__sync_fetch_and_add(__p, %s);", cg_expr_str(g, s->value));
@@ -170,6 +177,31 @@ static void map_rmw(struct cgen *g, struct stmt *s, struct type *vt)
 	}
 }
 
+/*
+ * m[k] op= v on an array: an array has an entry for every key in range,
+ * and one out of range has no entry to insert, so a missing entry is
+ * left alone rather than given an update that could never store.
+ */
+static void array_rmw(struct cgen *g, struct stmt *s, struct type *mt)
+{
+	/* One line, unless map_rmw has to say it is not atomic. */
+	if (rmw_is_atomic(s, mt->base) || (s->op != OP_ADD && s->op != OP_SUB)) {
+		cg_line(g, "if (__p)");
+		g->indent++;
+		map_rmw(g, s, mt->base);
+		g->indent--;
+		return;
+	}
+	cg_open(g, "if (__p) {");
+	map_rmw(g, s, mt->base);
+	cg_close(g, "}");
+}
+
+static bool is_array_map(const struct type *mt)
+{
+	return mt->map == MAP_ARRAY || mt->map == MAP_PERCPU_ARRAY;
+}
+
 /* m[k] = v and m[k] op= v: update in place when present, insert otherwise. */
 static void map_assign(struct cgen *g, struct stmt *s)
 {
@@ -179,7 +211,11 @@ static void map_assign(struct cgen *g, struct stmt *s)
 
 	cg_open(g, "{");
 	cg_line(g, "%s = %s;", cg_decl(g, mt->key, "__k"), cg_expr_str(g, idx->rhs));
-	if (s->op < 0) {
+	if (s->op >= 0 && is_array_map(mt)) {
+		cg_line(g, "%s = bpf_map_lookup_elem(&%s, &__k);",
+			cg_decl(g, type_ptr(g->a, mt->base), "__p"), map_cname(g, m));
+		array_rmw(g, s, mt);
+	} else if (s->op < 0) {
 		cg_line(g, "%s = %s;", cg_decl(g, mt->base, "__v"), cg_expr_str(g, s->value));
 		cg_line(g, "bpf_map_update_elem(&%s, &__k, &__v, BPF_ANY);", map_cname(g, m));
 	} else {

@@ -73,13 +73,8 @@ int syn_limit(struct xdp_md *ctx)
 		{
 			__u32 __k = 0;
 			__u64 *__p = bpf_map_lookup_elem(&skipped, &__k);
-			if (__p) {
+			if (__p)
 				__sync_fetch_and_add(__p, 1);
-			} else {
-				__u64 __v = 0;
-				__v += 1;
-				bpf_map_update_elem(&skipped, &__k, &__v, BPF_ANY);
-			}
 		}
 #line 29 "tests/ebpf/progs/headers.ks"
 		return XDP_PASS;
@@ -92,13 +87,8 @@ int syn_limit(struct xdp_md *ctx)
 		{
 			__u32 __k = 1;
 			__u64 *__p = bpf_map_lookup_elem(&skipped, &__k);
-			if (__p) {
+			if (__p)
 				__sync_fetch_and_add(__p, 1);
-			} else {
-				__u64 __v = 0;
-				__v += 1;
-				bpf_map_update_elem(&skipped, &__k, &__v, BPF_ANY);
-			}
 		}
 #line 34 "tests/ebpf/progs/headers.ks"
 		return XDP_PASS;
@@ -113,13 +103,8 @@ int syn_limit(struct xdp_md *ctx)
 		{
 			__u32 __k = 2;
 			__u64 *__p = bpf_map_lookup_elem(&skipped, &__k);
-			if (__p) {
+			if (__p)
 				__sync_fetch_and_add(__p, 1);
-			} else {
-				__u64 __v = 0;
-				__v += 1;
-				bpf_map_update_elem(&skipped, &__k, &__v, BPF_ANY);
-			}
 		}
 #line 40 "tests/ebpf/progs/headers.ks"
 		return XDP_PASS;
@@ -152,5 +137,5 @@ int syn_limit(struct xdp_md *ctx)
 #line 52 "tests/ebpf/progs/headers.ks"
 	return XDP_PASS;
 }
-#line 156 "headers.ebpf.c"
+#line 141 "headers.ebpf.c"
 

@@ -141,13 +141,8 @@ int maps(struct xdp_md *ctx)
 	{
 		__u32 __k = 2;
 		__u64 *__p = bpf_map_lookup_elem(&slots, &__k);
-		if (__p) {
+		if (__p)
 			__sync_fetch_and_add(__p, 3);
-		} else {
-			__u64 __v = 0;
-			__v += 3;
-			bpf_map_update_elem(&slots, &__k, &__v, BPF_ANY);
-		}
 	}
 #line 33 "tests/ebpf/progs/maps.ks"
 	{
@@ -215,5 +210,5 @@ int maps(struct xdp_md *ctx)
 #line 46 "tests/ebpf/progs/maps.ks"
 	return XDP_PASS;
 }
-#line 219 "maps.ebpf.c"
+#line 214 "maps.ebpf.c"
 

@@ -76,25 +76,15 @@ int rmw(struct xdp_md *ctx)
 	{
 		__u32 __k = 1;
 		__u32 *__p = bpf_map_lookup_elem(&c32, &__k);
-		if (__p) {
+		if (__p)
 			__sync_fetch_and_add(__p, -(__u32)(3));
-		} else {
-			__u32 __v = 0;
-			__v -= 3;
-			bpf_map_update_elem(&c32, &__k, &__v, BPF_ANY);
-		}
 	}
 #line 17 "tests/ebpf/progs/rmw.ks"
 	{
 		__u32 __k = 1;
 		__u64 *__p = bpf_map_lookup_elem(&c64, &__k);
-		if (__p) {
+		if (__p)
 			__sync_fetch_and_add(__p, 4);
-		} else {
-			__u64 __v = 0;
-			__v += 4;
-			bpf_map_update_elem(&c64, &__k, &__v, BPF_ANY);
-		}
 	}
 #line 18 "tests/ebpf/progs/rmw.ks"
 	{
@@ -112,16 +102,11 @@ int rmw(struct xdp_md *ctx)
 	{
 		__u32 __k = 2;
 		__u32 *__p = bpf_map_lookup_elem(&c32, &__k);
-		if (__p) {
+		if (__p)
 			*__p *= 2;
-		} else {
-			__u32 __v = 0;
-			__v *= 2;
-			bpf_map_update_elem(&c32, &__k, &__v, BPF_ANY);
-		}
 	}
 #line 20 "tests/ebpf/progs/rmw.ks"
 	return XDP_PASS;
 }
-#line 127 "rmw.ebpf.c"
+#line 112 "rmw.ebpf.c"
 

@@ -37,18 +37,13 @@ int stage_three(struct xdp_md *ctx)
 	{
 		__u32 __k = 3;
 		__u64 *__p = bpf_map_lookup_elem(&stages, &__k);
-		if (__p) {
+		if (__p)
 			__sync_fetch_and_add(__p, 1);
-		} else {
-			__u64 __v = 0;
-			__v += 1;
-			bpf_map_update_elem(&stages, &__k, &__v, BPF_ANY);
-		}
 	}
 #line 9 "tests/ebpf/progs/tail_chain.ks"
 	return XDP_DROP;
 }
-#line 52 "tail_chain.ebpf.c"
+#line 47 "tail_chain.ebpf.c"
 
 SEC("xdp")
 #line 12 "tests/ebpf/progs/tail_chain.ks"
@@ -58,19 +53,14 @@ int stage_two(struct xdp_md *ctx)
 	{
 		__u32 __k = 2;
 		__u64 *__p = bpf_map_lookup_elem(&stages, &__k);
-		if (__p) {
+		if (__p)
 			__sync_fetch_and_add(__p, 1);
-		} else {
-			__u64 __v = 0;
-			__v += 1;
-			bpf_map_update_elem(&stages, &__k, &__v, BPF_ANY);
-		}
 	}
 #line 14 "tests/ebpf/progs/tail_chain.ks"
 	bpf_tail_call(ctx, &prog_array, 0);
 	return XDP_PASS;
 }
-#line 74 "tail_chain.ebpf.c"
+#line 64 "tail_chain.ebpf.c"
 
 SEC("xdp")
 #line 17 "tests/ebpf/progs/tail_chain.ks"
@@ -80,17 +70,12 @@ int stage_one(struct xdp_md *ctx)
 	{
 		__u32 __k = 1;
 		__u64 *__p = bpf_map_lookup_elem(&stages, &__k);
-		if (__p) {
+		if (__p)
 			__sync_fetch_and_add(__p, 1);
-		} else {
-			__u64 __v = 0;
-			__v += 1;
-			bpf_map_update_elem(&stages, &__k, &__v, BPF_ANY);
-		}
 	}
 #line 19 "tests/ebpf/progs/tail_chain.ks"
 	bpf_tail_call(ctx, &prog_array, 1);
 	return XDP_PASS;
 }
-#line 96 "tail_chain.ebpf.c"
+#line 81 "tail_chain.ebpf.c"
 

@@ -70,13 +70,8 @@ int tc_in(struct __sk_buff *ctx)
 		{
 			__u32 __k = 1;
 			__u64 *__p = bpf_map_lookup_elem(&stats, &__k);
-			if (__p) {
+			if (__p)
 				__sync_fetch_and_add(__p, 1);
-			} else {
-				__u64 __v = 0;
-				__v += 1;
-				bpf_map_update_elem(&stats, &__k, &__v, BPF_ANY);
-			}
 		}
 #line 36 "tests/ebpf/progs/tc_verdict.ks"
 		return TC_ACT_SHOT;
@@ -91,13 +86,8 @@ int tc_in(struct __sk_buff *ctx)
 		{
 			__u32 __k = 1;
 			__u64 *__p = bpf_map_lookup_elem(&stats, &__k);
-			if (__p) {
+			if (__p)
 				__sync_fetch_and_add(__p, 1);
-			} else {
-				__u64 __v = 0;
-				__v += 1;
-				bpf_map_update_elem(&stats, &__k, &__v, BPF_ANY);
-			}
 		}
 #line 42 "tests/ebpf/progs/tc_verdict.ks"
 		return TC_ACT_SHOT;
@@ -106,18 +96,13 @@ int tc_in(struct __sk_buff *ctx)
 	{
 		__u32 __k = 0;
 		__u64 *__p = bpf_map_lookup_elem(&stats, &__k);
-		if (__p) {
+		if (__p)
 			__sync_fetch_and_add(__p, 1);
-		} else {
-			__u64 __v = 0;
-			__v += 1;
-			bpf_map_update_elem(&stats, &__k, &__v, BPF_ANY);
-		}
 	}
 #line 45 "tests/ebpf/progs/tc_verdict.ks"
 	return TC_ACT_OK;
 }
-#line 121 "tc_verdict.ebpf.c"
+#line 106 "tc_verdict.ebpf.c"
 
 SEC("tc")
 #line 49 "tests/ebpf/progs/tc_verdict.ks"
@@ -127,28 +112,18 @@ int tc_out(struct __sk_buff *ctx)
 	{
 		__u32 __k = 2;
 		__u64 *__p = bpf_map_lookup_elem(&stats, &__k);
-		if (__p) {
+		if (__p)
 			__sync_fetch_and_add(__p, 1);
-		} else {
-			__u64 __v = 0;
-			__v += 1;
-			bpf_map_update_elem(&stats, &__k, &__v, BPF_ANY);
-		}
 	}
 #line 51 "tests/ebpf/progs/tc_verdict.ks"
 	{
 		__u32 __k = 3;
 		__u64 *__p = bpf_map_lookup_elem(&stats, &__k);
-		if (__p) {
+		if (__p)
 			__sync_fetch_and_add(__p, ctx->len);
-		} else {
-			__u64 __v = 0;
-			__v += ctx->len;
-			bpf_map_update_elem(&stats, &__k, &__v, BPF_ANY);
-		}
 	}
 #line 52 "tests/ebpf/progs/tc_verdict.ks"
 	return TC_ACT_OK;
 }
-#line 154 "tc_verdict.ebpf.c"
+#line 129 "tc_verdict.ebpf.c"
 

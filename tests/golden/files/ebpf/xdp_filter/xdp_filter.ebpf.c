@@ -196,13 +196,8 @@ int xdp_filter(struct xdp_md *ctx)
 		{
 			__u32 __k = 0;
 			__u64 *__p = bpf_map_lookup_elem(&drops, &__k);
-			if (__p) {
+			if (__p)
 				__sync_fetch_and_add(__p, 1);
-			} else {
-				__u64 __v = 0;
-				__v += 1;
-				bpf_map_update_elem(&drops, &__k, &__v, BPF_ANY);
-			}
 		}
 #line 68 "tests/ebpf/progs/xdp_filter.ks"
 		return XDP_DROP;
@@ -213,5 +208,5 @@ int xdp_filter(struct xdp_md *ctx)
 #line 72 "tests/ebpf/progs/xdp_filter.ks"
 	return XDP_PASS;
 }
-#line 217 "xdp_filter.ebpf.c"
+#line 212 "xdp_filter.ebpf.c"
 

@@ -77,16 +77,11 @@ int judge_in(struct __sk_buff *ctx)
 	{
 		__u32 __k = 3;
 		__u64 *__p = bpf_map_lookup_elem(&seen, &__k);
-		if (__p) {
+		if (__p)
 			__sync_fetch_and_add(__p, 1);
-		} else {
-			__u64 __v = 0;
-			__v += 1;
-			bpf_map_update_elem(&seen, &__k, &__v, BPF_ANY);
-		}
 	}
 #line 80 "tests/kmod/progs/kfunc_tc.ks"
 	return verdict;
 }
-#line 92 "kfunc_tc.ebpf.c"
+#line 87 "kfunc_tc.ebpf.c"
 

@@ -28,18 +28,13 @@ static __always_inline __u32 note_failure(__u32 kind)
 	{
 		__u32 __k = kind;
 		__u64 *__p = bpf_map_lookup_elem(&failures, &__k);
-		if (__p) {
+		if (__p)
 			__sync_fetch_and_add(__p, 1);
-		} else {
-			__u64 __v = 0;
-			__v += 1;
-			bpf_map_update_elem(&failures, &__k, &__v, BPF_ANY);
-		}
 	}
 #line 12 "tests/ks/pass/errors_defer.ks"
 	return kind;
 }
-#line 43 "errors_defer.ebpf.c"
+#line 38 "errors_defer.ebpf.c"
 
 #line 16 "tests/ks/pass/errors_defer.ks"
 static __always_inline __u32 next_hop(__u32 ifindex)
@@ -83,7 +78,7 @@ try1_end:
 #line 32 "tests/ks/pass/errors_defer.ks"
 	return hop;
 }
-#line 87 "errors_defer.ebpf.c"
+#line 82 "errors_defer.ebpf.c"
 
 SEC("xdp")
 #line 36 "tests/ks/pass/errors_defer.ks"
@@ -128,5 +123,5 @@ try1_end:
 #line 53 "tests/ks/pass/errors_defer.ks"
 	return XDP_PASS;
 }
-#line 132 "errors_defer.ebpf.c"
+#line 127 "errors_defer.ebpf.c"
 

@@ -22,13 +22,8 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	{
 		__u32 __k = 0;
 		__u64 *__p = bpf_map_lookup_elem(&samples, &__k);
-		if (__p) {
+		if (__p)
 			__sync_fetch_and_add(__p, 1);
-		} else {
-			__u64 __v = 0;
-			__v += 1;
-			bpf_map_update_elem(&samples, &__k, &__v, BPF_ANY);
-		}
 	}
 #line 11 "tests/ks/pass/perf_cache_sampling.ks"
 	if (ctx->sample_period > 1000000) {
@@ -38,5 +33,5 @@ int on_sample(struct bpf_perf_event_data *ctx)
 #line 14 "tests/ks/pass/perf_cache_sampling.ks"
 	return 0;
 }
-#line 42 "perf_cache_sampling.ebpf.c"
+#line 37 "perf_cache_sampling.ebpf.c"
 

@@ -47,13 +47,8 @@ int comm_watch(struct trace_event_raw_sched_switch *ctx)
 		{
 			__u32 __k = 0;
 			__u64 *__p = bpf_map_lookup_elem(&prefix_hits, &__k);
-			if (__p) {
+			if (__p)
 				__sync_fetch_and_add(__p, 1);
-			} else {
-				__u64 __v = 0;
-				__v += 1;
-				bpf_map_update_elem(&prefix_hits, &__k, &__v, BPF_ANY);
-			}
 		}
 	}
 #line 20 "tests/ks/pass/sched_comm_watch.ks"
@@ -64,5 +59,5 @@ int comm_watch(struct trace_event_raw_sched_switch *ctx)
 #line 23 "tests/ks/pass/sched_comm_watch.ks"
 	return 0;
 }
-#line 68 "sched_comm_watch.ebpf.c"
+#line 63 "sched_comm_watch.ebpf.c"
 

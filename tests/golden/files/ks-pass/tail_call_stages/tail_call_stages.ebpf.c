@@ -43,18 +43,13 @@ int handle_jumbo(struct xdp_md *ctx)
 	{
 		__u32 __k = 0;
 		__u64 *__p = bpf_map_lookup_elem(&oversized, &__k);
-		if (__p) {
+		if (__p)
 			__sync_fetch_and_add(__p, 1);
-		} else {
-			__u64 __v = 0;
-			__v += 1;
-			bpf_map_update_elem(&oversized, &__k, &__v, BPF_ANY);
-		}
 	}
 #line 16 "tests/ks/pass/tail_call_stages.ks"
 	return XDP_DROP;
 }
-#line 58 "tail_call_stages.ebpf.c"
+#line 53 "tail_call_stages.ebpf.c"
 
 SEC("xdp")
 #line 20 "tests/ks/pass/tail_call_stages.ks"
@@ -69,5 +64,5 @@ int classify_entry(struct xdp_md *ctx)
 #line 24 "tests/ks/pass/tail_call_stages.ks"
 	return XDP_PASS;
 }
-#line 73 "tail_call_stages.ebpf.c"
+#line 68 "tail_call_stages.ebpf.c"
 

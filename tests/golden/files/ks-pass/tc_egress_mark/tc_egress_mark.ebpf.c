@@ -64,18 +64,13 @@ int mark_egress(struct __sk_buff *ctx)
 	{
 		__u32 __k = ks_slot;
 		__u64 *__p = bpf_map_lookup_elem(&class_hits, &__k);
-		if (__p) {
+		if (__p)
 			__sync_fetch_and_add(__p, 1);
-		} else {
-			__u64 __v = 0;
-			__v += 1;
-			bpf_map_update_elem(&class_hits, &__k, &__v, BPF_ANY);
-		}
 	}
 #line 37 "tests/ks/pass/tc_egress_mark.ks"
 	ctx->mark = 0x100 + ks_slot;
 #line 38 "tests/ks/pass/tc_egress_mark.ks"
 	return TC_ACT_OK;
 }
-#line 81 "tc_egress_mark.ebpf.c"
+#line 76 "tc_egress_mark.ebpf.c"
 

@@ -46,16 +46,11 @@ static __always_inline void record(__u32 ks_slot)
 	{
 		__u32 __k = ks_slot;
 		__u64 *__p = bpf_map_lookup_elem(&decisions, &__k);
-		if (__p) {
+		if (__p)
 			__sync_fetch_and_add(__p, 1);
-		} else {
-			__u64 __v = 0;
-			__v += 1;
-			bpf_map_update_elem(&decisions, &__k, &__v, BPF_ANY);
-		}
 	}
 }
-#line 59 "tc_policer_defer.ebpf.c"
+#line 54 "tc_policer_defer.ebpf.c"
 
 SEC("tc")
 #line 19 "tests/ks/pass/tc_policer_defer.ks"
@@ -105,5 +100,5 @@ out:
 		record(0);
 	return ret;
 }
-#line 109 "tc_policer_defer.ebpf.c"
+#line 104 "tc_policer_defer.ebpf.c"
 

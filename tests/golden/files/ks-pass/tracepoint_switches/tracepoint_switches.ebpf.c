@@ -49,13 +49,8 @@ int on_switch(struct trace_event_raw_sched_switch *ctx)
 	{
 		__u32 __k = ks_slot;
 		__u64 *__p = bpf_map_lookup_elem(&switches_by_state, &__k);
-		if (__p) {
+		if (__p)
 			__sync_fetch_and_add(__p, 1);
-		} else {
-			__u64 __v = 0;
-			__v += 1;
-			bpf_map_update_elem(&switches_by_state, &__k, &__v, BPF_ANY);
-		}
 	}
 #line 23 "tests/ks/pass/tracepoint_switches.ks"
 	if (ctx->next_pid == 0) {
@@ -65,7 +60,7 @@ int on_switch(struct trace_event_raw_sched_switch *ctx)
 #line 26 "tests/ks/pass/tracepoint_switches.ks"
 	return 0;
 }
-#line 69 "tracepoint_switches.ebpf.c"
+#line 64 "tracepoint_switches.ebpf.c"
 
 SEC("tracepoint/syscalls/sys_enter_openat")
 #line 30 "tests/ks/pass/tracepoint_switches.ks"
@@ -83,5 +78,5 @@ int on_openat(struct trace_event_raw_sys_enter *ctx)
 #line 35 "tests/ks/pass/tracepoint_switches.ks"
 	return 0;
 }
-#line 87 "tracepoint_switches.ebpf.c"
+#line 82 "tracepoint_switches.ebpf.c"
 

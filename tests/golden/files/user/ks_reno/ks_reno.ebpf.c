@@ -49,13 +49,8 @@ static __always_inline void ks_reno_cong_avoid_body(struct sock *sk, __u32 ack, 
 	{
 		__u32 __k = 1;
 		__u64 *__p = bpf_map_lookup_elem(&acks, &__k);
-		if (__p) {
+		if (__p)
 			__sync_fetch_and_add(__p, 1);
-		} else {
-			__u64 __v = 0;
-			__v += 1;
-			bpf_map_update_elem(&acks, &__k, &__v, BPF_ANY);
-		}
 	}
 #line 22 "tests/user/progs/ks_reno.ks"
 	tp = (struct tcp_sock *)sk;
@@ -76,7 +71,7 @@ static __always_inline void ks_reno_cong_avoid_body(struct sock *sk, __u32 ack, 
 		tp->snd_cwnd = tp->snd_cwnd + 1;
 	}
 }
-#line 80 "ks_reno.ebpf.c"
+#line 75 "ks_reno.ebpf.c"
 
 SEC("struct_ops/cong_avoid")
 void BPF_PROG(ks_reno_cong_avoid, struct sock *sk, __u32 ack, __u32 acked)
@@ -94,7 +89,7 @@ static __always_inline __u32 ks_reno_undo_cwnd_body(struct sock *sk)
 #line 36 "tests/user/progs/ks_reno.ks"
 	return tp->snd_cwnd;
 }
-#line 98 "ks_reno.ebpf.c"
+#line 93 "ks_reno.ebpf.c"
 
 SEC("struct_ops/undo_cwnd")
 __u32 BPF_PROG(ks_reno_undo_cwnd, struct sock *sk)
@@ -109,16 +104,11 @@ static __always_inline void ks_reno_pkts_acked_body(struct sock *sk, struct ack_
 	{
 		__u32 __k = 0;
 		__u64 *__p = bpf_map_lookup_elem(&acks, &__k);
-		if (__p) {
+		if (__p)
 			__sync_fetch_and_add(__p, 1);
-		} else {
-			__u64 __v = 0;
-			__v += 1;
-			bpf_map_update_elem(&acks, &__k, &__v, BPF_ANY);
-		}
 	}
 }
-#line 122 "ks_reno.ebpf.c"
+#line 112 "ks_reno.ebpf.c"
 
 SEC("struct_ops/pkts_acked")
 void BPF_PROG(ks_reno_pkts_acked, struct sock *sk, struct ack_sample *ks_sample)

@@ -24,18 +24,13 @@ int count_in(struct __sk_buff *ctx)
 	{
 		__u32 __k = 0;
 		__u64 *__p = bpf_map_lookup_elem(&packets, &__k);
-		if (__p) {
+		if (__p)
 			__sync_fetch_and_add(__p, 1);
-		} else {
-			__u64 __v = 0;
-			__v += 1;
-			bpf_map_update_elem(&packets, &__k, &__v, BPF_ANY);
-		}
 	}
 #line 11 "tests/user/progs/tc_count.ks"
 	return TC_ACT_OK;
 }
-#line 39 "tc_count.ebpf.c"
+#line 34 "tc_count.ebpf.c"
 
 SEC("tc")
 #line 15 "tests/user/progs/tc_count.ks"
@@ -45,16 +40,11 @@ int count_out(struct __sk_buff *ctx)
 	{
 		__u32 __k = 1;
 		__u64 *__p = bpf_map_lookup_elem(&packets, &__k);
-		if (__p) {
+		if (__p)
 			__sync_fetch_and_add(__p, 1);
-		} else {
-			__u64 __v = 0;
-			__v += 1;
-			bpf_map_update_elem(&packets, &__k, &__v, BPF_ANY);
-		}
 	}
 #line 17 "tests/user/progs/tc_count.ks"
 	return TC_ACT_OK;
 }
-#line 60 "tc_count.ebpf.c"
+#line 50 "tc_count.ebpf.c"
 
