@@ -84,11 +84,36 @@ static void find_kptr_slots(struct program *prog, struct ebpf *eb)
 		eb->need_obj_new = true;
 }
 
+/*
+ * Whether eBPF code calls a helper that may move the packet (the kernel's
+ * bpf_helper_changes_pkt_data): the verifier forgets every packet pointer
+ * after one, data_end included, so programs then read data_end afresh.
+ */
+static bool calls_pkt_changing(struct program *prog)
+{
+	static const char *const prefixes[] = {
+		"bpf_xdp_adjust_", "bpf_skb_", "bpf_l3_csum_", "bpf_l4_csum_",
+		"bpf_clone_redirect", "bpf_lwt_", "bpf_msg_", "bpf_sk_",
+	};
+	struct ptrvec callees = { 0 };
+
+	find_ebpf_callees(prog, &callees);
+	for (int i = 0; i < callees.n; i++) {
+		struct decl *d = callees.v[i];
+
+		for (size_t j = 0; d->kind == D_EXTERN && j < ARRAY_SIZE(prefixes); j++)
+			if (!strncmp(d->name, prefixes[j], strlen(prefixes[j])))
+				return true;
+	}
+	return false;
+}
+
 void eb_analyse(struct program *prog, struct ebpf *eb)
 {
 	ebpf_tail_targets(prog, &eb->tail_targets);
 	find_ksyms(prog, eb);
 	find_kptr_slots(prog, eb);
+	eb->pkt_changing = calls_pkt_changing(prog);
 }
 
 /* ---- owned pointers (enum owned, ebpf_internal.h) ---- */

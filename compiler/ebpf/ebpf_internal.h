@@ -21,6 +21,7 @@ struct ebpf {
 	struct ptrvec tail_targets;  /* struct decl *, index = slot */
 	struct ptrvec ksyms;         /* struct decl *: kfuncs and externs declared __ksym */
 	struct ptrvec slots;         /* struct decl *: structs kept in maps through kptrs */
+	bool pkt_changing;           /* some eBPF code calls a helper that moves the packet */
 
 	/* What emitting the functions finds they need. */
 	struct ptrvec consts;        /* struct enum_const * used but absent from BTF */
@@ -32,6 +33,8 @@ struct ebpf {
 	int nidx;                    /* run-time index temporaries */
 	bool need_streq, need_strcat, need_obj_new;
 	bool pkt_wide;               /* emitting the address inside a packet pointer cast */
+	bool pkt_prog;               /* emitting an XDP or tc program: its ctx has data_end */
+	bool data_end_used;          /* its checks read the data_end local */
 	bool uses_pinned;            /* eBPF code reads or writes pinned globals */
 	struct ptrvec configs;       /* const char *: configs eBPF code reads */
 	struct decl *owners_fn;      /* the function owners/guarded describe */
@@ -102,6 +105,8 @@ void eb_str_assign(struct cgen *g, const char *dst, struct type *dt, struct expr
 /* e, or the statement s, if it is a checked access (false: not one). */
 bool eb_access_expr(struct cgen *g, struct strbuf *sb, struct expr *e);
 bool eb_access_stmt(struct cgen *g, struct stmt *s);
+/* After a program's body: declares the data_end local its checks used, if they did. */
+void eb_declare_data_end(struct cgen *g, struct decl *fn, size_t body);
 
 /* ---- ebpf_maps.c ---- */
 

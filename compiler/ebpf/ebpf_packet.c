@@ -5,6 +5,7 @@
  */
 #include "ebpf_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "types.h"
@@ -131,17 +132,71 @@ static int mark_raw(struct cgen *g, struct expr *e, const struct expr *base)
 	return n;
 }
 
-/* "(void *)(ELEM + 1) <= (void *)(long)ctx->data_end" for an access. */
+/*
+ * A program reads its ctx->data_end once, into a local, as hand-written
+ * code does: then every check of one header compares the same two values
+ * and clang keeps one of them, where a fresh load of data_end after each
+ * helper call would have to be checked again.  Not in bpf_loop callbacks
+ * (their ctx travels in a struct), not when a local already has the name,
+ * and not in an object that calls a helper moving the packet.
+ */
+static bool data_end_local(struct cgen *g, const struct pkt_access *pa)
+{
+	const struct expr *ctx = pa->field->lhs;
+
+	if (!EB(g)->pkt_prog || EB(g)->pkt_changing || EB(g)->loops.n || ctx->kind != E_IDENT || ctx->ref != REF_LOCAL ||
+	    ctx->param_index != 0 || ut(ctx->type)->kind != TY_PTR)
+		return false;
+	for (int i = 0; i < g->hoisted.n; i++)
+		if (!strcmp(cg_local_name(g->hoisted.v[i]), "data_end"))
+			return false;
+	EB(g)->data_end_used = true;
+	return true;
+}
+
+/* Inserts text into the output at pos. */
+static void out_insert(struct cgen *g, size_t pos, const char *text)
+{
+	size_t n = g->out->len - pos;
+	char *tail = malloc(n + 1);
+
+	if (!tail)
+		abort();
+	memcpy(tail, g->out->buf + pos, n);
+	g->out->len = pos;
+	sb_puts(g->out, text);
+	sb_putn(g->out, tail, n);
+	free(tail);
+}
+
+void eb_declare_data_end(struct cgen *g, struct decl *fn, size_t body)
+{
+	bool decls = g->hoisted.n || g->defers.n || g->uses_err || fn->ret_name ||
+		     (g->uses_out && fn->ret && !type_is_void(fn->ret));
+	const char *line;
+
+	if (!EB(g)->data_end_used)
+		return;
+	EB(g)->data_end_used = false;
+	/* After the body's "{\n"; a blank line ends the declarations if it had none. */
+	line = arena_printf(g->a, "\tvoid *data_end = (void *)(long)%s->data_end;\n%s",
+			    fn->params->name, decls ? "" : "\n");
+	out_insert(g, strchr(g->out->buf + body, '\n') + 1 - g->out->buf, line);
+}
+
+/* "(void *)(ELEM + 1) <= data_end" for an access. */
 static const char *pkt_bound(struct cgen *g, const struct pkt_access *pa)
 {
 	const char *ctx = cg_expr_str(g, pa->field->lhs);
 	const char *sep = ut(pa->field->lhs->type)->kind == TY_PTR ? "->" : ".";
 	const char *base = cg_expr_str(g, pa->base);
+	const char *end = data_end_local(g, pa) ? "data_end" :
+			  arena_printf(g->a, "(void *)(long)%s%sdata_end", ctx, sep);
 
 	if (pa->index)
-		return arena_printf(g->a, "(void *)(&(%s)[%s] + 1) <= (void *)(long)%s%sdata_end", base,
-				    cg_expr_str(g, pa->index), ctx, sep);
-	return arena_printf(g->a, "(void *)(%s + 1) <= (void *)(long)%s%sdata_end", base, ctx, sep);
+		return arena_printf(g->a, "(void *)(&(%s)[%s] + 1) <= %s", base,
+				    cg_expr_str(g, pa->index), end);
+	return arena_printf(g->a, "(void *)(%s + 1) <= %s", base, end);
 }
 
 /* The C text of a packet access path, without its check. */

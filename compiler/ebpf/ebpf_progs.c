@@ -102,7 +102,7 @@ static void emit_program(struct cgen *g, struct decl *fn)
 {
 	const char *ret = fn->ret && !type_is_void(fn->ret) ? "int" : "void";
 	const char *name = eb_obj_cname(g, fn->name);
-	size_t start = fn_begin(g);
+	size_t start = fn_begin(g), body;
 
 	/* The label goes on a declaration: C takes none on a definition. */
 	if (*eb_asm_label(g, fn->name))
@@ -120,7 +120,11 @@ static void emit_program(struct cgen *g, struct decl *fn)
 		cg_line(g, "%s %s(%s)", ret, name, cg_decl(g, fn->params->ty, fn->params->name));
 		break;
 	}
+	body = g->out->len;
+	EB(g)->pkt_prog = fn->prog == PROG_XDP || fn->prog == PROG_TC;
 	cg_function_body(g, fn);
+	EB(g)->pkt_prog = false;
+	eb_declare_data_end(g, fn, body);
 	cg_line_reset(g);
 	cg_blank(g);
 	fn_end(g, start);

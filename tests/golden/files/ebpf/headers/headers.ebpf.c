@@ -58,6 +58,7 @@ SEC("xdp")
 #line 25 "tests/ebpf/progs/headers.ks"
 int syn_limit(struct xdp_md *ctx)
 {
+	void *data_end = (void *)(long)ctx->data_end;
 	struct Eth *eth;
 	struct Ip4 *ip;
 	__u32 ihl;
@@ -68,7 +69,7 @@ int syn_limit(struct xdp_md *ctx)
 #line 26 "tests/ebpf/progs/headers.ks"
 	eth = (struct Eth *)(long)ctx->data;
 #line 27 "tests/ebpf/progs/headers.ks"
-	if (((void *)(eth + 1) <= (void *)(long)ctx->data_end ? eth->proto : 0) != 0x8) {
+	if (((void *)(eth + 1) <= data_end ? eth->proto : 0) != 0x8) {
 #line 28 "tests/ebpf/progs/headers.ks"
 		{
 			__u32 __k = 0;
@@ -82,7 +83,7 @@ int syn_limit(struct xdp_md *ctx)
 #line 31 "tests/ebpf/progs/headers.ks"
 	ip = (struct Ip4 *)((long)ctx->data + 14);
 #line 32 "tests/ebpf/progs/headers.ks"
-	if (((void *)(ip + 1) <= (void *)(long)ctx->data_end ? ip->proto : 0) != 6) {
+	if (((void *)(ip + 1) <= data_end ? ip->proto : 0) != 6) {
 #line 33 "tests/ebpf/progs/headers.ks"
 		{
 			__u32 __k = 1;
@@ -94,11 +95,11 @@ int syn_limit(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 #line 36 "tests/ebpf/progs/headers.ks"
-	ihl = (__u32)(((void *)(ip + 1) <= (void *)(long)ctx->data_end ? ip->ver_ihl : 0) % 16) * 4;
+	ihl = (__u32)(((void *)(ip + 1) <= data_end ? ip->ver_ihl : 0) % 16) * 4;
 #line 37 "tests/ebpf/progs/headers.ks"
 	tcp = (struct Tcp *)((long)ctx->data + 14 + ihl);
 #line 38 "tests/ebpf/progs/headers.ks"
-	if (((void *)(tcp + 1) <= (void *)(long)ctx->data_end ? tcp->flags : 0) != 2) {
+	if (((void *)(tcp + 1) <= data_end ? tcp->flags : 0) != 2) {
 #line 39 "tests/ebpf/progs/headers.ks"
 		{
 			__u32 __k = 2;
@@ -110,7 +111,7 @@ int syn_limit(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 #line 42 "tests/ebpf/progs/headers.ks"
-	src = ((void *)(ip + 1) <= (void *)(long)ctx->data_end ? ip->saddr : 0);
+	src = ((void *)(ip + 1) <= data_end ? ip->saddr : 0);
 #line 43 "tests/ebpf/progs/headers.ks"
 	{
 		__u32 __k = src;
@@ -119,7 +120,7 @@ int syn_limit(struct xdp_md *ctx)
 #line 44 "tests/ebpf/progs/headers.ks"
 			f->syns = f->syns + 1;
 #line 45 "tests/ebpf/progs/headers.ks"
-			f->port = (__u32)((void *)(tcp + 1) <= (void *)(long)ctx->data_end ? tcp->dport : 0);
+			f->port = (__u32)((void *)(tcp + 1) <= data_end ? tcp->dport : 0);
 #line 46 "tests/ebpf/progs/headers.ks"
 			if (f->syns >= 3) {
 #line 47 "tests/ebpf/progs/headers.ks"
@@ -129,7 +130,7 @@ int syn_limit(struct xdp_md *ctx)
 #line 50 "tests/ebpf/progs/headers.ks"
 			{
 				__u32 __k = src;
-				struct Flow __v = (struct Flow){ .syns = 1, .port = (__u32)((void *)(tcp + 1) <= (void *)(long)ctx->data_end ? tcp->dport : 0) };
+				struct Flow __v = (struct Flow){ .syns = 1, .port = (__u32)((void *)(tcp + 1) <= data_end ? tcp->dport : 0) };
 				bpf_map_update_elem(&flows, &__k, &__v, BPF_ANY);
 			}
 		}
@@ -137,5 +138,5 @@ int syn_limit(struct xdp_md *ctx)
 #line 52 "tests/ebpf/progs/headers.ks"
 	return XDP_PASS;
 }
-#line 141 "headers.ebpf.c"
+#line 142 "headers.ebpf.c"
 

@@ -61,6 +61,7 @@ SEC("tc")
 #line 33 "tests/ebpf/progs/tc_verdict.ks"
 int tc_in(struct __sk_buff *ctx)
 {
+	void *data_end = (void *)(long)ctx->data_end;
 	struct ks_eth_hdr *eth;
 	struct ip4_hdr *ip;
 
@@ -81,7 +82,7 @@ int tc_in(struct __sk_buff *ctx)
 #line 39 "tests/ebpf/progs/tc_verdict.ks"
 	ip = (struct ip4_hdr *)((__u64)(long)ctx->data + 14);
 #line 40 "tests/ebpf/progs/tc_verdict.ks"
-	if (((void *)(eth + 1) <= (void *)(long)ctx->data_end ? eth->proto[0] : 0) == 8 && ((void *)(eth + 1) <= (void *)(long)ctx->data_end ? eth->proto[1] : 0) == 0 && ((void *)(ip + 1) <= (void *)(long)ctx->data_end ? ip->ttl : 0) == 1) {
+	if (((void *)(eth + 1) <= data_end ? eth->proto[0] : 0) == 8 && ((void *)(eth + 1) <= data_end ? eth->proto[1] : 0) == 0 && ((void *)(ip + 1) <= data_end ? ip->ttl : 0) == 1) {
 #line 41 "tests/ebpf/progs/tc_verdict.ks"
 		{
 			__u32 __k = 1;
@@ -102,7 +103,7 @@ int tc_in(struct __sk_buff *ctx)
 #line 45 "tests/ebpf/progs/tc_verdict.ks"
 	return TC_ACT_OK;
 }
-#line 106 "tc_verdict.ebpf.c"
+#line 107 "tc_verdict.ebpf.c"
 
 SEC("tc")
 #line 49 "tests/ebpf/progs/tc_verdict.ks"
@@ -125,5 +126,5 @@ int tc_out(struct __sk_buff *ctx)
 #line 52 "tests/ebpf/progs/tc_verdict.ks"
 	return TC_ACT_OK;
 }
-#line 129 "tc_verdict.ebpf.c"
+#line 130 "tc_verdict.ebpf.c"
 

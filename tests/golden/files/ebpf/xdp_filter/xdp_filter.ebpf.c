@@ -84,6 +84,7 @@ SEC("xdp")
 #line 44 "tests/ebpf/progs/xdp_filter.ks"
 int xdp_filter(struct xdp_md *ctx)
 {
+	void *data_end = (void *)(long)ctx->data_end;
 	struct ks_eth_hdr *eth;
 	struct ip4_hdr *ip;
 	__u64 ihl;
@@ -94,7 +95,7 @@ int xdp_filter(struct xdp_md *ctx)
 #line 45 "tests/ebpf/progs/xdp_filter.ks"
 	eth = (struct ks_eth_hdr *)((__u64)(long)ctx->data);
 #line 46 "tests/ebpf/progs/xdp_filter.ks"
-	if (((void *)(eth + 1) <= (void *)(long)ctx->data_end ? eth->proto[0] : 0) != 8 || ((void *)(eth + 1) <= (void *)(long)ctx->data_end ? eth->proto[1] : 0) != 0) {
+	if (((void *)(eth + 1) <= data_end ? eth->proto[0] : 0) != 8 || ((void *)(eth + 1) <= data_end ? eth->proto[1] : 0) != 0) {
 #line 47 "tests/ebpf/progs/xdp_filter.ks"
 		{
 			__u32 __k = 1001;
@@ -113,9 +114,9 @@ int xdp_filter(struct xdp_md *ctx)
 #line 50 "tests/ebpf/progs/xdp_filter.ks"
 	ip = (struct ip4_hdr *)((__u64)(long)ctx->data + 14);
 #line 51 "tests/ebpf/progs/xdp_filter.ks"
-	ihl = (__u64)(((void *)(ip + 1) <= (void *)(long)ctx->data_end ? ip->ver_ihl : 0) % 16) * 4;
+	ihl = (__u64)(((void *)(ip + 1) <= data_end ? ip->ver_ihl : 0) % 16) * 4;
 #line 52 "tests/ebpf/progs/xdp_filter.ks"
-	if (((void *)(ip + 1) <= (void *)(long)ctx->data_end ? ip->ver_ihl : 0) / 16 != 4 || ihl < 20) {
+	if (((void *)(ip + 1) <= data_end ? ip->ver_ihl : 0) / 16 != 4 || ihl < 20) {
 #line 53 "tests/ebpf/progs/xdp_filter.ks"
 		{
 			__u32 __k = 1002;
@@ -133,7 +134,7 @@ int xdp_filter(struct xdp_md *ctx)
 	}
 #line 56 "tests/ebpf/progs/xdp_filter.ks"
 	{
-		__u32 __k = ((void *)(ip + 1) <= (void *)(long)ctx->data_end ? ip->saddr : 0);
+		__u32 __k = ((void *)(ip + 1) <= data_end ? ip->saddr : 0);
 		__u64 *__p = bpf_map_lookup_elem(&by_source, &__k);
 		if (__p) {
 			__sync_fetch_and_add(__p, bpf_xdp_get_buff_len(ctx));
@@ -144,7 +145,7 @@ int xdp_filter(struct xdp_md *ctx)
 		}
 	}
 #line 57 "tests/ebpf/progs/xdp_filter.ks"
-	ks_proto = (__u32)((void *)(ip + 1) <= (void *)(long)ctx->data_end ? ip->protocol : 0);
+	ks_proto = (__u32)((void *)(ip + 1) <= data_end ? ip->protocol : 0);
 #line 58 "tests/ebpf/progs/xdp_filter.ks"
 	if (ks_proto != 6 && ks_proto != 17) {
 #line 59 "tests/ebpf/progs/xdp_filter.ks"
@@ -177,7 +178,7 @@ int xdp_filter(struct xdp_md *ctx)
 #line 63 "tests/ebpf/progs/xdp_filter.ks"
 	l4 = (struct l4_ports *)((__u64)(long)ctx->data + 14 + ihl);
 #line 64 "tests/ebpf/progs/xdp_filter.ks"
-	dport = (__u32)((void *)(l4 + 1) <= (void *)(long)ctx->data_end ? l4->dst[0] : 0) * 256 + (__u32)((void *)(l4 + 1) <= (void *)(long)ctx->data_end ? l4->dst[1] : 0);
+	dport = (__u32)((void *)(l4 + 1) <= data_end ? l4->dst[0] : 0) * 256 + (__u32)((void *)(l4 + 1) <= data_end ? l4->dst[1] : 0);
 #line 65 "tests/ebpf/progs/xdp_filter.ks"
 	{
 		__u32 __k = dport;
@@ -203,10 +204,10 @@ int xdp_filter(struct xdp_md *ctx)
 		return XDP_DROP;
 	}
 #line 71 "tests/ebpf/progs/xdp_filter.ks"
-	if ((void *)(ip + 1) <= (void *)(long)ctx->data_end)
-		ip->ttl = ((void *)(ip + 1) <= (void *)(long)ctx->data_end ? ip->ttl : 0) - 1;
+	if ((void *)(ip + 1) <= data_end)
+		ip->ttl = ((void *)(ip + 1) <= data_end ? ip->ttl : 0) - 1;
 #line 72 "tests/ebpf/progs/xdp_filter.ks"
 	return XDP_PASS;
 }
-#line 212 "xdp_filter.ebpf.c"
+#line 213 "xdp_filter.ebpf.c"
 

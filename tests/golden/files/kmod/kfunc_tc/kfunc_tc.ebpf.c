@@ -38,6 +38,7 @@ SEC("tc")
 #line 67 "tests/kmod/progs/kfunc_tc.ks"
 int judge_in(struct __sk_buff *ctx)
 {
+	void *data_end = (void *)(long)ctx->data_end;
 	struct ip4_hdr *ip;
 	__s32 verdict;
 
@@ -49,7 +50,7 @@ int judge_in(struct __sk_buff *ctx)
 #line 71 "tests/kmod/progs/kfunc_tc.ks"
 	ip = (struct ip4_hdr *)((__u64)(long)ctx->data + 14);
 #line 72 "tests/kmod/progs/kfunc_tc.ks"
-	if (((void *)(ip + 1) <= (void *)(long)ctx->data_end ? ip->protocol : 0) != 1) {
+	if (((void *)(ip + 1) <= data_end ? ip->protocol : 0) != 1) {
 #line 73 "tests/kmod/progs/kfunc_tc.ks"
 		return TC_ACT_OK;
 	}
@@ -83,5 +84,5 @@ int judge_in(struct __sk_buff *ctx)
 #line 80 "tests/kmod/progs/kfunc_tc.ks"
 	return verdict;
 }
-#line 87 "kfunc_tc.ebpf.c"
+#line 88 "kfunc_tc.ebpf.c"
 

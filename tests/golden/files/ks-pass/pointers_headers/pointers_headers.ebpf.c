@@ -59,6 +59,7 @@ SEC("xdp")
 #line 43 "tests/ks/pass/pointers_headers.ks"
 int parse_headers(struct xdp_md *ctx)
 {
+	void *data_end = (void *)(long)ctx->data_end;
 	struct EthHdr *eth;
 	__u8 first;
 	struct Ipv4Hdr *ip;
@@ -68,7 +69,7 @@ int parse_headers(struct xdp_md *ctx)
 #line 44 "tests/ks/pass/pointers_headers.ks"
 	eth = (struct EthHdr *)(long)ctx->data;
 #line 45 "tests/ks/pass/pointers_headers.ks"
-	if (((void *)(eth + 1) <= (void *)(long)ctx->data_end ? eth->proto : 0) != 0x8) {
+	if (((void *)(eth + 1) <= data_end ? eth->proto : 0) != 0x8) {
 #line 46 "tests/ks/pass/pointers_headers.ks"
 		return XDP_PASS;
 	}
@@ -81,7 +82,7 @@ int parse_headers(struct xdp_md *ctx)
 #line 51 "tests/ks/pass/pointers_headers.ks"
 	sp = &s;
 #line 52 "tests/ks/pass/pointers_headers.ks"
-	if (fill_summary(sp, ((void *)(ip + 1) <= (void *)(long)ctx->data_end ? ip->protocol : 0), ((void *)(ip + 1) <= (void *)(long)ctx->data_end ? ip->ttl : 0)) && s.ttl < 2) {
+	if (fill_summary(sp, ((void *)(ip + 1) <= data_end ? ip->protocol : 0), ((void *)(ip + 1) <= data_end ? ip->ttl : 0)) && s.ttl < 2) {
 #line 53 "tests/ks/pass/pointers_headers.ks"
 		{
 			__u32 __k = 0;
@@ -100,5 +101,5 @@ int parse_headers(struct xdp_md *ctx)
 #line 59 "tests/ks/pass/pointers_headers.ks"
 	return XDP_PASS;
 }
-#line 104 "pointers_headers.ebpf.c"
+#line 105 "pointers_headers.ebpf.c"
 

@@ -90,6 +90,7 @@ SEC("xdp")
 #line 37 "tests/ks/pass/syn_flood_guard.ks"
 int syn_guard(struct xdp_md *ctx)
 {
+	void *data_end = (void *)(long)ctx->data_end;
 	struct Eth *eth;
 	struct Ip4 *ip;
 	struct Tcp *tcp;
@@ -100,7 +101,7 @@ int syn_guard(struct xdp_md *ctx)
 #line 38 "tests/ks/pass/syn_flood_guard.ks"
 	eth = (struct Eth *)(long)ctx->data;
 #line 39 "tests/ks/pass/syn_flood_guard.ks"
-	if (((void *)(eth + 1) <= (void *)(long)ctx->data_end ? eth->proto : 0) != 0x8) {
+	if (((void *)(eth + 1) <= data_end ? eth->proto : 0) != 0x8) {
 #line 40 "tests/ks/pass/syn_flood_guard.ks"
 		if (r)
 			bpf_ringbuf_discard(r, 0);
@@ -109,7 +110,7 @@ int syn_guard(struct xdp_md *ctx)
 #line 42 "tests/ks/pass/syn_flood_guard.ks"
 	ip = (struct Ip4 *)((long)ctx->data + 14);
 #line 43 "tests/ks/pass/syn_flood_guard.ks"
-	if (((void *)(ip + 1) <= (void *)(long)ctx->data_end ? ip->proto : 0) != 6) {
+	if (((void *)(ip + 1) <= data_end ? ip->proto : 0) != 6) {
 #line 44 "tests/ks/pass/syn_flood_guard.ks"
 		if (r)
 			bpf_ringbuf_discard(r, 0);
@@ -118,14 +119,14 @@ int syn_guard(struct xdp_md *ctx)
 #line 46 "tests/ks/pass/syn_flood_guard.ks"
 	tcp = (struct Tcp *)((long)ctx->data + 34);
 #line 47 "tests/ks/pass/syn_flood_guard.ks"
-	if (!is_syn(((void *)(tcp + 1) <= (void *)(long)ctx->data_end ? tcp->flags : 0))) {
+	if (!is_syn(((void *)(tcp + 1) <= data_end ? tcp->flags : 0))) {
 #line 48 "tests/ks/pass/syn_flood_guard.ks"
 		if (r)
 			bpf_ringbuf_discard(r, 0);
 		return XDP_PASS;
 	}
 #line 50 "tests/ks/pass/syn_flood_guard.ks"
-	src = ((void *)(ip + 1) <= (void *)(long)ctx->data_end ? ip->saddr : 0);
+	src = ((void *)(ip + 1) <= data_end ? ip->saddr : 0);
 #line 51 "tests/ks/pass/syn_flood_guard.ks"
 	{
 		__u32 __k = src;
@@ -177,5 +178,5 @@ int syn_guard(struct xdp_md *ctx)
 		bpf_ringbuf_discard(r, 0);
 	return XDP_PASS;
 }
-#line 181 "syn_flood_guard.ebpf.c"
+#line 182 "syn_flood_guard.ebpf.c"
 
