@@ -1,0 +1,88 @@
+# What bench/run and tests/ebpf/t-bench-counts.sh share: building each
+# bench program with ksc and its hand-written twin with the same clang and
+# flags, their sizes (bench/bpfstat.c), and their verdicts on the same
+# packets (tests/guest/bpfrun.c).  Sourced with $top the checkout and
+# $out a scratch directory.
+
+# bench_tools: bpfstat and bpfrun under $out.
+bench_tools() {
+	cc -std=gnu17 -O2 -Wall -Wextra -Werror -Wno-unused-parameter -o "$out/bpfstat" \
+		"$top/bench/bpfstat.c" -lbpf -lelf -lz &&
+		cc -std=gnu17 -O2 -Wall -Wextra -Werror -o "$out/bpfrun" "$top/tests/guest/bpfrun.c" \
+			-lbpf -lelf -lz
+}
+
+# bench_names: every bench program, by name.
+bench_names() {
+	local f
+	for f in "$top"/bench/progs/*.ks; do basename "$f" .ks; done
+}
+
+# bench_build NAME: $out/ks/NAME/NAME.ebpf.o through the Makefile ksc
+# writes, and $out/twin/NAME.bpf.o by the very command that Makefile runs
+# (its clang and flags), with the tree's vmlinux.h.
+bench_build() {
+	local n=$1 tree=$out/ks/$1 cmd
+	mkdir -p "$out/ks" "$out/twin"
+	"$KSC" -q compile "$top/bench/progs/$n.ks" -o "$tree" &&
+		make -s -C "$tree" "$tree/$n.ebpf.o" || return 1
+	cmd=$(make -s -n -B -C "$tree" "$tree/$n.ebpf.o" | grep -- '-target bpf') || return 1
+	${cmd% -c *} -I"$top/bench/twins" -c "$top/bench/twins/$n.bpf.c" -o "$out/twin/$n.bpf.o"
+}
+
+# bench_marker NAME KEY: what the program's `// bench-KEY: ...` line says.
+bench_marker() {
+	sed -n "s|^// bench-$2: ||p" "$top/bench/progs/$1.ks"
+}
+
+# bench_stats OBJ NAME: bpfstat's line; static counts only for programs
+# marked bench-static, or when not root.
+bench_stats() {
+	if [ -n "$(bench_marker "$2" static)" ] || [ "$(id -u)" != 0 ]; then
+		"$out/bpfstat" -s "$1"
+	else
+		"$out/bpfstat" "$1"
+	fi
+}
+
+# field LINE KEY: KEY's value in a bpfstat line.
+field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
+# The test packets, in hex: Ethernet + IPv4 + TCP/UDP, and the cases that
+# take other paths (other ethertypes, TTL 1, header options, truncation;
+# not below the 14 bytes of an Ethernet header, which test runs refuse).
+bench_packets() {
+	local eth="000000000002000000000001"
+	local tcp_syn="0000000050020000" ipsd="00000a0000010a000002"
+	cat <<-EOF
+		${eth}0800 45000028000000004006${ipsd} 04d20016 00000000 ${tcp_syn}0000 0000
+		${eth}0800 45000028000000004006${ipsd} 04d20050 00000000 ${tcp_syn}0000 0000
+		${eth}0800 45000028000000004006${ipsd} 04d20016 00000000 0000000050100000 0000 0000
+		${eth}0800 46000028000000004006${ipsd} 01010101 04d20016 00000000 ${tcp_syn}0000 0000
+		${eth}0800 45000028000000000106${ipsd} 04d20016 00000000 ${tcp_syn}0000 0000
+		${eth}0800 45000028000000004011${ipsd} 14e90035 00080000
+		${eth}0800 45000028000000004011${ipsd} 14e914e9 00080000
+		${eth}0800 45000028000000004011${ipsd} 14e90000 00080000
+		${eth}0800 45000028000000004011${ipsd} 14e9
+		${eth}0800 45000028000000000101${ipsd} 08000000
+		${eth}0800 450000280000
+		${eth}0806 0001080006040001
+		${eth}86dd 6000000000000000
+	EOF
+}
+
+# bench_verdicts OBJ NAME: retvals and every map's contents after running
+# the packets through the program named by `// bench-run:`, sorted (hash
+# maps iterate in no fixed order).
+bench_verdicts() {
+	local prog args=() m p
+	prog=$(bench_marker "$2" run)
+	for m in $(sed -n 's/^var \([A-Za-z_0-9]*\) *: *ringbuf.*/\1/p' "$top/bench/progs/$2.ks"); do
+		args+=(--ringbuf "$m")
+	done
+	for m in $(sed -n '/ringbuf/!s/^var \([A-Za-z_0-9]*\) *:.*/\1/p' "$top/bench/progs/$2.ks"); do
+		args+=(-m "$m")
+	done
+	while read -r p; do args+=(--data "${p// /}"); done < <(bench_packets)
+	{ "$out/bpfrun" "$1" "$prog" "${args[@]}" 2>&1 || echo "bpfrun exit $?"; } | grep -v '^;' | sort
+}
