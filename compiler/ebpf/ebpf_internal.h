@@ -34,7 +34,9 @@ struct ebpf {
 	bool need_streq, need_strcat, need_obj_new;
 	bool pkt_wide;               /* emitting the address inside a packet pointer cast */
 	bool pkt_prog;               /* emitting an XDP or tc program: its ctx has data_end */
+	bool data_used;              /* its packet pointers are made from the data local */
 	bool data_end_used;          /* its checks read the data_end local */
+	struct expr *pkt_ptr;        /* the ctx->data emitted as `data` in a packet pointer */
 	bool uses_pinned;            /* eBPF code reads or writes pinned globals */
 	struct ptrvec configs;       /* const char *: configs eBPF code reads */
 	struct decl *owners_fn;      /* the function owners/guarded describe */
@@ -105,8 +107,8 @@ void eb_str_assign(struct cgen *g, const char *dst, struct type *dt, struct expr
 /* e, or the statement s, if it is a checked access (false: not one). */
 bool eb_access_expr(struct cgen *g, struct strbuf *sb, struct expr *e);
 bool eb_access_stmt(struct cgen *g, struct stmt *s);
-/* After a program's body: declares the data_end local its checks used, if they did. */
-void eb_declare_data_end(struct cgen *g, struct decl *fn, size_t body);
+/* After a program's body: declares the data and data_end locals it used, if it did. */
+void eb_declare_pkt_locals(struct cgen *g, struct decl *fn, size_t body);
 
 /* ---- ebpf_maps.c ---- */
 

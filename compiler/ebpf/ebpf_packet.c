@@ -133,24 +133,23 @@ static int mark_raw(struct cgen *g, struct expr *e, const struct expr *base)
 }
 
 /*
- * A program reads its ctx->data_end once, into a local, as hand-written
- * code does: then every check of one header compares the same two values
- * and clang keeps one of them, where a fresh load of data_end after each
+ * A program reads its ctx->data and ctx->data_end once, into locals, as
+ * hand-written code does: packet pointers are then pointer arithmetic on
+ * one value, and every check of one header compares the same two values,
+ * so clang keeps one of them, where a fresh load of data_end after each
  * helper call would have to be checked again.  Not in bpf_loop callbacks
  * (their ctx travels in a struct), not when a local already has the name,
  * and not in an object that calls a helper moving the packet.
  */
-static bool data_end_local(struct cgen *g, const struct pkt_access *pa)
+static bool pkt_local(struct cgen *g, const struct expr *ctx, const char *name, bool *used)
 {
-	const struct expr *ctx = pa->field->lhs;
-
-	if (!EB(g)->pkt_prog || EB(g)->pkt_changing || EB(g)->loops.n || ctx->kind != E_IDENT || ctx->ref != REF_LOCAL ||
-	    ctx->param_index != 0 || ut(ctx->type)->kind != TY_PTR)
+	if (!EB(g)->pkt_prog || EB(g)->pkt_changing || EB(g)->loops.n || ctx->kind != E_IDENT ||
+	    ctx->ref != REF_LOCAL || ctx->param_index != 0 || ut(ctx->type)->kind != TY_PTR)
 		return false;
 	for (int i = 0; i < g->hoisted.n; i++)
-		if (!strcmp(cg_local_name(g->hoisted.v[i]), "data_end"))
+		if (!strcmp(cg_local_name(g->hoisted.v[i]), name))
 			return false;
-	EB(g)->data_end_used = true;
+	*used = true;
 	return true;
 }
 
@@ -169,19 +168,23 @@ static void out_insert(struct cgen *g, size_t pos, const char *text)
 	free(tail);
 }
 
-void eb_declare_data_end(struct cgen *g, struct decl *fn, size_t body)
+void eb_declare_pkt_locals(struct cgen *g, struct decl *fn, size_t body)
 {
 	bool decls = g->hoisted.n || g->defers.n || g->uses_err || fn->ret_name ||
 		     (g->uses_out && fn->ret && !type_is_void(fn->ret));
-	const char *line;
+	struct ebpf *eb = EB(g);
+	const char *ctx, *lines;
 
-	if (!EB(g)->data_end_used)
+	if (!eb->data_used && !eb->data_end_used)
 		return;
-	EB(g)->data_end_used = false;
+	ctx = fn->params->name;
+	lines = arena_printf(g->a, "%s%s%s",
+			     eb->data_used ? arena_printf(g->a, "\tvoid *data = (void *)(long)%s->data;\n", ctx) : "",
+			     eb->data_end_used ? arena_printf(g->a, "\tvoid *data_end = (void *)(long)%s->data_end;\n", ctx) : "",
+			     decls ? "" : "\n");
+	eb->data_used = eb->data_end_used = false;
 	/* After the body's "{\n"; a blank line ends the declarations if it had none. */
-	line = arena_printf(g->a, "\tvoid *data_end = (void *)(long)%s->data_end;\n%s",
-			    fn->params->name, decls ? "" : "\n");
-	out_insert(g, strchr(g->out->buf + body, '\n') + 1 - g->out->buf, line);
+	out_insert(g, strchr(g->out->buf + body, '\n') + 1 - g->out->buf, lines);
 }
 
 /* "(void *)(ELEM + 1) <= data_end" for an access. */
@@ -190,7 +193,8 @@ static const char *pkt_bound(struct cgen *g, const struct pkt_access *pa)
 	const char *ctx = cg_expr_str(g, pa->field->lhs);
 	const char *sep = ut(pa->field->lhs->type)->kind == TY_PTR ? "->" : ".";
 	const char *base = cg_expr_str(g, pa->base);
-	const char *end = data_end_local(g, pa) ? "data_end" :
+	const char *end = pkt_local(g, pa->field->lhs, "data_end", &EB(g)->data_end_used) ?
+			  "data_end" :
 			  arena_printf(g->a, "(void *)(long)%s%sdata_end", ctx, sep);
 
 	if (pa->index)
@@ -408,9 +412,59 @@ static bool index_write(struct cgen *g, struct stmt *s)
 
 /* ---- entry points ---- */
 
+/*
+ * Whether the address a packet pointer is cast from is ctx->data plus and
+ * minus integers, each step 64 bits wide: then it can be pointer
+ * arithmetic on the data local.
+ */
+static bool pkt_sum(const struct expr *e)
+{
+	switch (e->kind) {
+	case E_ARROW:
+	case E_FIELD:
+		return is_packet_field(e);
+	case E_BINARY:
+		return (pkt_field_in(e->lhs) && pkt_sum(e->lhs)) ||
+		       (e->op == OP_ADD && pkt_field_in(e->rhs) && pkt_sum(e->rhs));
+	case E_CAST:
+		return type_is_int(e->ty) && type_size(e->ty) == 8 && pkt_sum(e->lhs);
+	default:
+		return false;
+	}
+}
+
+/* (T *)(data + 14): the cast of a pkt_sum, through the data local. */
+static bool packet_pointer(struct cgen *g, struct strbuf *sb, struct expr *e)
+{
+	struct expr *f;
+	struct expr *outer = EB(g)->pkt_ptr;
+	bool bare;
+
+	if (!(e->kind == E_CAST && ut(e->ty)->kind == TY_PTR && pkt_sum(e->lhs)))
+		return false;
+	f = pkt_field_in(e->lhs);
+	if (!pkt_local(g, f->lhs, "data", &EB(g)->data_used))
+		return false;
+	bare = e->lhs == f || (e->lhs->kind == E_CAST && e->lhs->lhs == f);
+	sb_printf(sb, bare ? "(%s)" : "(%s)(", cg_type(g, e->ty));
+	EB(g)->pkt_ptr = f;
+	cg_expr(g, sb, e->lhs);
+	EB(g)->pkt_ptr = outer;
+	if (!bare)
+		sb_putc(sb, ')');
+	return true;
+}
+
 /* ctx->data in address arithmetic, and the casts that make packet pointers of it. */
 static bool packet_address(struct cgen *g, struct strbuf *sb, struct expr *e)
 {
+	if (EB(g)->pkt_ptr && (e == EB(g)->pkt_ptr ||
+			       (e->kind == E_CAST && e->lhs == EB(g)->pkt_ptr))) {
+		sb_puts(sb, "data");
+		return true;
+	}
+	if (packet_pointer(g, sb, e))
+		return true;
 	if (EB(g)->pkt_wide && is_packet_field(e)) {
 		/* 64-bit address arithmetic: a 32-bit sum would be truncated by shifts. */
 		sb_printf(sb, "(long)%s%s%s", cg_expr_str(g, e->lhs),

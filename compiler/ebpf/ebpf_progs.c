@@ -124,7 +124,7 @@ static void emit_program(struct cgen *g, struct decl *fn)
 	EB(g)->pkt_prog = fn->prog == PROG_XDP || fn->prog == PROG_TC;
 	cg_function_body(g, fn);
 	EB(g)->pkt_prog = false;
-	eb_declare_data_end(g, fn, body);
+	eb_declare_pkt_locals(g, fn, body);
 	cg_line_reset(g);
 	cg_blank(g);
 	fn_end(g, start);

@@ -58,6 +58,7 @@ SEC("xdp")
 #line 25 "tests/ebpf/progs/headers.ks"
 int syn_limit(struct xdp_md *ctx)
 {
+	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct Eth *eth;
 	struct Ip4 *ip;
@@ -67,7 +68,7 @@ int syn_limit(struct xdp_md *ctx)
 	struct Flow *f;
 
 #line 26 "tests/ebpf/progs/headers.ks"
-	eth = (struct Eth *)(long)ctx->data;
+	eth = (struct Eth *)data;
 #line 27 "tests/ebpf/progs/headers.ks"
 	if (((void *)(eth + 1) <= data_end ? eth->proto : 0) != 0x8) {
 #line 28 "tests/ebpf/progs/headers.ks"
@@ -81,7 +82,7 @@ int syn_limit(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 #line 31 "tests/ebpf/progs/headers.ks"
-	ip = (struct Ip4 *)((long)ctx->data + 14);
+	ip = (struct Ip4 *)(data + 14);
 #line 32 "tests/ebpf/progs/headers.ks"
 	if (((void *)(ip + 1) <= data_end ? ip->proto : 0) != 6) {
 #line 33 "tests/ebpf/progs/headers.ks"
@@ -97,7 +98,7 @@ int syn_limit(struct xdp_md *ctx)
 #line 36 "tests/ebpf/progs/headers.ks"
 	ihl = (__u32)(((void *)(ip + 1) <= data_end ? ip->ver_ihl : 0) % 16) * 4;
 #line 37 "tests/ebpf/progs/headers.ks"
-	tcp = (struct Tcp *)((long)ctx->data + 14 + ihl);
+	tcp = (struct Tcp *)(data + 14 + ihl);
 #line 38 "tests/ebpf/progs/headers.ks"
 	if (((void *)(tcp + 1) <= data_end ? tcp->flags : 0) != 2) {
 #line 39 "tests/ebpf/progs/headers.ks"
@@ -138,5 +139,5 @@ int syn_limit(struct xdp_md *ctx)
 #line 52 "tests/ebpf/progs/headers.ks"
 	return XDP_PASS;
 }
-#line 142 "headers.ebpf.c"
+#line 143 "headers.ebpf.c"
 

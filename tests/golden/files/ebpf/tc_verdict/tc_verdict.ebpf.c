@@ -61,6 +61,7 @@ SEC("tc")
 #line 33 "tests/ebpf/progs/tc_verdict.ks"
 int tc_in(struct __sk_buff *ctx)
 {
+	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ks_eth_hdr *eth;
 	struct ip4_hdr *ip;
@@ -78,9 +79,9 @@ int tc_in(struct __sk_buff *ctx)
 		return TC_ACT_SHOT;
 	}
 #line 38 "tests/ebpf/progs/tc_verdict.ks"
-	eth = (struct ks_eth_hdr *)((__u64)(long)ctx->data);
+	eth = (struct ks_eth_hdr *)data;
 #line 39 "tests/ebpf/progs/tc_verdict.ks"
-	ip = (struct ip4_hdr *)((__u64)(long)ctx->data + 14);
+	ip = (struct ip4_hdr *)(data + 14);
 #line 40 "tests/ebpf/progs/tc_verdict.ks"
 	if (((void *)(eth + 1) <= data_end ? eth->proto[0] : 0) == 8 && ((void *)(eth + 1) <= data_end ? eth->proto[1] : 0) == 0 && ((void *)(ip + 1) <= data_end ? ip->ttl : 0) == 1) {
 #line 41 "tests/ebpf/progs/tc_verdict.ks"
@@ -103,7 +104,7 @@ int tc_in(struct __sk_buff *ctx)
 #line 45 "tests/ebpf/progs/tc_verdict.ks"
 	return TC_ACT_OK;
 }
-#line 107 "tc_verdict.ebpf.c"
+#line 108 "tc_verdict.ebpf.c"
 
 SEC("tc")
 #line 49 "tests/ebpf/progs/tc_verdict.ks"
@@ -126,5 +127,5 @@ int tc_out(struct __sk_buff *ctx)
 #line 52 "tests/ebpf/progs/tc_verdict.ks"
 	return TC_ACT_OK;
 }
-#line 130 "tc_verdict.ebpf.c"
+#line 131 "tc_verdict.ebpf.c"
 

@@ -84,6 +84,7 @@ SEC("xdp")
 #line 44 "tests/ebpf/progs/xdp_filter.ks"
 int xdp_filter(struct xdp_md *ctx)
 {
+	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ks_eth_hdr *eth;
 	struct ip4_hdr *ip;
@@ -93,7 +94,7 @@ int xdp_filter(struct xdp_md *ctx)
 	__u32 dport;
 
 #line 45 "tests/ebpf/progs/xdp_filter.ks"
-	eth = (struct ks_eth_hdr *)((__u64)(long)ctx->data);
+	eth = (struct ks_eth_hdr *)data;
 #line 46 "tests/ebpf/progs/xdp_filter.ks"
 	if (((void *)(eth + 1) <= data_end ? eth->proto[0] : 0) != 8 || ((void *)(eth + 1) <= data_end ? eth->proto[1] : 0) != 0) {
 #line 47 "tests/ebpf/progs/xdp_filter.ks"
@@ -112,7 +113,7 @@ int xdp_filter(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 #line 50 "tests/ebpf/progs/xdp_filter.ks"
-	ip = (struct ip4_hdr *)((__u64)(long)ctx->data + 14);
+	ip = (struct ip4_hdr *)(data + 14);
 #line 51 "tests/ebpf/progs/xdp_filter.ks"
 	ihl = (__u64)(((void *)(ip + 1) <= data_end ? ip->ver_ihl : 0) % 16) * 4;
 #line 52 "tests/ebpf/progs/xdp_filter.ks"
@@ -176,7 +177,7 @@ int xdp_filter(struct xdp_md *ctx)
 		}
 	}
 #line 63 "tests/ebpf/progs/xdp_filter.ks"
-	l4 = (struct l4_ports *)((__u64)(long)ctx->data + 14 + ihl);
+	l4 = (struct l4_ports *)(data + 14 + ihl);
 #line 64 "tests/ebpf/progs/xdp_filter.ks"
 	dport = (__u32)((void *)(l4 + 1) <= data_end ? l4->dst[0] : 0) * 256 + (__u32)((void *)(l4 + 1) <= data_end ? l4->dst[1] : 0);
 #line 65 "tests/ebpf/progs/xdp_filter.ks"
@@ -209,5 +210,5 @@ int xdp_filter(struct xdp_md *ctx)
 #line 72 "tests/ebpf/progs/xdp_filter.ks"
 	return XDP_PASS;
 }
-#line 213 "xdp_filter.ebpf.c"
+#line 214 "xdp_filter.ebpf.c"
 

@@ -38,6 +38,7 @@ SEC("tc")
 #line 67 "tests/kmod/progs/kfunc_tc.ks"
 int judge_in(struct __sk_buff *ctx)
 {
+	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ip4_hdr *ip;
 	__s32 verdict;
@@ -48,7 +49,7 @@ int judge_in(struct __sk_buff *ctx)
 		return TC_ACT_OK;
 	}
 #line 71 "tests/kmod/progs/kfunc_tc.ks"
-	ip = (struct ip4_hdr *)((__u64)(long)ctx->data + 14);
+	ip = (struct ip4_hdr *)(data + 14);
 #line 72 "tests/kmod/progs/kfunc_tc.ks"
 	if (((void *)(ip + 1) <= data_end ? ip->protocol : 0) != 1) {
 #line 73 "tests/kmod/progs/kfunc_tc.ks"
@@ -84,5 +85,5 @@ int judge_in(struct __sk_buff *ctx)
 #line 80 "tests/kmod/progs/kfunc_tc.ks"
 	return verdict;
 }
-#line 88 "kfunc_tc.ebpf.c"
+#line 89 "kfunc_tc.ebpf.c"
 

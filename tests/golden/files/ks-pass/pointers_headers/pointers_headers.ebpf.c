@@ -59,6 +59,7 @@ SEC("xdp")
 #line 43 "tests/ks/pass/pointers_headers.ks"
 int parse_headers(struct xdp_md *ctx)
 {
+	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct EthHdr *eth;
 	__u8 first;
@@ -67,7 +68,7 @@ int parse_headers(struct xdp_md *ctx)
 	struct Summary *sp;
 
 #line 44 "tests/ks/pass/pointers_headers.ks"
-	eth = (struct EthHdr *)(long)ctx->data;
+	eth = (struct EthHdr *)data;
 #line 45 "tests/ks/pass/pointers_headers.ks"
 	if (((void *)(eth + 1) <= data_end ? eth->proto : 0) != 0x8) {
 #line 46 "tests/ks/pass/pointers_headers.ks"
@@ -76,7 +77,7 @@ int parse_headers(struct xdp_md *ctx)
 #line 48 "tests/ks/pass/pointers_headers.ks"
 	first = ({ __u8 *__pkt = (void *)(long)ctx->data; (void *)(__pkt + 1) <= (void *)(long)ctx->data_end ? *__pkt : 0; });
 #line 49 "tests/ks/pass/pointers_headers.ks"
-	ip = (struct Ipv4Hdr *)((long)ctx->data + 14);
+	ip = (struct Ipv4Hdr *)(data + 14);
 #line 50 "tests/ks/pass/pointers_headers.ks"
 	s = (struct Summary){ .proto = 0, .ttl = 0 };
 #line 51 "tests/ks/pass/pointers_headers.ks"
@@ -101,5 +102,5 @@ int parse_headers(struct xdp_md *ctx)
 #line 59 "tests/ks/pass/pointers_headers.ks"
 	return XDP_PASS;
 }
-#line 105 "pointers_headers.ebpf.c"
+#line 106 "pointers_headers.ebpf.c"
 

@@ -90,6 +90,7 @@ SEC("xdp")
 #line 37 "tests/ks/pass/syn_flood_guard.ks"
 int syn_guard(struct xdp_md *ctx)
 {
+	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct Eth *eth;
 	struct Ip4 *ip;
@@ -99,7 +100,7 @@ int syn_guard(struct xdp_md *ctx)
 	struct FloodReport *r = NULL;
 
 #line 38 "tests/ks/pass/syn_flood_guard.ks"
-	eth = (struct Eth *)(long)ctx->data;
+	eth = (struct Eth *)data;
 #line 39 "tests/ks/pass/syn_flood_guard.ks"
 	if (((void *)(eth + 1) <= data_end ? eth->proto : 0) != 0x8) {
 #line 40 "tests/ks/pass/syn_flood_guard.ks"
@@ -108,7 +109,7 @@ int syn_guard(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 #line 42 "tests/ks/pass/syn_flood_guard.ks"
-	ip = (struct Ip4 *)((long)ctx->data + 14);
+	ip = (struct Ip4 *)(data + 14);
 #line 43 "tests/ks/pass/syn_flood_guard.ks"
 	if (((void *)(ip + 1) <= data_end ? ip->proto : 0) != 6) {
 #line 44 "tests/ks/pass/syn_flood_guard.ks"
@@ -117,7 +118,7 @@ int syn_guard(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 #line 46 "tests/ks/pass/syn_flood_guard.ks"
-	tcp = (struct Tcp *)((long)ctx->data + 34);
+	tcp = (struct Tcp *)(data + 34);
 #line 47 "tests/ks/pass/syn_flood_guard.ks"
 	if (!is_syn(((void *)(tcp + 1) <= data_end ? tcp->flags : 0))) {
 #line 48 "tests/ks/pass/syn_flood_guard.ks"
@@ -178,5 +179,5 @@ int syn_guard(struct xdp_md *ctx)
 		bpf_ringbuf_discard(r, 0);
 	return XDP_PASS;
 }
-#line 182 "syn_flood_guard.ebpf.c"
+#line 183 "syn_flood_guard.ebpf.c"
 
