@@ -173,18 +173,22 @@ void eb_declare_pkt_locals(struct cgen *g, struct decl *fn, size_t body)
 	bool decls = g->hoisted.n || g->defers.n || g->uses_err || fn->ret_name ||
 		     (g->uses_out && fn->ret && !type_is_void(fn->ret));
 	struct ebpf *eb = EB(g);
-	const char *ctx, *lines;
+	struct strbuf sb;
 
 	if (!eb->data_used && !eb->data_end_used)
 		return;
-	ctx = fn->params->name;
-	lines = arena_printf(g->a, "%s%s%s",
-			     eb->data_used ? arena_printf(g->a, "\tvoid *data = (void *)(long)%s->data;\n", ctx) : "",
-			     eb->data_end_used ? arena_printf(g->a, "\tvoid *data_end = (void *)(long)%s->data_end;\n", ctx) : "",
-			     decls ? "" : "\n");
+	sb_init(&sb);
+	if (eb->data_used)
+		sb_printf(&sb, "\tvoid *data = (void *)(long)%s->data;\n", fn->params->name);
+	if (eb->data_end_used)
+		sb_printf(&sb, "\tvoid *data_end = (void *)(long)%s->data_end;\n", fn->params->name);
+	/* A blank line ends the declarations if the body had none. */
+	if (!decls)
+		sb_putc(&sb, '\n');
 	eb->data_used = eb->data_end_used = false;
-	/* After the body's "{\n"; a blank line ends the declarations if it had none. */
-	out_insert(g, strchr(g->out->buf + body, '\n') + 1 - g->out->buf, lines);
+	/* Right after the body's opening "{\n". */
+	out_insert(g, strchr(g->out->buf + body, '\n') + 1 - g->out->buf, sb.buf);
+	sb_free(&sb);
 }
 
 /* "(void *)(ELEM + 1) <= data_end" for an access. */
