@@ -138,17 +138,34 @@ static int mark_raw(struct cgen *g, struct expr *e, const struct expr *base)
  * one value, and every check of one header compares the same two values,
  * so clang keeps one of them, where a fresh load of data_end after each
  * helper call would have to be checked again.  Not in bpf_loop callbacks
- * (their ctx travels in a struct), not when a local already has the name,
- * and not in an object that calls a helper moving the packet.
+ * (their ctx travels in a struct), not when something the function sees
+ * already has the name, and not in an object that calls a helper moving
+ * the packet.
  */
+static bool name_taken(struct cgen *g, const char *name)
+{
+	if (!strcmp(g->fn->params->name, name))
+		return true;
+	for (int i = 0; i < g->hoisted.n; i++)
+		if (!strcmp(cg_local_name(g->hoisted.v[i]), name))
+			return true;
+	/* A global, map or constant of that name would be hidden by the local. */
+	for (struct decl *d = g->prog->decls; d; d = d->next) {
+		if (d->name && (!strcmp(d->name, name) || !strcmp(eb_obj_cname(g, d->name), name)))
+			return true;
+		for (struct enum_const *c = d->consts; c; c = c->next)
+			if (!strcmp(c->name, name))
+				return true;
+	}
+	return false;
+}
+
 static bool pkt_local(struct cgen *g, const struct expr *ctx, const char *name, bool *used)
 {
 	if (!EB(g)->pkt_prog || EB(g)->pkt_changing || EB(g)->loops.n || ctx->kind != E_IDENT ||
-	    ctx->ref != REF_LOCAL || ctx->param_index != 0 || ut(ctx->type)->kind != TY_PTR)
+	    ctx->ref != REF_LOCAL || ctx->param_index != 0 || ut(ctx->type)->kind != TY_PTR ||
+	    name_taken(g, name))
 		return false;
-	for (int i = 0; i < g->hoisted.n; i++)
-		if (!strcmp(cg_local_name(g->hoisted.v[i]), name))
-			return false;
 	*used = true;
 	return true;
 }
