@@ -187,6 +187,7 @@ static void out_insert(struct cgen *g, size_t pos, const char *text)
 
 void eb_declare_pkt_locals(struct cgen *g, struct decl *fn, size_t body)
 {
+	/* Whether cg_function_body declared anything, and so ended with a blank line. */
 	bool decls = g->hoisted.n || g->defers.n || g->uses_err || fn->ret_name ||
 		     (g->uses_out && fn->ret && !type_is_void(fn->ret));
 	struct ebpf *eb = EB(g);
@@ -445,6 +446,8 @@ static bool pkt_sum(const struct expr *e)
 	case E_FIELD:
 		return is_packet_field(e);
 	case E_BINARY:
+		if (e->op != OP_ADD && e->op != OP_SUB)
+			return false;
 		return (pkt_field_in(e->lhs) && pkt_sum(e->lhs)) ||
 		       (e->op == OP_ADD && pkt_field_in(e->rhs) && pkt_sum(e->rhs));
 	case E_CAST:
