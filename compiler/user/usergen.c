@@ -232,24 +232,24 @@ static const char *init_text(struct cgen *g, struct type *t, struct expr *v)
 static void emit_config(struct cgen *g, struct decl *d)
 {
 	const char *s = arena_printf(g->a, "%s%s", d->name, KSC_CONFIG_STRUCT_SUFFIX);
+
 	cg_line(g, "/* Written to %s%s when the object is loaded and at every change. */",
 		d->name, KSC_CONFIG_MAP_SUFFIX);
-	cg_line(g, "static struct %s %s = {", s, s);
-	g->indent++;
+	cg_open(g, "static struct %s %s = {", s, s);
 	for (struct config_field *f = d->cfields; f; f = f->next)
 		if (f->value)
 			cg_line(g, ".%s = %s,", f->name, init_text(g, f->ty, f->value));
-	g->indent--;
-	cg_line(g, "};");
-	cg_blank(g);
-	cg_line(g, "static void %s_sync(void)", s);
-	cg_line(g, "{");
-	cg_line(g, "\t__u32 key = 0;");
-	cg_blank(g);
-	cg_line(g, "\tif (ksc_loaded())");
-	cg_line(g, "\t\tksc_map_set(" SKEL "->maps.%s%s, &key, &%s);", d->name, KSC_CONFIG_MAP_SUFFIX, s);
-	cg_line(g, "}");
-	cg_blank(g);
+	cg_close(g, "};");
+	cg_block(g, "\
+		\n\
+		static void %s_sync(void)\n\
+		{\n\
+			__u32 key = 0;\n\
+			\n\
+			if (ksc_loaded())\n\
+				ksc_map_set(" SKEL "->maps.%s%s, &key, &%s);\n\
+		}\n\
+		\n", s, d->name, KSC_CONFIG_MAP_SUFFIX, s);
 }
 
 /* Whether a pinned global starts other than zero. */
@@ -268,14 +268,12 @@ static void emit_pinned_struct(struct cgen *g)
 	if (!pinned_first(g->prog))
 		return;
 	cg_line(g, "/* What the pinned globals start as when their pin is created. */");
-	cg_line(g, "static const struct %s %s_first = {", KSC_PINNED_GLOBALS, KSC_PINNED_GLOBALS);
-	g->indent++;
+	cg_open(g, "static const struct %s %s_first = {", KSC_PINNED_GLOBALS, KSC_PINNED_GLOBALS);
 	for (struct decl *d = g->prog->decls; d; d = d->next)
 		if (d->kind == D_GLOBAL && d->is_pinned && d->target == TARGET_EBPF &&
 		    !user_zero_init(d->init))
 			cg_line(g, ".%s = %s,", d->name, cg_expr_str(g, d->init));
-	g->indent--;
-	cg_line(g, "};");
+	cg_close(g, "};");
 	cg_blank(g);
 }
 
@@ -283,24 +281,25 @@ static void emit_pinned_globals(struct cgen *g)
 {
 	const char *n = KSC_PINNED_GLOBALS;
 
-	cg_line(g, "/* Pinned globals live in the one entry of a pinned map, shared across runs. */");
-	cg_line(g, "static struct %s %s;", n, n);
-	cg_blank(g);
-	cg_line(g, "static struct %s *%s_fetch(void)", n, n);
-	cg_line(g, "{");
-	cg_line(g, "\t__u32 key = 0;");
-	cg_blank(g);
-	cg_line(g, "\tksc_map_get(" SKEL "->maps.%s, &key, &%s, NULL);", n, n);
-	cg_line(g, "\treturn &%s;", n);
-	cg_line(g, "}");
-	cg_blank(g);
-	cg_line(g, "static void %s_store(void)", n);
-	cg_line(g, "{");
-	cg_line(g, "\t__u32 key = 0;");
-	cg_blank(g);
-	cg_line(g, "\tksc_map_set(" SKEL "->maps.%s, &key, &%s);", n, n);
-	cg_line(g, "}");
-	cg_blank(g);
+	cg_block(g, "\
+		/* Pinned globals live in the one entry of a pinned map, shared across runs. */\n\
+		static struct %s %s;\n\
+		\n\
+		static struct %s *%s_fetch(void)\n\
+		{\n\
+			__u32 key = 0;\n\
+			\n\
+			ksc_map_get(" SKEL "->maps.%s, &key, &%s, NULL);\n\
+			return &%s;\n\
+		}\n\
+		\n\
+		static void %s_store(void)\n\
+		{\n\
+			__u32 key = 0;\n\
+			\n\
+			ksc_map_set(" SKEL "->maps.%s, &key, &%s);\n\
+		}\n\
+		\n", n, n, n, n, n, n, n, n, n, n);
 }
 
 static bool is_percpu(const struct type *mt)
@@ -315,23 +314,25 @@ static void emit_percpu_add(struct cgen *g, struct decl *m)
 	const char *t = cg_type(g, v);
 
 	cg_line(g, "static void %s(void *acc, const void *cpu_value)", user_accessor(g, m, "add"));
-	cg_line(g, "{");
+	cg_open(g, "{");
 	if (v->kind == TY_STRUCT) {
-		cg_line(g, "\t%s *sum = acc;", t);
-		cg_line(g, "\tconst %s *v = cpu_value;", t);
-		cg_blank(g);
+		cg_block(g, "\
+			%s *sum = acc;\n\
+			const %s *v = cpu_value;\n\
+			\n", t, t);
 		for (struct struct_field *f = v->decl->fields; f; f = f->next)
 			if (type_is_int(f->ty))
-				cg_line(g, "\tsum->%s += v->%s;", f->name, f->name);
+				cg_line(g, "sum->%s += v->%s;", f->name, f->name);
 			else if (ut(f->ty)->kind == TY_BOOL)
-				cg_line(g, "\tsum->%s |= v->%s;", f->name, f->name);
+				cg_line(g, "sum->%s |= v->%s;", f->name, f->name);
 	} else if (type_is_int(v)) {
-		cg_line(g, "\t*(%s *)acc += *(const %s *)cpu_value;", t, t);
+		cg_line(g, "*(%s *)acc += *(const %s *)cpu_value;", t, t);
 	} else {
-		cg_line(g, "\t(void)acc;");
-		cg_line(g, "\t(void)cpu_value;");
+		cg_block(g, "\
+			(void)acc;\n\
+			(void)cpu_value;\n");
 	}
-	cg_line(g, "}");
+	cg_close(g, "}");
 	cg_blank(g);
 }
 
@@ -339,7 +340,7 @@ static void emit_map_accessors(struct cgen *g, struct map_use *mu)
 {
 	struct decl *m = mu->map;
 	struct type *mt = ut(m->ty);
-	const char *key, *vt, *add;
+	const char *key, *vt, *add, *lookup_fn;
 	bool lookup = mu->lookup || mu->get || mu->has;
 
 	if (mt->kind == TY_RINGBUF)
@@ -347,51 +348,51 @@ static void emit_map_accessors(struct cgen *g, struct map_use *mu)
 	key = cg_decl(g, mt->key, "key");
 	vt = cg_type(g, mt->base);
 	add = is_percpu(mt) ? user_accessor(g, m, "add") : "NULL";
+	lookup_fn = user_accessor(g, m, "lookup");
 	if (lookup && is_percpu(mt))
 		emit_percpu_add(g, m);
-	if (lookup) {
-		cg_line(g, "/* %s[key] into *value (zero when absent); whether it was there. */", m->name);
-		cg_line(g, "static bool %s(%s, %s *value)", user_accessor(g, m, "lookup"), key, vt);
-		cg_line(g, "{");
-		cg_line(g, "\treturn ksc_map_get(" SKEL "->maps.%s, &key, value, %s) == 0;", m->name, add);
-		cg_line(g, "}");
-		cg_blank(g);
-	}
-	if (mu->get) {
-		cg_line(g, "static %s", cg_decl(g, mt->base, arena_printf(g->a, "%s(%s)",
-						  user_accessor(g, m, "get"), key)));
-		cg_line(g, "{");
-		cg_line(g, "\t%s;", cg_decl(g, mt->base, "value"));
-		cg_blank(g);
-		cg_line(g, "\t%s(key, &value);", user_accessor(g, m, "lookup"));
-		cg_line(g, "\treturn value;");
-		cg_line(g, "}");
-		cg_blank(g);
-	}
-	if (mu->has) {
-		cg_line(g, "static bool %s(%s)", user_accessor(g, m, "has"), key);
-		cg_line(g, "{");
-		cg_line(g, "\t%s;", cg_decl(g, mt->base, "value"));
-		cg_blank(g);
-		cg_line(g, "\treturn %s(key, &value);", user_accessor(g, m, "lookup"));
-		cg_line(g, "}");
-		cg_blank(g);
-	}
-	if (mu->set) {
-		cg_line(g, "static void %s(%s, %s)", user_accessor(g, m, "set"), key,
-			cg_decl(g, mt->base, "value"));
-		cg_line(g, "{");
-		cg_line(g, "\tksc_map_set(" SKEL "->maps.%s, &key, &value);", m->name);
-		cg_line(g, "}");
-		cg_blank(g);
-	}
-	if (mu->del) {
-		cg_line(g, "static void %s(%s)", user_accessor(g, m, "delete"), key);
-		cg_line(g, "{");
-		cg_line(g, "\tksc_map_delete(" SKEL "->maps.%s, &key);", m->name);
-		cg_line(g, "}");
-		cg_blank(g);
-	}
+	if (lookup)
+		cg_block(g, "\
+			/* %s[key] into *value (zero when absent); whether it was there. */\n\
+			static bool %s(%s, %s *value)\n\
+			{\n\
+				return ksc_map_get(" SKEL "->maps.%s, &key, value, %s) == 0;\n\
+			}\n\
+			\n", m->name, lookup_fn, key, vt, m->name, add);
+	if (mu->get)
+		cg_block(g, "\
+			static %s\n\
+			{\n\
+				%s;\n\
+				\n\
+				%s(key, &value);\n\
+				return value;\n\
+			}\n\
+			\n", cg_decl(g, mt->base, arena_printf(g->a, "%s(%s)", user_accessor(g, m, "get"), key)),
+			 cg_decl(g, mt->base, "value"), lookup_fn);
+	if (mu->has)
+		cg_block(g, "\
+			static bool %s(%s)\n\
+			{\n\
+				%s;\n\
+				\n\
+				return %s(key, &value);\n\
+			}\n\
+			\n", user_accessor(g, m, "has"), key, cg_decl(g, mt->base, "value"), lookup_fn);
+	if (mu->set)
+		cg_block(g, "\
+			static void %s(%s, %s)\n\
+			{\n\
+				ksc_map_set(" SKEL "->maps.%s, &key, &value);\n\
+			}\n\
+			\n", user_accessor(g, m, "set"), key, cg_decl(g, mt->base, "value"), m->name);
+	if (mu->del)
+		cg_block(g, "\
+			static void %s(%s)\n\
+			{\n\
+				ksc_map_delete(" SKEL "->maps.%s, &key);\n\
+			}\n\
+			\n", user_accessor(g, m, "delete"), key, m->name);
 }
 
 /* rb.on_event(fn): the handler, and the record handed to it with its type. */
@@ -400,25 +401,28 @@ static void emit_ringbuf_handler(struct cgen *g, struct decl *m)
 	struct type *rec = type_ptr(g->a, ut(m->ty)->base);
 	struct type *fn = type_new(g->a, TY_FUNC);
 	const char *h = user_accessor(g, m, "handler");
+	const char *record = user_accessor(g, m, "record");
 
 	fn->base = type_int(g->a, 4, true);
 	fn->nparams = 1;
 	fn->params = arena_alloc(g->a, sizeof(*fn->params));
 	fn->params[0] = rec;
-	cg_line(g, "static %s;", cg_decl(g, fn, h));
-	cg_blank(g);
-	cg_line(g, "static int %s(void *data)", user_accessor(g, m, "record"));
-	cg_line(g, "{");
-	cg_line(g, "\treturn %s(data);", h);
-	cg_line(g, "}");
-	cg_blank(g);
-	cg_line(g, "static int %s(%s)", user_accessor(g, m, "on_event"), cg_decl(g, fn, "fn"));
-	cg_line(g, "{");
-	cg_line(g, "\t%s = fn;", h);
-	cg_line(g, "\tksc_on_event(" SKEL "->maps.%s, %s);", m->name, user_accessor(g, m, "record"));
-	cg_line(g, "\treturn 0;");
-	cg_line(g, "}");
-	cg_blank(g);
+	cg_block(g, "\
+		static %s;\n\
+		\n\
+		static int %s(void *data)\n\
+		{\n\
+			return %s(data);\n\
+		}\n\
+		\n\
+		static int %s(%s)\n\
+		{\n\
+			%s = fn;\n\
+			ksc_on_event(" SKEL "->maps.%s, %s);\n\
+			return 0;\n\
+		}\n\
+		\n", cg_decl(g, fn, h), record, h, user_accessor(g, m, "on_event"), cg_decl(g, fn, "fn"),
+		 h, m->name, record);
 }
 
 /* A kfunc called from userspace: its arguments go through its syscall trampoline. */
@@ -428,16 +432,16 @@ static void emit_kfunc_call(struct cgen *g, struct decl *k)
 	bool ret = k->ret && !type_is_void(k->ret);
 
 	cg_line(g, "static %s", cg_prototype(g, k, k->name));
-	cg_line(g, "{");
-	cg_line(g, "\tstruct %s args = {", args);
+	cg_open(g, "{");
+	cg_open(g, "struct %s args = {", args);
 	for (struct param *p = k->params; p; p = p->next)
-		cg_line(g, "\t\t.%s = %s,", p->name, p->name);
-	cg_line(g, "\t};");
+		cg_line(g, ".%s = %s,", p->name, p->name);
+	cg_close(g, "};");
 	cg_blank(g);
-	cg_line(g, "\tksc_call(" SKEL "->progs.%s%s, &args, sizeof(args));", KSC_CALL_PREFIX, k->name);
+	cg_line(g, "ksc_call(" SKEL "->progs.%s%s, &args, sizeof(args));", KSC_CALL_PREFIX, k->name);
 	if (ret)
-		cg_line(g, "\treturn args.ret;");
-	cg_line(g, "}");
+		cg_line(g, "return args.ret;");
+	cg_close(g, "}");
 	cg_blank(g);
 }
 
@@ -489,50 +493,15 @@ static bool has_tail_calls(struct program *prog, const struct ptrvec *targets)
 	return false;
 }
 
-static void emit_setup(struct cgen *g, struct ptrvec *progs)
+/* What ksc_open does to the opened object: autoload, tc direction and pins. */
+static void emit_object_setup(struct cgen *g, struct ptrvec *progs)
 {
 	struct program *prog = g->prog;
-	const char *skel = arena_printf(g->a, "%s_ebpf", prog->ident);
 	struct ptrvec targets;
-	bool configs = false, tails;
+	bool tails;
 
 	ebpf_tail_targets(prog, &targets);
 	tails = has_tail_calls(prog, &targets);
-
-	cg_line(g, "static int ksc_load_object(void)");
-	cg_line(g, "{");
-	cg_line(g, "\treturn %s__load(" SKEL ");", skel);
-	cg_line(g, "}");
-	cg_blank(g);
-	for (struct decl *d = prog->decls; d; d = d->next)
-		configs |= d->kind == D_CONFIG;
-	if (configs) {
-		cg_line(g, "/* The eBPF programs read their config from maps: fill them before any runs. */");
-		cg_line(g, "static void ksc_after_load(void)");
-		cg_line(g, "{");
-		for (struct decl *d = prog->decls; d; d = d->next)
-			if (d->kind == D_CONFIG)
-				cg_line(g, "\t%s%s_sync();", d->name, KSC_CONFIG_STRUCT_SUFFIX);
-		cg_line(g, "}");
-		cg_blank(g);
-	}
-	cg_line(g, "/* Opens the object; it is loaded on first need, with the pins set here. */");
-	cg_line(g, "static int ksc_open(void)");
-	cg_line(g, "{");
-	g->indent++;
-	cg_line(g, SKEL " = %s__open();", skel);
-	cg_line(g, "if (!" SKEL ") {");
-	cg_line(g, "\tfprintf(stderr, \"%s: cannot open %s.ebpf.o: %%s\\n\", strerror(errno));",
-		prog->base, prog->base);
-	cg_line(g, "\treturn -1;");
-	cg_line(g, "}");
-	cg_line(g, "ksc_setup(&(struct ksc_object){");
-	cg_line(g, "\t.name = \"%s\",", prog->base);
-	cg_line(g, "\t.obj = " SKEL "->obj,");
-	cg_line(g, "\t.load = ksc_load_object,");
-	if (configs)
-		cg_line(g, "\t.after_load = ksc_after_load,");
-	cg_line(g, "});");
 	for (struct decl *d = prog->decls; d; d = d->next) {
 		if (d->kind != D_FUNC || d->role != ROLE_PROG)
 			continue;
@@ -550,63 +519,108 @@ static void emit_setup(struct cgen *g, struct ptrvec *progs)
 			cg_line(g, "bpf_program__set_autoload(" SKEL "->progs.%s%s, false);",
 				KSC_CALL_PREFIX, d->name);
 	for (struct decl *d = prog->decls; d; d = d->next)
-		if (d->kind == D_MAP && d->is_pinned) {
-			cg_line(g, "if (ksc_pin(" SKEL "->maps.%s, \"maps/%s\"))", d->name, d->name);
-			cg_line(g, "\treturn -1;");
-		}
-	if (pinned_first(prog)) {
-		cg_line(g, "if (ksc_pin_first(" SKEL "->maps.%s, \"globals\", &%s_first))",
-			KSC_PINNED_GLOBALS, KSC_PINNED_GLOBALS);
-		cg_line(g, "\treturn -1;");
-	} else if (has_pinned_globals(prog)) {
-		cg_line(g, "if (ksc_pin(" SKEL "->maps.%s, \"globals\"))", KSC_PINNED_GLOBALS);
-		cg_line(g, "\treturn -1;");
+		if (d->kind == D_MAP && d->is_pinned)
+			cg_block(g, "\
+				if (ksc_pin(" SKEL "->maps.%s, \"maps/%s\"))\n\
+					return -1;\n", d->name, d->name);
+	if (pinned_first(prog))
+		cg_block(g, "\
+			if (ksc_pin_first(" SKEL "->maps.%s, \"globals\", &%s_first))\n\
+				return -1;\n", KSC_PINNED_GLOBALS, KSC_PINNED_GLOBALS);
+	else if (has_pinned_globals(prog))
+		cg_block(g, "\
+			if (ksc_pin(" SKEL "->maps.%s, \"globals\"))\n\
+				return -1;\n", KSC_PINNED_GLOBALS);
+}
+
+static void emit_setup(struct cgen *g, struct ptrvec *progs)
+{
+	struct program *prog = g->prog;
+	bool configs = false;
+
+	cg_block(g, "\
+		static int ksc_load_object(void)\n\
+		{\n\
+			return %s_ebpf__load(" SKEL ");\n\
+		}\n\
+		\n", prog->ident);
+	for (struct decl *d = prog->decls; d; d = d->next)
+		configs |= d->kind == D_CONFIG;
+	if (configs) {
+		cg_line(g, "/* The eBPF programs read their config from maps: fill them before any runs. */");
+		cg_line(g, "static void ksc_after_load(void)");
+		cg_open(g, "{");
+		for (struct decl *d = prog->decls; d; d = d->next)
+			if (d->kind == D_CONFIG)
+				cg_line(g, "%s%s_sync();", d->name, KSC_CONFIG_STRUCT_SUFFIX);
+		cg_close(g, "}");
+		cg_blank(g);
 	}
+	cg_block(g, "\
+		/* Opens the object; it is loaded on first need, with the pins set here. */\n\
+		static int ksc_open(void)\n");
+	cg_open(g, "{");
+	cg_block(g, "\
+		" SKEL " = %s_ebpf__open();\n\
+		if (!" SKEL ") {\n\
+			fprintf(stderr, \"%s: cannot open %s.ebpf.o: %%s\\n\", strerror(errno));\n\
+			return -1;\n\
+		}\n", prog->ident, prog->base, prog->base);
+	cg_open(g, "ksc_setup(&(struct ksc_object){");
+	cg_block(g, "\
+		.name = \"%s\",\n\
+		.obj = " SKEL "->obj,\n\
+		.load = ksc_load_object,\n", prog->base);
+	if (configs)
+		cg_line(g, ".after_load = ksc_after_load,");
+	cg_close(g, "});");
+	emit_object_setup(g, progs);
 	cg_line(g, "return 0;");
-	g->indent--;
-	cg_line(g, "}");
+	cg_close(g, "}");
 	cg_blank(g);
 }
 
 static void emit_tests(struct cgen *g)
 {
-	cg_line(g, "/* One \"ok NAME\" or \"not ok NAME\" line per test; 1 when it failed. */");
-	cg_line(g, "static int ksc_report(const char *name, bool passed)");
-	cg_line(g, "{");
-	cg_line(g, "\tprintf(\"%%s %%s\\n\", passed ? \"ok\" : \"not ok\", name);");
-	cg_line(g, "\tfflush(stdout);");
-	cg_line(g, "\treturn !passed;");
-	cg_line(g, "}");
-	cg_blank(g);
-	cg_line(g, "/* NAME --test [TEST]: runs every @test function, or the one named TEST. */");
-	cg_line(g, "static int ksc_run_tests(const char *only)");
-	cg_line(g, "{");
-	cg_line(g, "\tint failed = 0;");
+	cg_block(g, "\
+		/* One \"ok NAME\" or \"not ok NAME\" line per test; 1 when it failed. */\n\
+		static int ksc_report(const char *name, bool passed)\n\
+		{\n\
+			printf(\"%%s %%s\\n\", passed ? \"ok\" : \"not ok\", name);\n\
+			fflush(stdout);\n\
+			return !passed;\n\
+		}\n\
+		\n\
+		/* NAME --test [TEST]: runs every @test function, or the one named TEST. */\n\
+		static int ksc_run_tests(const char *only)\n");
+	cg_open(g, "{");
+	cg_line(g, "int failed = 0;");
 	cg_blank(g);
 	for (struct decl *d = g->prog->decls; d; d = d->next) {
 		if (!is_user_fn(d) || d->role != ROLE_TEST)
 			continue;
-		cg_line(g, "\tif (!only || !strcmp(only, \"%s\"))", d->name);
-		cg_line(g, "\t\tfailed += ksc_report(\"%s\", %s() == 0);", d->name,
-			cg_global_name(g, d));
+		cg_block(g, "\
+			if (!only || !strcmp(only, \"%s\"))\n\
+				failed += ksc_report(\"%s\", %s() == 0);\n", d->name, d->name,
+			 cg_global_name(g, d));
 	}
-	cg_line(g, "\treturn failed ? 1 : 0;");
-	cg_line(g, "}");
+	cg_line(g, "return failed ? 1 : 0;");
+	cg_close(g, "}");
 	cg_blank(g);
 }
 
 static void emit_usage(struct cgen *g, struct decl *s)
 {
 	cg_line(g, "static void ksc_usage(FILE *out, const char *argv0)");
-	cg_line(g, "{");
-	cg_line(g, "\tfprintf(out, \"Usage: %%s [--test [TEST]]\\n\", argv0);");
+	cg_open(g, "{");
+	cg_line(g, "fprintf(out, \"Usage: %%s [--test [TEST]]\\n\", argv0);");
 	for (struct struct_field *f = s->fields; f; f = f->next) {
 		struct type *t = ut(f->ty);
 
-		cg_line(g, "\tfprintf(out, \"  --%s%s\\n\");", f->name,
+		cg_line(g, "fprintf(out, \"  --%s%s\\n\");", f->name,
 			t->kind == TY_BOOL ? "[=BOOL]" : t->kind == TY_STR ? "=STRING" : "=NUMBER");
 	}
-	cg_line(g, "}");
+	cg_close(g, "}");
 	cg_blank(g);
 }
 
@@ -615,53 +629,62 @@ static void emit_option_table(struct cgen *g, struct decl *s)
 {
 	int id = 256;
 
-	cg_line(g, "static const struct option options[] = {");
+	cg_open(g, "static const struct option options[] = {");
 	for (struct struct_field *f = s->fields; f; f = f->next, id++) {
 		const char *has = ut(f->ty)->kind == TY_BOOL ? "optional_argument" : "required_argument";
 		char *dash = xstrdup(f->name);
 
-		cg_line(g, "\t{ \"%s\", %s, NULL, %d },", f->name, has, id);
+		cg_line(g, "{ \"%s\", %s, NULL, %d },", f->name, has, id);
 		for (char *p = dash; *p; p++)
 			if (*p == '_')
 				*p = '-';
 		if (strcmp(dash, f->name))
-			cg_line(g, "\t{ \"%s\", %s, NULL, %d },", dash, has, id);
+			cg_line(g, "{ \"%s\", %s, NULL, %d },", dash, has, id);
 		free(dash);
 	}
-	cg_line(g, "\t{ \"help\", no_argument, NULL, 'h' },");
-	cg_line(g, "\t{ 0 },");
-	cg_line(g, "};");
+	cg_block(g, "\
+		{ \"help\", no_argument, NULL, 'h' },\n\
+		{ 0 },\n");
+	cg_close(g, "};");
 }
 
-/* The case of option id: the field's value parsed and range-checked; false: not settable. */
-static bool emit_option_case(struct cgen *g, struct struct_field *f, int id)
+/* The case of option id: the field's value parsed and range-checked, or refused. */
+static void emit_option_case(struct cgen *g, struct struct_field *f, int id)
 {
 	struct type *t = ut(f->ty);
 
-	cg_line(g, "\tcase %d:", id);
 	if (t->kind == TY_BOOL) {
-		cg_line(g, "\t\tif (ksc_parse_bool(optarg, &args->%s))", f->name);
-		cg_line(g, "\t\t\tgoto bad;");
+		cg_block(g, "\
+			case %d:\n\
+				if (ksc_parse_bool(optarg, &args->%s))\n\
+					goto bad;\n\
+				break;\n", id, f->name);
 	} else if (t->kind == TY_STR) {
-		cg_line(g, "\t\tksc_str_copy(args->%s, sizeof(args->%s), optarg);", f->name, f->name);
+		cg_block(g, "\
+			case %d:\n\
+				ksc_str_copy(args->%s, sizeof(args->%s), optarg);\n\
+				break;\n", id, f->name, f->name);
 	} else if (t->kind == TY_INT || t->kind == TY_CHAR || t->kind == TY_ENUM) {
 		bool sgn = t->kind != TY_INT || t->is_signed;
 		int bits = t->kind == TY_INT ? t->size * 8 : t->kind == TY_CHAR ? 8 : 32;
 
-		cg_line(g, "\t\tif (ksc_parse_int(optarg, %s, %s, &v))",
-			sgn ? arena_printf(g->a, "-%lldLL - 1", (1LL << (bits - 2)) * 2 - 1) : "0",
-			bits == 64 ? (sgn ? "0x7fffffffffffffffULL" : "~0ULL") :
-			arena_printf(g->a, "0x%llxULL", sgn ? (1ULL << (bits - 1)) - 1 :
-						      (1ULL << bits) - 1));
-		cg_line(g, "\t\t\tgoto bad;");
-		cg_line(g, "\t\targs->%s = (%s)v;", f->name, cg_type(g, f->ty));
+		cg_block(g, "\
+			case %d:\n\
+				if (ksc_parse_int(optarg, %s, %s, &v))\n\
+					goto bad;\n\
+				args->%s = (%s)v;\n\
+				break;\n", id,
+			 sgn ? arena_printf(g->a, "-%lldLL - 1", (1LL << (bits - 2)) * 2 - 1) : "0",
+			 bits == 64 ? (sgn ? "0x7fffffffffffffffULL" : "~0ULL") :
+			 arena_printf(g->a, "0x%llxULL", sgn ? (1ULL << (bits - 1)) - 1 :
+						       (1ULL << bits) - 1),
+			 f->name, cg_type(g, f->ty));
 	} else {
-		cg_line(g, "\t\tfprintf(stderr, \"%%s: --%s cannot be set from the command line\\n\", argv[0]);",
-			f->name);
-		cg_line(g, "\t\treturn -1;");
-		return false;
+		cg_block(g, "\
+			case %d:\n\
+				fprintf(stderr, \"%%s: --%s cannot be set from the command line\\n\", argv[0]);\n\
+				return -1;\n", id, f->name);
 	}
-	return true;
 }
 
 /* main(args: S): each field of S is an option --field=VALUE (bools: --field). */
@@ -671,34 +694,36 @@ static void emit_options(struct cgen *g, struct decl *s)
 
 	emit_usage(g, s);
 	cg_line(g, "static int ksc_parse_options(int argc, char **argv, struct %s *args)", s->name);
-	cg_line(g, "{");
-	g->indent++;
+	cg_open(g, "{");
 	emit_option_table(g, s);
-	cg_line(g, "long long v;");
-	cg_line(g, "int c;");
-	cg_blank(g);
-	cg_line(g, "(void)v;");
-	cg_line(g, "while ((c = getopt_long(argc, argv, \"h\", options, NULL)) != -1) {");
-	cg_line(g, "\tswitch (c) {");
+	cg_block(g, "\
+		long long v;\n\
+		int c;\n\
+		\n\
+		(void)v;\n");
+	cg_open(g, "while ((c = getopt_long(argc, argv, \"h\", options, NULL)) != -1) {");
+	/* Case labels stand at the switch's own indentation. */
+	cg_line(g, "switch (c) {");
 	for (struct struct_field *f = s->fields; f; f = f->next, id++)
-		if (emit_option_case(g, f, id))
-			cg_line(g, "\t\tbreak;");
-	cg_line(g, "\tcase 'h':");
-	cg_line(g, "\t\tksc_usage(stdout, argv[0]);");
-	cg_line(g, "\t\texit(0);");
-	cg_line(g, "\tdefault:");
-	cg_line(g, "\t\tksc_usage(stderr, argv[0]);");
-	cg_line(g, "\t\treturn -1;");
-	cg_line(g, "\t}");
-	cg_line(g, "}");
-	cg_line(g, "if (optind < argc)");
-	cg_line(g, "\tgoto bad;");
-	cg_line(g, "return 0;");
-	g->indent--;
+		emit_option_case(g, f, id);
+	cg_block(g, "\
+		case 'h':\n\
+			ksc_usage(stdout, argv[0]);\n\
+			exit(0);\n\
+		default:\n\
+			ksc_usage(stderr, argv[0]);\n\
+			return -1;\n\
+		}\n");
+	cg_close(g, "}");
+	cg_block(g, "\
+		if (optind < argc)\n\
+			goto bad;\n\
+		return 0;\n");
 	sb_puts(g->out, "bad:\n");
-	cg_line(g, "\tfprintf(stderr, \"%%s: bad option value or argument '%%s'\\n\", argv[0], argv[optind - 1]);");
-	cg_line(g, "\treturn -1;");
-	cg_line(g, "}");
+	cg_block(g, "\
+		fprintf(stderr, \"%%s: bad option value or argument '%%s'\\n\", argv[0], argv[optind - 1]);\n\
+		return -1;\n");
+	cg_close(g, "}");
 	cg_blank(g);
 }
 
@@ -718,85 +743,89 @@ static bool has_tests(struct program *prog)
 	return false;
 }
 
+/* The tail of main: run ksc_main, or just load the object when there is none. */
+static void emit_main_call(struct cgen *g, struct decl *m, bool opts, bool ret)
+{
+	if (!m) {
+		cg_block(g, "\
+			/* No main(): load the object, which checks it against the kernel. */\n\
+			return ksc_load() ? 1 : 0;\n");
+		return;
+	}
+	cg_line(g, ret ? "ret = ksc_main(%s);" : "ksc_main(%s);", opts ? "args" : "");
+	if (user_is_thrower(g, m))
+		cg_block(g, "\
+			if (ksc_thrown()) {\n\
+				fprintf(stderr, \"%s: uncaught exception %%d\\n\", ksc_catch());\n\
+				return 1;\n\
+			}\n", g->prog->base);
+	cg_line(g, "return %s;", ret ? "ret" : "0");
+}
+
 static void emit_main(struct cgen *g)
 {
 	struct decl *m = find_main(g->prog);
 	struct decl *opts = m && m->params && ut(m->params->ty)->kind == TY_STRUCT ?
 			    ut(m->params->ty)->decl : NULL;
 	bool ret = m && m->ret && !type_is_void(m->ret);
+	bool tests = has_tests(g->prog);
 
 	if (opts)
 		emit_options(g, opts);
 	cg_line(g, "int main(int argc, char **argv)");
-	cg_line(g, "{");
-	g->indent++;
+	cg_open(g, "{");
 	if (opts)
 		cg_line(g, "struct %s args = { 0 };", opts->name);
 	if (ret)
 		cg_line(g, "int ret;");
 	if (opts || ret)
 		cg_blank(g);
-	cg_line(g, "if (ksc_open())");
-	cg_line(g, "\treturn 1;");
-	if (has_tests(g->prog)) {
-		cg_line(g, "if ((argc == 2 || argc == 3) && !strcmp(argv[1], \"--test\"))");
-		cg_line(g, "\treturn ksc_run_tests(argc == 3 ? argv[2] : NULL);");
-	}
-	if (opts) {
-		cg_line(g, "if (ksc_parse_options(argc, argv, &args))");
-		cg_line(g, "\treturn 2;");
-	} else {
-		cg_line(g, "if (argc > %d) {", has_tests(g->prog) ? 2 : 1);
-		cg_line(g, "\tfprintf(stderr, \"Usage: %%s%s\\n\", argv[0]);",
-			has_tests(g->prog) ? " [--test]" : "");
-		cg_line(g, "\treturn 2;");
-		cg_line(g, "}");
-	}
-	if (!m) {
-		cg_line(g, "/* No main(): load the object, which checks it against the kernel. */");
-		cg_line(g, "return ksc_load() ? 1 : 0;");
-	} else {
-		const char *call = arena_printf(g->a, "ksc_main(%s)", opts ? "args" : "");
-
-		cg_line(g, ret ? "ret = %s;" : "%s;", call);
-		if (user_is_thrower(g, m)) {
-			cg_line(g, "if (ksc_thrown()) {");
-			cg_line(g, "\tfprintf(stderr, \"%s: uncaught exception %%d\\n\", ksc_catch());",
-				g->prog->base);
-			cg_line(g, "\treturn 1;");
-			cg_line(g, "}");
-		}
-		cg_line(g, "return %s;", ret ? "ret" : "0");
-	}
-	g->indent--;
-	cg_line(g, "}");
+	cg_block(g, "\
+		if (ksc_open())\n\
+			return 1;\n");
+	if (tests)
+		cg_block(g, "\
+			if ((argc == 2 || argc == 3) && !strcmp(argv[1], \"--test\"))\n\
+				return ksc_run_tests(argc == 3 ? argv[2] : NULL);\n");
+	if (opts)
+		cg_block(g, "\
+			if (ksc_parse_options(argc, argv, &args))\n\
+				return 2;\n");
+	else
+		cg_block(g, "\
+			if (argc > %d) {\n\
+				fprintf(stderr, \"Usage: %%s%s\\n\", argv[0]);\n\
+				return 2;\n\
+			}\n", tests ? 2 : 1, tests ? " [--test]" : "");
+	emit_main_call(g, m, opts, ret);
+	cg_close(g, "}");
 }
 
 /* ---- the file ---- */
 
 static void emit_head(struct cgen *g)
 {
-	struct program *prog = g->prog;
-
-	cg_line(g, "/* Generated by ksc from %s.ks: edit that file, not this one. */", prog->base);
-	cg_line(g, "#include <errno.h>");
-	cg_line(g, "#include <getopt.h>");
-	cg_line(g, "#include <stdbool.h>");
-	cg_line(g, "#include <stdio.h>");
-	cg_line(g, "#include <stdlib.h>");
-	cg_line(g, "#include <string.h>");
-	cg_blank(g);
-	cg_line(g, "#include \"ksc_loader.h\"");
-	cg_blank(g);
+	cg_block(g, "\
+		/* Generated by ksc from %s.ks: edit that file, not this one. */\n\
+		#include <errno.h>\n\
+		#include <getopt.h>\n\
+		#include <stdbool.h>\n\
+		#include <stdio.h>\n\
+		#include <stdlib.h>\n\
+		#include <string.h>\n\
+		\n\
+		#include \"ksc_loader.h\"\n\
+		\n", g->prog->base);
 }
 
 /* The skeleton's globals name the program's types: it comes after them. */
 static void emit_skeleton(struct cgen *g)
 {
-	cg_line(g, "#include \"%s.skel.h\"", g->prog->base);
-	cg_blank(g);
-	cg_line(g, "static struct %s_ebpf *" SKEL ";", g->prog->ident);
-	cg_blank(g);
+	cg_block(g, "\
+		#include \"%s.skel.h\"\n\
+		\n\
+		static struct %s_ebpf *" SKEL ";\n\
+		\n", g->prog->base, g->prog->ident);
 }
 
 static void emit_declarations(struct cgen *g)
