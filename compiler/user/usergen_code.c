@@ -640,6 +640,7 @@ static void map_assign(struct cgen *g, struct stmt *s)
 	struct decl *m = idx->lhs->decl;
 	struct map_use *mu = user_map_use(g, m);
 	struct type *mt = ut(m->ty);
+	const char *key;
 
 	mu->set = true;
 	if (s->op < 0 && ut(mt->base)->kind != TY_ARRAY && ut(mt->base)->kind != TY_STR) {
@@ -649,16 +650,17 @@ static void map_assign(struct cgen *g, struct stmt *s)
 	}
 	/* Read, modify, write: the key is evaluated once. */
 	mu->get = true;
-	cg_line(g, "{");
-	g->indent++;
-	cg_line(g, "%s = %s;", cg_decl(g, mt->key, "ksc_key"), map_key(g, idx));
-	cg_line(g, "%s = %s(ksc_key);", cg_decl(g, mt->base, "ksc_value"),
-		user_accessor(g, m, "get"));
-	cg_blank(g);
-	cg_line(g, "ksc_value %s= %s;", opstr(s->op), cg_expr_str(g, s->value));
-	cg_line(g, "%s(ksc_key, ksc_value);", user_accessor(g, m, "set"));
-	g->indent--;
-	cg_line(g, "}");
+	key = map_key(g, idx);
+	cg_open(g, "{");
+	cg_block(g, "\
+		%s = %s;\n\
+		%s = %s(ksc_key);\n\
+		\n\
+		ksc_value %s= %s;\n\
+		%s(ksc_key, ksc_value);\n", cg_decl(g, mt->key, "ksc_key"), key,
+		 cg_decl(g, mt->base, "ksc_value"), user_accessor(g, m, "get"), opstr(s->op),
+		 cg_expr_str(g, s->value), user_accessor(g, m, "set"));
+	cg_close(g, "}");
 }
 
 /* m[k].f op= v: in place, only when the entry exists (as in eBPF). */
@@ -668,19 +670,22 @@ static void map_field_assign(struct cgen *g, struct stmt *s)
 	struct decl *m = idx->lhs->decl;
 	struct map_use *mu = user_map_use(g, m);
 	struct type *mt = ut(m->ty);
+	const char *key;
 
 	mu->lookup = mu->set = true;
-	cg_line(g, "{");
-	g->indent++;
-	cg_line(g, "%s = %s;", cg_decl(g, mt->key, "ksc_key"), map_key(g, idx));
-	cg_line(g, "%s;", cg_decl(g, mt->base, "ksc_value"));
-	cg_blank(g);
-	cg_line(g, "if (%s(ksc_key, &ksc_value)) {", user_accessor(g, m, "lookup"));
-	cg_line(g, "\tksc_value.%s %s= %s;", s->lhs->str, opstr(s->op), cg_expr_str(g, s->value));
-	cg_line(g, "\t%s(ksc_key, ksc_value);", user_accessor(g, m, "set"));
-	cg_line(g, "}");
-	g->indent--;
-	cg_line(g, "}");
+	key = map_key(g, idx);
+	cg_open(g, "{");
+	cg_block(g, "\
+		%s = %s;\n\
+		%s;\n\
+		\n\
+		if (%s(ksc_key, &ksc_value)) {\n\
+			ksc_value.%s %s= %s;\n\
+			%s(ksc_key, ksc_value);\n\
+		}\n", cg_decl(g, mt->key, "ksc_key"), key, cg_decl(g, mt->base, "ksc_value"),
+		 user_accessor(g, m, "lookup"), s->lhs->str, opstr(s->op), cg_expr_str(g, s->value),
+		 user_accessor(g, m, "set"));
+	cg_close(g, "}");
 }
 
 /*
@@ -703,37 +708,30 @@ static void map_ifvar(struct cgen *g, struct stmt *s)
 		memset(wb, 0, sizeof(*wb));
 		wb->ifvar = s;
 		loop_exits(g->a, s->then, &wb->exits);
-		cg_line(g, "%s_key = %s;", x, map_key(g, idx));
-		cg_line(g, "%s = &%s_value;", x, x);
-		cg_line(g, "if (%s(%s_key, %s)) {", user_accessor(g, m, "lookup"), x, x);
-		g->indent++;
+		cg_block(g, "\
+			%s_key = %s;\n\
+			%s = &%s_value;\n", x, map_key(g, idx), x, x);
+		cg_open(g, "if (%s(%s_key, %s)) {", user_accessor(g, m, "lookup"), x, x);
 		ptrvec_push(g->a, &UG(g)->writebacks, wb);
 		cg_emit_stmts(g, s->then);
 		UG(g)->writebacks.n--;
 		if (!ends_in_jump(s->then))
 			write_back(g, wb);
-		g->indent--;
 	} else {
-		cg_line(g, "{");
-		g->indent++;
+		/* ksc_key in a block of its own: other map accesses of the function declare theirs. */
+		cg_open(g, "{");
 		cg_line(g, "%s = %s;", cg_decl(g, mt->key, "ksc_key"), map_key(g, idx));
 		cg_blank(g);
-		cg_line(g, "if (%s(ksc_key, &%s)) {", user_accessor(g, m, "lookup"), x);
-		g->indent++;
+		cg_open(g, "if (%s(ksc_key, &%s)) {", user_accessor(g, m, "lookup"), x);
 		cg_emit_stmts(g, s->then);
-		g->indent--;
 	}
 	if (s->els) {
-		cg_line(g, "} else {");
-		g->indent++;
+		cg_reopen(g, "} else {");
 		cg_emit_stmts(g, s->els);
-		g->indent--;
 	}
-	cg_line(g, "}");
-	if (!s->binds_pointer) {
-		g->indent--;
-		cg_line(g, "}");
-	}
+	cg_close(g, "}");
+	if (!s->binds_pointer)
+		cg_close(g, "}");
 }
 
 /* An assignment to a config field or a pinned global, then the write to its map. */
@@ -791,15 +789,16 @@ static bool u_throwing_call(struct cgen *g, struct stmt *s)
 	sb_puts(&sb, fn_name(g, s->value->lhs->decl));
 	call_args(g, &sb, s->value->args);
 	cg_line(g, "%s;", sb.buf);
-	if (g->try_depth > 0) {
-		cg_line(g, "if (ksc_thrown()) {");
-		cg_line(g, "\terr = ksc_catch();");
-		cg_line(g, "\tgoto catch%d;", g->try_stack[g->try_depth - 1]);
-		cg_line(g, "}");
-	} else {
-		cg_line(g, "if (ksc_thrown())");
-		cg_line(g, "\t%s", after_throwing_call(g));
-	}
+	if (g->try_depth > 0)
+		cg_block(g, "\
+			if (ksc_thrown()) {\n\
+				err = ksc_catch();\n\
+				goto catch%d;\n\
+			}\n", g->try_stack[g->try_depth - 1]);
+	else
+		cg_block(g, "\
+			if (ksc_thrown())\n\
+				%s\n", after_throwing_call(g));
 	sb_free(&sb);
 	return true;
 }
