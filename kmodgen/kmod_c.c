@@ -274,7 +274,7 @@ static void emit_set(struct cgen *g, enum kf_hook set_hook, unsigned members_of)
 	cg_line(g, "KSC_KFUNCS_START(%s)", name);
 	for (struct decl *d = g->prog->decls; d; d = d->next) {
 		unsigned m;
-		const char *flags;
+		const char *flags, *entry;
 
 		if (!is_module_fn(d) || d->role != ROLE_KFUNC)
 			continue;
@@ -282,30 +282,29 @@ static void emit_set(struct cgen *g, enum kf_hook set_hook, unsigned members_of)
 		if (!m)
 			continue;
 		flags = kfunc_flags(g, d);
+		entry = flags ? arena_printf(g->a, "BTF_ID_FLAGS(func, %s, %s)", d->name, flags) :
+				arena_printf(g->a, "BTF_ID_FLAGS(func, %s)", d->name);
 		/* Tracepoint and perf_event users count only where their hook is TRACING. */
 		if (set_hook == KF_HOOK_TRACING && !(m & (1u << KF_HOOK_TRACING))) {
 			bool tp = m & (1u << KF_HOOK_TRACEPOINT), pe = m & (1u << KF_HOOK_PERF_EVENT);
 
-			sb_printf(g->out, "#if %s%s%s\n", tp ? "KSC_HAVE_TRACEPOINT_KFUNCS" : "",
-				  tp && pe ? " || " : "", pe ? "KSC_HAVE_PERF_EVENT_KFUNCS" : "");
-			cg_line(g, flags ? "BTF_ID_FLAGS(func, %s, %s)" : "BTF_ID_FLAGS(func, %s)",
-				d->name, flags);
-			sb_puts(g->out, "#endif\n");
+			cg_block(g, "\
+				#if %s%s%s\n\
+				%s\n\
+				#endif\n", tp ? "KSC_HAVE_TRACEPOINT_KFUNCS" : "", tp && pe ? " || " : "",
+				 pe ? "KSC_HAVE_PERF_EVENT_KFUNCS" : "", entry);
 			continue;
 		}
-		cg_line(g, flags ? "BTF_ID_FLAGS(func, %s, %s)" : "BTF_ID_FLAGS(func, %s)", d->name,
-			flags);
+		cg_line(g, "%s", entry);
 	}
-	cg_line(g, "KSC_KFUNCS_END(%s)", name);
-	cg_blank(g);
-	cg_line(g, "static const struct btf_kfunc_id_set %s_%s_kfunc_set = {", g->prog->ident,
-		hooks[set_hook].suffix);
-	g->indent++;
-	cg_line(g, ".owner = THIS_MODULE,");
-	cg_line(g, ".set = &%s,", name);
-	g->indent--;
-	cg_line(g, "};");
-	cg_blank(g);
+	cg_block(g, "\
+		KSC_KFUNCS_END(%s)\n\
+		\n\
+		static const struct btf_kfunc_id_set %s_%s_kfunc_set = {\n\
+			.owner = THIS_MODULE,\n\
+			.set = &%s,\n\
+		};\n\
+		\n", name, g->prog->ident, hooks[set_hook].suffix, name);
 }
 
 /* Sets emitted, as (hook, membership mask) in registration order. */
@@ -341,12 +340,50 @@ static void emit_hook_guards(struct cgen *g, unsigned used)
 
 		if (!(used & (1u << h)))
 			continue;
-		sb_printf(g->out, "#if !%s\n", hooks[h].have);
-		sb_printf(g->out,
-			  "#error \"this kernel has no kfunc hook for %s programs; %s.ks calls kfuncs from one\"\n",
-			  hooks[h].what, g->prog->base);
-		sb_puts(g->out, "#endif\n");
+		cg_block(g, "\
+			#if !%s\n\
+			#error \"this kernel has no kfunc hook for %s programs; %s.ks calls kfuncs from one\"\n\
+			#endif\n", hooks[h].have, hooks[h].what, g->prog->base);
 	}
+}
+
+/* Module init: the kfunc sets, then the struct_ops types and instances. */
+static void emit_init(struct cgen *g, const char *init, const enum kf_hook *order, int n)
+{
+	bool ops = kmod_has_struct_ops(g->prog), types = kmod_has_ops_types(g->prog);
+
+	cg_line(g, "static int __init %s(void)", init);
+	cg_open(g, "{");
+	if (n || ops || types) {
+		cg_line(g, "int err;");
+		cg_blank(g);
+	}
+	/*
+	 * One set per kernel hook: a second registration on the same hook would
+	 * fail and drop the module's earlier ones.  A failure fails the load;
+	 * the kernel frees what was registered when the module goes away.
+	 */
+	for (int i = 0; i < n; i++)
+		cg_block(g, "\
+			err = register_btf_kfunc_id_set(%s, &%s_%s_kfunc_set);\n\
+			if (err) {\n\
+				pr_err(\"cannot register kfuncs for %s programs: %%d\\n\", err);\n\
+				return err;\n\
+			}\n", hooks[order[i]].prog_type, g->prog->ident, hooks[order[i]].suffix,
+			 hooks[order[i]].what);
+	/* struct_ops types cannot be unregistered either: they go with the module's BTF. */
+	if (types)
+		kmod_emit_ops_type_register(g);
+	/*
+	 * Struct_ops instances last, as tcp_bbr does: they are what lets
+	 * sockets into the module, and kfunc sets cannot be unregistered.
+	 */
+	if (ops)
+		kmod_emit_struct_ops_register(g);
+	else
+		cg_line(g, "return 0;");
+	cg_close(g, "}");
+	cg_blank(g);
 }
 
 static void emit_registration(struct cgen *g)
@@ -359,74 +396,28 @@ static void emit_registration(struct cgen *g)
 	/* Congestion control modules call theirs register/unregister, as the kernel's do. */
 	const char *init = arena_printf(g->a, "%s_%s", base, ops ? "register" : "init");
 	const char *exit = arena_printf(g->a, "%s_%s", base, ops ? "unregister" : "exit");
+	const char *what = ops ? (n ? "Congestion control and kfuncs" : "Congestion control") :
+			   types ? (n ? "struct_ops types and kfuncs" : "struct_ops types") : "kfuncs";
 
 	emit_hook_guards(g, used);
 	if (used & ((1u << KF_HOOK_KPROBE) | (1u << KF_HOOK_TRACEPOINT) | (1u << KF_HOOK_PERF_EVENT)))
 		cg_blank(g);
 	for (int i = 0; i < n; i++)
 		emit_set(g, order[i], members[i]);
-	cg_line(g, "static int __init %s(void)", init);
-	cg_line(g, "{");
-	g->indent++;
-	if (n || ops || types) {
-		cg_line(g, "int err;");
-		cg_blank(g);
-	}
-	/*
-	 * One set per kernel hook: a second registration on the same hook would
-	 * fail and drop the module's earlier ones.  A failure fails the load;
-	 * the kernel frees what was registered when the module goes away.
-	 */
-	for (int i = 0; i < n; i++) {
-		cg_line(g, "err = register_btf_kfunc_id_set(%s, &%s_%s_kfunc_set);",
-			hooks[order[i]].prog_type, base, hooks[order[i]].suffix);
-		cg_line(g, "if (err) {");
-		g->indent++;
-		cg_line(g, "pr_err(\"cannot register kfuncs for %s programs: %%d\\n\", err);",
-			hooks[order[i]].what);
-		cg_line(g, "return err;");
-		g->indent--;
-		cg_line(g, "}");
-	}
-	/* struct_ops types cannot be unregistered either: they go with the module's BTF. */
-	if (types)
-		kmod_emit_ops_type_register(g);
-	if (ops) {
-		/*
-		 * Struct_ops instances last, as tcp_bbr does: they are what lets
-		 * sockets into the module, and kfunc sets cannot be unregistered.
-		 */
-		kmod_emit_struct_ops_register(g);
-		g->indent--;
-		cg_line(g, "}");
-	} else {
-		cg_line(g, "return 0;");
-		g->indent--;
-		cg_line(g, "}");
-	}
-	cg_blank(g);
+	emit_init(g, init, order, n);
 	/* kfunc sets have no unregister call: the kernel drops them with the module. */
 	cg_line(g, "static void __exit %s(void)", exit);
-	cg_line(g, "{");
-	if (ops) {
-		g->indent++;
-		kmod_emit_struct_ops_unregister(g);
-		g->indent--;
-	}
-	cg_line(g, "}");
-	cg_blank(g);
-	cg_line(g, "module_init(%s);", init);
-	cg_line(g, "module_exit(%s);", exit);
-	cg_blank(g);
-	cg_line(g, "MODULE_LICENSE(\"GPL\");");
+	cg_open(g, "{");
 	if (ops)
-		cg_line(g, "MODULE_DESCRIPTION(\"%s of %s.ks, built by ksc\");",
-			n ? "Congestion control and kfuncs" : "Congestion control", g->prog->base);
-	else if (types)
-		cg_line(g, "MODULE_DESCRIPTION(\"%s of %s.ks, built by ksc\");",
-			n ? "struct_ops types and kfuncs" : "struct_ops types", g->prog->base);
-	else
-		cg_line(g, "MODULE_DESCRIPTION(\"kfuncs of %s.ks, built by ksc\");", g->prog->base);
+		kmod_emit_struct_ops_unregister(g);
+	cg_close(g, "}");
+	cg_block(g, "\
+		\n\
+		module_init(%s);\n\
+		module_exit(%s);\n\
+		\n\
+		MODULE_LICENSE(\"GPL\");\n\
+		MODULE_DESCRIPTION(\"%s of %s.ks, built by ksc\");\n", init, exit, what, g->prog->base);
 }
 
 static void emit_includes(struct cgen *g)
@@ -459,14 +450,16 @@ int kmod_write_c(struct program *prog, const char *path)
 	cg_init(&g, prog->arena, prog, &out, &kernel_hooks);
 	g.backend = &kb;
 	kmod_state_scan(prog);
-	cg_line(&g, "// SPDX-License-Identifier: GPL-2.0");
-	cg_line(&g, "/* Generated by ksc from %s.ks: edit that file, not this one. */", prog->base);
-	cg_blank(&g);
-	cg_line(&g, "#define pr_fmt(fmt) KBUILD_MODNAME \": \" fmt");
-	cg_blank(&g);
+	cg_block(&g, "\
+		// SPDX-License-Identifier: GPL-2.0\n\
+		/* Generated by ksc from %s.ks: edit that file, not this one. */\n\
+		\n\
+		#define pr_fmt(fmt) KBUILD_MODNAME \": \" fmt\n\
+		\n", prog->base);
 	emit_includes(&g);
-	cg_line(&g, "#include \"ksc_compat.h\"");
-	cg_blank(&g);
+	cg_block(&g, "\
+		#include \"ksc_compat.h\"\n\
+		\n");
 	kmod_emit_ops_type_guard(&g);
 	cg_emit_user_types(&g);
 	kmod_emit_state(&g);
