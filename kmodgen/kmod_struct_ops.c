@@ -93,18 +93,17 @@ static int emit_instance(struct cgen *g, struct decl *impl)
 		cg_function_body(g, m);
 		cg_blank(g);
 	}
-	cg_line(g, "static struct %s %s __read_mostly = {", impl->struct_ops,
+	cg_open(g, "static struct %s %s __read_mostly = {", impl->struct_ops,
 		kmod_ops_name(g, impl));
-	g->indent++;
 	for (struct decl *m = impl->methods; m; m = m->next)
 		cg_line(g, ".%s = %s,", m->name, kmod_method_name(g, m));
 	for (struct impl_field *f = impl->ifields; f; f = f->next)
 		if (strcmp(f->name, "name"))
 			cg_line(g, ".%s = %s,", f->name, cg_expr_str(g, f->value));
-	cg_line(g, ".owner = THIS_MODULE,");
-	cg_line(g, ".name = %s,", ops_name(g, impl));
-	g->indent--;
-	cg_line(g, "};");
+	cg_block(g, "\
+		.owner = THIS_MODULE,\n\
+		.name = %s,\n", ops_name(g, impl));
+	cg_close(g, "};");
 	cg_blank(g);
 	return 0;
 }
@@ -134,18 +133,16 @@ void kmod_emit_struct_ops_register(struct cgen *g)
 
 	for (int i = 0; i < n; i++) {
 		const char *name = kmod_ops_name(g, v.v[i]);
+		/* A later failure unwinds the instances registered before it. */
+		const char *fail = i ? arena_printf(g->a, "goto err_unregister_%s;",
+						    kmod_ops_name(g, v.v[i - 1])) : "return err;";
 
-		cg_line(g, "err = tcp_register_congestion_control(&%s);", name);
-		cg_line(g, "if (err) {");
-		g->indent++;
-		cg_line(g, "pr_err(\"cannot register congestion control %%s: %%d\\n\", %s.name, err);",
-			name);
-		if (i)
-			cg_line(g, "goto err_unregister_%s;", kmod_ops_name(g, v.v[i - 1]));
-		else
-			cg_line(g, "return err;");
-		g->indent--;
-		cg_line(g, "}");
+		cg_block(g, "\
+			err = tcp_register_congestion_control(&%s);\n\
+			if (err) {\n\
+				pr_err(\"cannot register congestion control %%s: %%d\\n\", %s.name, err);\n\
+				%s\n\
+			}\n", name, name, fail);
 	}
 	cg_line(g, "return 0;");
 	if (n < 2)
