@@ -221,17 +221,14 @@ static void emit_cmpxchg(struct cgen *g, struct stmt *s, struct decl *d, enum st
 	const char *name = cg_global_name(g, d), *ops = ops_of(k);
 	const char *ty = k == STATE_ATOMIC64 ? "s64" : "int";
 
-	cg_line(g, "{");
-	g->indent++;
-	cg_line(g, "%s __ksc_old = %s_read(&%s), __ksc_new;", ty, ops, name);
-	cg_blank(g);
-	cg_line(g, "do {");
-	g->indent++;
-	cg_line(g, "__ksc_new = %s;", new_value(g, s, d));
-	g->indent--;
-	cg_line(g, "} while (!%s_try_cmpxchg(&%s, &__ksc_old, __ksc_new));", ops, name);
-	g->indent--;
-	cg_line(g, "}");
+	cg_block(g, "\
+		{\n\
+			%s __ksc_old = %s_read(&%s), __ksc_new;\n\
+			\n\
+			do {\n\
+				__ksc_new = %s;\n\
+			} while (!%s_try_cmpxchg(&%s, &__ksc_old, __ksc_new));\n\
+		}\n", ty, ops, name, new_value(g, s, d), ops, name);
 }
 
 static void emit_once_store(struct cgen *g, struct stmt *s, struct decl *d)
