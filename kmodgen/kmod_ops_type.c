@@ -116,18 +116,17 @@ static void emit_type_decls(struct cgen *g, struct decl *type)
 {
 	bool called = false;
 
-	cg_line(g, "struct %s {", type->name);
-	g->indent++;
+	cg_open(g, "struct %s {", type->name);
 	for (struct struct_field *f = type->fields; f; f = f->next)
 		cg_line(g, "%s (*%s)%s;", ret_type(g, member_fn(f)), f->name,
 			param_list(g, member_fn(f), NULL));
-	g->indent--;
-	cg_line(g, "};");
-	cg_blank(g);
-	cg_line(g, "/* The implementation BPF attached, if any; readers hold rcu_read_lock(). */");
-	cg_line(g, "static struct %s __rcu *%s_attached;", type->name, type->name);
-	cg_line(g, "static DEFINE_SPINLOCK(%s_lock);", type->name);
-	cg_blank(g);
+	cg_close(g, "};");
+	cg_block(g, "\
+		\n\
+		/* The implementation BPF attached, if any; readers hold rcu_read_lock(). */\n\
+		static struct %s __rcu *%s_attached;\n\
+		static DEFINE_SPINLOCK(%s_lock);\n\
+		\n", type->name, type->name, type->name);
 	/* Module functions call them; they call the default implementation, defined later. */
 	for (struct struct_field *f = type->fields; f; f = f->next) {
 		if (!f->called)
@@ -166,12 +165,10 @@ static void emit_default(struct cgen *g, struct decl *type, struct decl *impl)
 		cg_function_body(g, m);
 		cg_blank(g);
 	}
-	cg_line(g, "static const struct %s %s = {", type->name, kmod_ops_name(g, impl));
-	g->indent++;
+	cg_open(g, "static const struct %s %s = {", type->name, kmod_ops_name(g, impl));
 	for (struct decl *m = impl->methods; m; m = m->next)
 		cg_line(g, ".%s = %s,", m->name, kmod_method_name(g, m));
-	g->indent--;
-	cg_line(g, "};");
+	cg_close(g, "};");
 	cg_blank(g);
 }
 
@@ -184,22 +181,22 @@ static void emit_dispatcher(struct cgen *g, struct decl *type, struct decl *impl
 	cg_line(g, "/* %s.%s(): the implementation attached from BPF, else the module's own. */",
 		type->name, f->name);
 	cg_line(g, "static %s", fn_head(g, fn, dispatcher_name(g, type, f), NULL));
-	cg_line(g, "{");
-	g->indent++;
+	cg_open(g, "{");
 	cg_line(g, "const struct %s *ops;", type->name);
 	if (ret)
 		cg_line(g, "%s;", cg_decl(g, fn->base, "ret"));
-	cg_blank(g);
-	cg_line(g, "rcu_read_lock();");
-	cg_line(g, "ops = rcu_dereference(%s_attached);", type->name);
-	cg_line(g, "if (!ops || !ops->%s)", f->name);
-	cg_line(g, "\tops = &%s;", kmod_ops_name(g, impl));
-	cg_line(g, "%sops->%s(%s);", ret ? "ret = " : "", f->name, arg_names(g, fn));
-	cg_line(g, "rcu_read_unlock();");
+	cg_block(g, "\
+		\n\
+		rcu_read_lock();\n\
+		ops = rcu_dereference(%s_attached);\n\
+		if (!ops || !ops->%s)\n\
+			ops = &%s;\n\
+		%sops->%s(%s);\n\
+		rcu_read_unlock();\n", type->name, f->name, kmod_ops_name(g, impl),
+		 ret ? "ret = " : "", f->name, arg_names(g, fn));
 	if (ret)
 		cg_line(g, "return ret;");
-	g->indent--;
-	cg_line(g, "}");
+	cg_close(g, "}");
 	cg_blank(g);
 }
 
@@ -215,18 +212,16 @@ static void emit_stubs(struct cgen *g, struct decl *type)
 
 		cg_line(g, "static %s",
 			fn_head(g, fn, arena_printf(g->a, "%s__%s", type->name, f->name), NULL));
-		cg_line(g, "{");
+		cg_open(g, "{");
 		if (strcmp(ret_type(g, fn), "void"))
-			cg_line(g, "\treturn 0;");
-		cg_line(g, "}");
+			cg_line(g, "return 0;");
+		cg_close(g, "}");
 		cg_blank(g);
 	}
-	cg_line(g, "static struct %s __bpf_ops_%s = {", type->name, type->name);
-	g->indent++;
+	cg_open(g, "static struct %s __bpf_ops_%s = {", type->name, type->name);
 	for (struct struct_field *f = type->fields; f; f = f->next)
 		cg_line(g, ".%s = %s__%s,", f->name, type->name, f->name);
-	g->indent--;
-	cg_line(g, "};");
+	cg_close(g, "};");
 	cg_blank(g);
 }
 
@@ -238,16 +233,22 @@ static const char *align_to(struct cgen *g, size_t col)
 }
 
 /*
- * "static RET NAME(FIRST," then each further parameter line aligned under
- * FIRST; lines are NULL-terminated.
+ * "static RET NAME(FIRST," then each further parameter on a line of its
+ * own, aligned under FIRST; more is NULL-terminated.  One string, for a
+ * template's "%s" line.
  */
-static void emit_wrapped_head(struct cgen *g, const char *head, const char *const *more)
+static const char *wrapped_head(struct cgen *g, const char *head, const char *const *more)
 {
-	const char *pad = align_to(g, strcspn(head, "(") + 1);
+	const char *pad = align_to(g, strcspn(head, "(") + 1), *r;
+	struct strbuf sb;
 
-	cg_line(g, "%s", head);
+	sb_init(&sb);
+	sb_puts(&sb, head);
 	for (; *more; more++)
-		sb_printf(g->out, "%s%s\n", pad, *more);
+		sb_printf(&sb, "\n%s%s", pad, *more);
+	r = arena_strdup(g->a, sb.buf);
+	sb_free(&sb);
+	return r;
 }
 
 /* Verifier callbacks: arguments read through BTF, as tracing programs read theirs. */
@@ -255,107 +256,116 @@ static void emit_verifier_ops(struct cgen *g, const char *t)
 {
 	static const char *const access_args[] = { "const struct bpf_prog *prog,",
 						   "struct bpf_insn_access_aux *info)", NULL };
-
-	emit_wrapped_head(g, arena_printf(g->a,
+	const char *head = wrapped_head(g, arena_printf(g->a,
 		"static bool %s_is_valid_access(int off, int size, enum bpf_access_type type,", t),
 		access_args);
-	cg_line(g, "{");
-	cg_line(g, "\treturn bpf_tracing_btf_ctx_access(off, size, type, prog, info);");
-	cg_line(g, "}");
-	cg_blank(g);
-	cg_line(g, "static const struct bpf_verifier_ops %s_verifier_ops = {", t);
-	cg_line(g, "\t.is_valid_access = %s_is_valid_access,", t);
-	cg_line(g, "\t.get_func_proto = bpf_base_func_proto,");
-	cg_line(g, "};");
-	cg_blank(g);
+
+	cg_block(g, "\
+		%s\n\
+		{\n\
+			return bpf_tracing_btf_ctx_access(off, size, type, prog, info);\n\
+		}\n\
+		\n\
+		static const struct bpf_verifier_ops %s_verifier_ops = {\n\
+			.is_valid_access = %s_is_valid_access,\n\
+			.get_func_proto = bpf_base_func_proto,\n\
+		};\n\
+		\n", head, t, t);
 }
 
 /* reg and unreg take the attaching link from 6.11 on. */
 static void emit_reg_head(struct cgen *g, const char *head)
 {
-	sb_puts(g->out, "#if KSC_STRUCT_OPS_REG_LINK\n");
-	cg_line(g, "%s(void *kdata, struct bpf_link *link)", head);
-	sb_puts(g->out, "#else\n");
-	cg_line(g, "%s(void *kdata)", head);
-	sb_puts(g->out, "#endif\n");
+	cg_block(g, "\
+		#if KSC_STRUCT_OPS_REG_LINK\n\
+		%s(void *kdata, struct bpf_link *link)\n\
+		#else\n\
+		%s(void *kdata)\n\
+		#endif\n", head, head);
+}
+
+/* reg and unreg: the attached implementation, set and cleared under the type's lock. */
+static void emit_reg_unreg(struct cgen *g, const char *t)
+{
+	cg_line(g, "/* One implementation at a time: a second one is refused until the first goes. */");
+	emit_reg_head(g, arena_printf(g->a, "static int %s_reg", t));
+	cg_block(g, "\
+		{\n\
+			int err = 0;\n\
+			\n\
+			spin_lock(&%s_lock);\n\
+			if (rcu_access_pointer(%s_attached))\n\
+				err = -EEXIST;\n\
+			else\n\
+				rcu_assign_pointer(%s_attached, kdata);\n\
+			spin_unlock(&%s_lock);\n\
+			return err;\n\
+		}\n\
+		\n\
+		/*\n\
+		 * The kernel frees the implementation only after an RCU grace period, so\n\
+		 * callers still inside one finish with it safely.\n\
+		 */\n", t, t, t, t);
+	emit_reg_head(g, arena_printf(g->a, "static void %s_unreg", t));
+	cg_block(g, "\
+		{\n\
+			spin_lock(&%s_lock);\n\
+			if (rcu_access_pointer(%s_attached) == kdata)\n\
+				RCU_INIT_POINTER(%s_attached, NULL);\n\
+			spin_unlock(&%s_lock);\n\
+		}\n\
+		\n", t, t, t, t);
 }
 
 static void emit_callbacks(struct cgen *g, const char *t)
 {
 	static const char *const init_member_args[] = { "void *kdata, const void *udata)", NULL };
 	static const char *const check_member_args[] = { "const struct bpf_prog *prog)", NULL };
-
-	cg_line(g, "static int %s_init(struct btf *btf)", t);
-	cg_line(g, "{");
-	cg_line(g, "\treturn 0;");
-	cg_line(g, "}");
-	cg_blank(g);
-	/* Every member is a function: the kernel fills them in itself. */
-	emit_wrapped_head(g, arena_printf(g->a,
+	const char *init_member = wrapped_head(g, arena_printf(g->a,
 		"static int %s_init_member(const struct btf_type *t, const struct btf_member *member,", t),
 		init_member_args);
-	cg_line(g, "{");
-	cg_line(g, "\treturn 0;");
-	cg_line(g, "}");
-	cg_blank(g);
-	cg_line(g, "/* Members are called under rcu_read_lock(): no sleepable programs. */");
-	emit_wrapped_head(g, arena_printf(g->a,
+	const char *check_member = wrapped_head(g, arena_printf(g->a,
 		"static int %s_check_member(const struct btf_type *t, const struct btf_member *member,", t),
 		check_member_args);
-	cg_line(g, "{");
-	cg_line(g, "\treturn ksc_prog_sleepable(prog) ? -EINVAL : 0;");
-	cg_line(g, "}");
-	cg_blank(g);
-	cg_line(g, "/* One implementation at a time: a second one is refused until the first goes. */");
-	emit_reg_head(g, arena_printf(g->a, "static int %s_reg", t));
-	cg_line(g, "{");
-	g->indent++;
-	cg_line(g, "int err = 0;");
-	cg_blank(g);
-	cg_line(g, "spin_lock(&%s_lock);", t);
-	cg_line(g, "if (rcu_access_pointer(%s_attached))", t);
-	cg_line(g, "\terr = -EEXIST;");
-	cg_line(g, "else");
-	cg_line(g, "\trcu_assign_pointer(%s_attached, kdata);", t);
-	cg_line(g, "spin_unlock(&%s_lock);", t);
-	cg_line(g, "return err;");
-	g->indent--;
-	cg_line(g, "}");
-	cg_blank(g);
-	cg_line(g, "/*");
-	cg_line(g, " * The kernel frees the implementation only after an RCU grace period, so");
-	cg_line(g, " * callers still inside one finish with it safely.");
-	cg_line(g, " */");
-	emit_reg_head(g, arena_printf(g->a, "static void %s_unreg", t));
-	cg_line(g, "{");
-	g->indent++;
-	cg_line(g, "spin_lock(&%s_lock);", t);
-	cg_line(g, "if (rcu_access_pointer(%s_attached) == kdata)", t);
-	cg_line(g, "\tRCU_INIT_POINTER(%s_attached, NULL);", t);
-	cg_line(g, "spin_unlock(&%s_lock);", t);
-	g->indent--;
-	cg_line(g, "}");
-	cg_blank(g);
+
+	/* init_member does nothing: every member is a function, which the kernel fills in. */
+	cg_block(g, "\
+		static int %s_init(struct btf *btf)\n\
+		{\n\
+			return 0;\n\
+		}\n\
+		\n\
+		%s\n\
+		{\n\
+			return 0;\n\
+		}\n\
+		\n\
+		/* Members are called under rcu_read_lock(): no sleepable programs. */\n\
+		%s\n\
+		{\n\
+			return ksc_prog_sleepable(prog) ? -EINVAL : 0;\n\
+		}\n\
+		\n", t, init_member, check_member);
+	emit_reg_unreg(g, t);
 }
 
 static void emit_bpf_struct_ops(struct cgen *g, const char *t)
 {
 	emit_verifier_ops(g, t);
 	emit_callbacks(g, t);
-	cg_line(g, "static struct bpf_struct_ops bpf_%s = {", t);
-	g->indent++;
-	cg_line(g, ".verifier_ops = &%s_verifier_ops,", t);
-	cg_line(g, ".init = %s_init,", t);
-	cg_line(g, ".init_member = %s_init_member,", t);
-	cg_line(g, ".check_member = %s_check_member,", t);
-	cg_line(g, ".reg = %s_reg,", t);
-	cg_line(g, ".unreg = %s_unreg,", t);
-	cg_line(g, ".cfi_stubs = &__bpf_ops_%s,", t);
-	cg_line(g, ".name = \"%s\",", t);
-	cg_line(g, ".owner = THIS_MODULE,");
-	g->indent--;
-	cg_line(g, "};");
-	cg_blank(g);
+	cg_block(g, "\
+		static struct bpf_struct_ops bpf_%s = {\n\
+			.verifier_ops = &%s_verifier_ops,\n\
+			.init = %s_init,\n\
+			.init_member = %s_init_member,\n\
+			.check_member = %s_check_member,\n\
+			.reg = %s_reg,\n\
+			.unreg = %s_unreg,\n\
+			.cfi_stubs = &__bpf_ops_%s,\n\
+			.name = \"%s\",\n\
+			.owner = THIS_MODULE,\n\
+		};\n\
+		\n", t, t, t, t, t, t, t, t, t);
 }
 
 void kmod_emit_ops_types(struct cgen *g)
@@ -379,11 +389,12 @@ void kmod_emit_ops_type_register(struct cgen *g)
 	for (struct decl *d = g->prog->decls; d; d = d->next) {
 		if (!is_kmod_ops_type(d))
 			continue;
-		cg_line(g, "err = register_bpf_struct_ops(&bpf_%s, %s);", d->name, d->name);
-		cg_line(g, "if (err) {");
-		cg_line(g, "\tpr_err(\"cannot register struct_ops type %s: %%d\\n\", err);", d->name);
-		cg_line(g, "\treturn err;");
-		cg_line(g, "}");
+		cg_block(g, "\
+			err = register_bpf_struct_ops(&bpf_%s, %s);\n\
+			if (err) {\n\
+				pr_err(\"cannot register struct_ops type %s: %%d\\n\", err);\n\
+				return err;\n\
+			}\n", d->name, d->name, d->name);
 	}
 }
 
@@ -392,9 +403,9 @@ void kmod_emit_ops_type_guard(struct cgen *g)
 {
 	if (!kmod_has_ops_types(g->prog))
 		return;
-	sb_puts(g->out, "#if !KSC_HAVE_STRUCT_OPS_TYPES\n");
-	sb_printf(g->out,
-		  "#error \"modules define struct_ops types from Linux 6.9 on (register_bpf_struct_ops); %s.ks defines one\"\n",
-		  g->prog->base);
-	sb_puts(g->out, "#endif\n\n");
+	cg_block(g, "\
+		#if !KSC_HAVE_STRUCT_OPS_TYPES\n\
+		#error \"modules define struct_ops types from Linux 6.9 on (register_bpf_struct_ops); %s.ks defines one\"\n\
+		#endif\n\
+		\n", g->prog->base);
 }
