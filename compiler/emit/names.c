@@ -2,12 +2,13 @@
  * Names in generated C (names.h).  What a name may clash with comes from
  * four places: C itself (keywords, the '_' names the implementation
  * keeps), the headers generated C includes (compiler/emit/names/, made from
- * the headers by scripts/gen-names), the target kernel's BTF (vmlinux.h
- * holds every type of it) and ksc's own names in the objects it writes.
+ * the headers by scripts/gen-names), the target kernel's BTF (every type
+ * of it, though vmlinux.h holds only those the program uses: which those
+ * are is known only once the C is written, and a name must not change
+ * with it) and ksc's own names in the objects it writes.
  */
 #include "names.h"
 
-#include <bpf/btf.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,105 +126,14 @@ static unsigned in_lists(const char *name)
 	return r;
 }
 
-/*
- * The target BTF's names, hashed once: what vmlinux.h declares (types,
- * tags, enumerators) and the kernel's functions.  Open addressing over
- * pointers into the BTF's own strings.
- */
-struct btf_names {
-	const char **slot;
-	unsigned char *bits;
-	size_t cap;
-	const struct btf *btf;
-};
-static struct btf_names bn;
-
-static size_t hash_name(const char *s)
-{
-	size_t h = 5381;
-
-	while (*s)
-		h = h * 33 + (unsigned char)*s++;
-	return h;
-}
-
-static void bn_add(const char *name, unsigned bit)
-{
-	size_t i;
-
-	if (!name || !*name)
-		return;
-	for (i = hash_name(name) & (bn.cap - 1); bn.slot[i]; i = (i + 1) & (bn.cap - 1))
-		if (!strcmp(bn.slot[i], name))
-			break;
-	bn.slot[i] = name;
-	bn.bits[i] |= bit == NAME_BTF_FUNC ? 2 : 1;
-}
-
-static void add_type_names(const struct btf *btf, const struct btf_type *t)
-{
-	const struct btf_enum *e = btf_enum(t);
-	const struct btf_enum64 *e64 = btf_enum64(t);
-
-	switch (btf_kind(t)) {
-	case BTF_KIND_STRUCT:
-	case BTF_KIND_UNION:
-	case BTF_KIND_FWD:
-	case BTF_KIND_TYPEDEF:
-		bn_add(btf__name_by_offset(btf, t->name_off), NAME_BTF_TYPE);
-		break;
-	case BTF_KIND_ENUM:
-		bn_add(btf__name_by_offset(btf, t->name_off), NAME_BTF_TYPE);
-		for (int i = 0; i < btf_vlen(t); i++)
-			bn_add(btf__name_by_offset(btf, e[i].name_off), NAME_BTF_TYPE);
-		break;
-	case BTF_KIND_ENUM64:
-		bn_add(btf__name_by_offset(btf, t->name_off), NAME_BTF_TYPE);
-		for (int i = 0; i < btf_vlen(t); i++)
-			bn_add(btf__name_by_offset(btf, e64[i].name_off), NAME_BTF_TYPE);
-		break;
-	case BTF_KIND_FUNC:
-		bn_add(btf__name_by_offset(btf, t->name_off), NAME_BTF_FUNC);
-		break;
-	default:
-		break;
-	}
-}
-
-/* The BTF's names, indexed on first use; NULL-safe when there is no BTF. */
-static void index_btf(void)
-{
-	const struct btf *btf;
-	__u32 n;
-
-	if (!btf_available())
-		return;
-	btf = btf_types_kernel();
-	if (!btf || bn.btf == btf)
-		return;
-	free(bn.slot);
-	free(bn.bits);
-	n = btf__type_cnt(btf);
-	/* A type has at most a few names on average; enums have many, so grow freely. */
-	for (bn.cap = 1024; bn.cap < (size_t)n * 4; bn.cap *= 2)
-		;
-	bn.slot = xcalloc(bn.cap, sizeof(*bn.slot));
-	bn.bits = xcalloc(bn.cap, 1);
-	bn.btf = btf;
-	for (__u32 id = 1; id < n; id++)
-		add_type_names(btf, btf__type_by_id(btf, id));
-}
-
+/* What the target BTF's vmlinux.h could declare (types, tags, enumerators), and its functions. */
 static unsigned in_btf(const char *name)
 {
-	index_btf();
-	if (!bn.slot)
-		return 0;
-	for (size_t i = hash_name(name) & (bn.cap - 1); bn.slot[i]; i = (i + 1) & (bn.cap - 1))
-		if (!strcmp(bn.slot[i], name))
-			return (bn.bits[i] & 1 ? NAME_BTF_TYPE : 0) |
-			       (bn.bits[i] & 2 ? NAME_BTF_FUNC : 0);
-	return 0;
+	unsigned ns = btf_types_name_ns(name);
+	unsigned types = 1u << BTF_NS_STRUCT | 1u << BTF_NS_UNION | 1u << BTF_NS_ENUM |
+			 1u << BTF_NS_ORDINARY;
+
+	return (ns & types ? NAME_BTF_TYPE : 0) | (ns & 1u << BTF_NS_FUNC ? NAME_BTF_FUNC : 0);
 }
 
 unsigned names_taken(const char *name)

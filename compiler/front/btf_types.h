@@ -56,4 +56,23 @@ const struct btf *btf_types_kernel(void);
 /* Whether BTF could be loaded (for messages); loads it on first call. */
 bool btf_available(void);
 
+/* C's namespaces in the kernel's types (vmlinux.h), and its functions. */
+enum btf_ns {
+	BTF_NS_STRUCT,    /* struct tags (and their FWDs) */
+	BTF_NS_UNION,     /* union tags */
+	BTF_NS_ENUM,      /* enum tags */
+	BTF_NS_ORDINARY,  /* typedef names and enumerators */
+	BTF_NS_FUNC,      /* the kernel's functions */
+};
+
+/*
+ * The type name denotes in ns: the first of that name by id, a definition
+ * before a forward declaration; for an enumerator, its enum.  0 when none
+ * (or no BTF).  The names are hashed once, on first use (btf_names.c).
+ */
+__u32 btf_types_named(const char *name, enum btf_ns ns);
+
+/* The namespaces name is in, as bits 1 << BTF_NS_*; 0 when none. */
+unsigned btf_types_name_ns(const char *name);
+
 #endif
