@@ -2,13 +2,14 @@
  * What the files of the eBPF backend share: its state while one
  * ebpfgen_write() runs, and what each file offers the others.
  *
- *   ebpfgen.c        the entry point: the file's layout, declarations, support code; vmlinux.h
+ *   ebpfgen.c        the entry point: the file's layout, declarations, support code
  *   ebpf_analysis.c  analyses: once before emission, and per function (owned references)
  *   ebpf_hooks.c     the cgen hooks, dispatching to the files below
  *   ebpf_packet.c    checked accesses: packet pointers, pointers that may be NULL, run-time indexes
  *   ebpf_maps.c      map reads and writes, maps of objects, map definitions
  *   ebpf_loops.c     loops through bpf_loop
  *   ebpf_progs.c     programs, helpers, struct_ops, kfunc trampolines, the prog_array
+ *   ebpf_vmlinux.c   vmlinux.h: the kernel types the C uses, dumped from BTF
  */
 #ifndef KSC_EBPF_INTERNAL_H
 #define KSC_EBPF_INTERNAL_H
@@ -136,5 +137,14 @@ bool eb_loop_stmt(struct cgen *g, struct stmt *s);
 void eb_emit_functions(struct cgen *g);
 /* The tail-call table, its slots filled from a static initializer. */
 void eb_emit_prog_array(struct cgen *g, struct ebpf *eb);
+
+/* ---- ebpf_vmlinux.c ---- */
+
+/*
+ * Writes vmlinux.h to path: the kernel types the eBPF C text c (len
+ * bytes) and prog's eBPF code use, with what they need; sets
+ * prog->btf_anon_tags from them.  0 or a negative errno (reported).
+ */
+int eb_write_vmlinux_h(struct program *prog, const char *c, size_t len, const char *path);
 
 #endif

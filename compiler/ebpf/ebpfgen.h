@@ -8,14 +8,13 @@
 
 #include "ast.h"
 
-/* Writes the eBPF C source to path.  Returns 0 or a negative errno (reported). */
-int ebpfgen_write(struct program *prog, const char *path);
-
 /*
- * Writes vmlinux.h, the kernel's types from BTF (the --btf file or the
- * running kernel's), which NAME.ebpf.c includes; sets prog->btf_anon_tags.
+ * Writes the eBPF C source to path, then to vmlinux_path the header it
+ * includes: the kernel types from BTF (the --btf file or the running
+ * kernel's) that the C uses, with what they need.  Sets
+ * prog->btf_anon_tags.  Returns 0 or a negative errno (reported).
  */
-int ebpfgen_write_vmlinux_h(struct program *prog, const char *path);
+int ebpfgen_write(struct program *prog, const char *path, const char *vmlinux_path);
 
 /* clang flags the eBPF C needs beyond the usual ones ("" for most kernels). */
 const char *ebpfgen_clang_flags(const struct program *prog);

@@ -364,7 +364,7 @@ struct program {
 	struct arena *arena;
 	bool has_kmod;             /* (target split) any module-side code or state */
 	/*
-	 * Set by ebpfgen_write_vmlinux_h(): the kernel's BTF has anonymous
+	 * Set by ebpfgen_write(): a type vmlinux.h defines has anonymous
 	 * members of tagged types (Linux 7.0+ is built with -fms-extensions),
 	 * so the eBPF C needs clang -fms-extensions too.
 	 */

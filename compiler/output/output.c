@@ -69,10 +69,8 @@ static int write_ebpf(struct program *prog, const char *dir)
 {
 	char *src = xasprintf("%s/%s.ebpf.c", dir, prog->base);
 	char *hdr = xasprintf("%s/vmlinux.h", dir);
-	int err = ebpfgen_write(prog, src);
+	int err = ebpfgen_write(prog, src, hdr);
 
-	if (!err)
-		err = ebpfgen_write_vmlinux_h(prog, hdr);
 	free(src);
 	free(hdr);
 	return err;
