@@ -4,8 +4,9 @@
 # by ksc against that kernel's BTF (extracted from its image), built through
 # the tree's own Makefile (clang -Werror, bpftool skeleton, loader), and the
 # objects loaded on the host kernel, CO-RE relocating them.  Pins what
-# changes with the kernel: 7.x types need clang -fms-extensions (the
-# Makefile and vmlinux.h say so only there), and `new` objects use the
+# changes with the kernel: some 7.x types need clang -fms-extensions (the
+# Makefile and vmlinux.h say so only where vmlinux.h defines one of them,
+# as struct sock), and `new` objects use the
 # kfunc names the target's BTF has; those of the newest kernel run in the
 # VM on that kernel, with the values tests/ebpf/t-run.sh expects on the host.
 source tests/lib.sh
@@ -63,16 +64,36 @@ for s in "${series[@]}"; do
 		fi
 		pass "$s: $name builds and loads"
 	done
-	flags=$(grep -c -- '-fms-extensions' "$dir/$s/maps/Makefile")
-	guard=$(grep -c '__has_builtin(__noop)' "$dir/$s/maps/vmlinux.h")
+	# vmlinux.h holds only the types a program uses: the flag and the
+	# guard go with what it defines, not with the kernel.
+	agree=0 trees=0
+	for t in "$dir/$s"/*/vmlinux.h; do
+		t=${t%/vmlinux.h}
+		trees=$((trees + 1))
+		need=0
+		grep -qE '^	+(struct|union) [a-z_0-9]+;$' "$t/vmlinux.h" && need=1
+		[ "$(grep -c -- '-fms-extensions' "$t/Makefile") $(grep -c '__has_builtin(__noop)' "$t/vmlinux.h")" = "$need $need" ] &&
+			agree=$((agree + 1))
+	done
+	check "$s: -fms-extensions where the types vmlinux.h defines need it, and only there ($trees trees)" \
+		"$trees" "$agree"
 	if [ "$anon" = yes ]; then
-		check "$s: anonymous tagged members: the Makefile passes -fms-extensions, vmlinux.h checks it" \
-			"1 1" "$flags $guard"
+		# struct sock holds a socket_lock_t, with an anonymous struct slock_owned in 7.x.
+		sock=$dir/$s/sock
+		"$KSC" -q compile tests/ks/pass/kernel_types_probe.ks --btf "$btf" -o "$sock" >/dev/null 2>&1
+		check "$s: anonymous tagged members (struct sock): the Makefile passes -fms-extensions, vmlinux.h checks it" \
+			"1 1" "$(grep -c -- '-fms-extensions' "$sock/Makefile") $(grep -c '__has_builtin(__noop)' "$sock/vmlinux.h")"
 		check "$s: vmlinux.h without -fms-extensions stops at its own #error" "1" \
-			"$(clang -target bpf -fsyntax-only -I"$dir/$s/maps" "$dir/$s/maps/maps.ebpf.c" 2>&1 |
+			"$(clang -target bpf -fsyntax-only -I"$sock" "$sock/kernel_types_probe.ebpf.c" 2>&1 |
 				grep -c 'error: "compile with clang -fms-extensions')"
+		if msg=$(make -s -C "$sock" "$sock/kernel_types_probe.ebpf.o" CLANG="$clang" 2>&1); then
+			pass "$s: struct sock builds with the Makefile's flags"
+		else
+			fail "$s: struct sock builds with the Makefile's flags" "$(echo "$msg" | head -10)"
+		fi
 	else
-		check "$s: no anonymous tagged members: no extra clang flags" "0 0" "$flags $guard"
+		check "$s: no anonymous tagged members: no extra clang flags" "0 0" \
+			"$(grep -c -- '-fms-extensions' "$dir/$s/maps/Makefile") $(grep -c '__has_builtin(__noop)' "$dir/$s/maps/vmlinux.h")"
 	fi
 	if bpftool btf dump file "$btf" | grep -q "FUNC 'bpf_obj_new' "; then
 		want="(bpf_obj_new)"
