@@ -150,7 +150,14 @@ static size_t skip_nonword(const char *s, size_t n, size_t i)
 	return i;
 }
 
-/* An identifier: a tag after struct/union/enum, else a typedef or enumerator. */
+/*
+ * An identifier: a tag after struct/union/enum, else a typedef or
+ * enumerator.  btf_dump defines an anonymous enum another type holds only
+ * inside that type, so its enumerators alone would dump nothing; the C
+ * spells none (a kernel enumerator a program uses is written as its
+ * number, the .kh headers' come from named enums, and those ksc writes,
+ * BPF_ANY and the map flags, are in enums nothing holds).
+ */
 static enum prev scan_word(struct roots *r, const char *w, size_t len, enum prev prev)
 {
 	static const char *const tags[] = { "struct", "union", "enum" };
@@ -214,12 +221,14 @@ static void note_type(struct roots *r, struct type *t)
 			break;
 		t = t->base;
 	}
-	if (!t || !t->decl || !(t->decl->from_btf || t->decl->from_header))
+	/* A written type stays TY_NAMED, bound to its declaration. */
+	if (!t || (t->kind != TY_STRUCT && t->kind != TY_ENUM && t->kind != TY_NAMED) ||
+	    !t->decl || !(t->decl->from_btf || t->decl->from_header))
 		return;
-	if (t->kind == TY_STRUCT)
+	if (t->decl->kind == D_STRUCT)
 		add_root(r, btf_types_named(t->decl->name, t->decl->is_union ? BTF_NS_UNION :
 								BTF_NS_STRUCT));
-	else if (t->kind == TY_ENUM)
+	else if (t->decl->kind == D_ENUM)
 		add_root(r, btf_types_named(t->decl->name, BTF_NS_ENUM));
 }
 
