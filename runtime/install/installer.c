@@ -49,6 +49,11 @@ int install_preflight(const char *what)
 	return 0;
 }
 
+bool install_valid_name(const char *name)
+{
+	return *name && !strchr(name, '/') && strcmp(name, ".") && strcmp(name, "..");
+}
+
 char *install_path(const char *name, const char *sub)
 {
 	return sub ? xasprintf(INSTALL_ROOT "/%s/%s", name, sub) : xasprintf(INSTALL_ROOT "/%s", name);

@@ -26,6 +26,9 @@
 /* Root, and bpffs at /sys/fs/bpf (mounted here when it is not).  0 or -errno, reported. */
 int install_preflight(const char *what);
 
+/* NAME can be an installation's: not empty, no '/', not . or .. */
+bool install_valid_name(const char *name);
+
 /* /sys/fs/bpf/ksc/NAME[/SUB] (malloc'd). */
 char *install_path(const char *name, const char *sub);
 

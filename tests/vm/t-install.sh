@@ -189,6 +189,8 @@ echo "== install"
 echo "install rc $?"
 /ksc/ksc status
 echo "status rc $?"
+/ksc/ksc status $n
+echo "status NAME rc $?"
 ping -c 3 -i 0.2 -W 1 127.0.0.1 >/dev/null
 echo "ping rc $?"
 /ksc/ksc status $n | sed -n 's/^  map results:/after ping:/p'
@@ -294,7 +296,12 @@ for k in $(kernel_matrix); do
 
 	install=$(part install)
 	check "$k install" "install rc 0" "$(grep '^install rc' <<<"$install")"
-	check "$k status" "status rc 0" "$(grep '^status rc' <<<"$install")"
+	check "$k status" "status rc 0|status NAME rc 0" "$(grep -E '^status (NAME )?rc' <<<"$install" | paste -sd'|')"
+	if grep -q "^$name: installed, module loaded, 1 attached (stats_xdp xdp on lo)\(, [0-9]* loaded only\)\?, [0-9]* maps\?$" <<<"$install"; then
+		pass "$k status: one line for the install"
+	else
+		fail "$k status: one line for the install" "$install"
+	fi
 	if grep -q "^  module $name: loaded" <<<"$install" &&
 		grep -q "^  module BTF: /sys/kernel/btf/$name" <<<"$install" &&
 		grep -q "^  link stats_xdp: xdp on lo, program stats_xdp (xdp, id" <<<"$install"; then
