@@ -31,7 +31,8 @@ void help_install(FILE *out)
 		"\n"
 		"Installs the output tree DIR of 'ksc build' (or 'ksc compile' + make) into\n"
 		"the running kernel: inserts DIR/kmod/NAME.ko if there is one (a loaded\n"
-		"module of the same build is used as it is), waits for its BTF, loads\n"
+		"module of the same build is used as it is; one whose vermagic is not this\n"
+		"kernel's release, SMP and preempt is refused), waits for its BTF, loads\n"
 		"DIR/NAME.ebpf.o, attaches what needs no loader arguments (fentry, kprobe,\n"
 		"tracepoint, struct_ops) and, with --iface, XDP and tc programs\n"
 		"to IF.  Links, programs and maps are pinned under " INSTALL_ROOT "/NAME,\n"
@@ -148,12 +149,24 @@ static int tree_name(struct install *in)
 	return err;
 }
 
-/* What the .ko says about itself: its build id note and whether it has BTF. */
+/* What the .ko says about itself: its build id note, vermagic and whether it has BTF. */
 struct ko_info {
 	char *build_id;
 	size_t build_id_len;
+	char *vermagic;
 	bool has_btf;
 };
+
+/* vermagic=... among the NUL-separated key=value strings of .modinfo. */
+static char *modinfo_vermagic(const char *p, size_t n)
+{
+	static const char key[] = "vermagic=";
+
+	for (size_t i = 0; i < n; i += strnlen(p + i, n - i) + 1)
+		if (n - i > strlen(key) && !strncmp(p + i, key, strlen(key)))
+			return xstrndup(p + i + strlen(key), strnlen(p + i, n - i) - strlen(key));
+	return NULL;
+}
 
 static int read_ko(const char *ko, struct ko_info *info)
 {
@@ -182,6 +195,9 @@ static int read_ko(const char *ko, struct ko_info *info)
 			info->build_id = xmalloc(d->d_size);
 			memcpy(info->build_id, d->d_buf, d->d_size);
 			info->build_id_len = d->d_size;
+		} else if (!strcmp(sname, ".modinfo") && !info->vermagic && (d = elf_getdata(scn, NULL)) &&
+			   d->d_buf) {
+			info->vermagic = modinfo_vermagic(d->d_buf, d->d_size);
 		}
 	}
 	elf_end(e);
@@ -221,6 +237,10 @@ static int insert_module(struct install *in, const char *ko, const struct ko_inf
 
 	if (module_loaded(in->name))
 		return check_same_build(in, ko, info);
+	/* The kernel would refuse it with only ENOEXEC and a line in dmesg. */
+	err = module_check_vermagic(ko, info->vermagic);
+	if (err)
+		return err;
 	ctx = kmod_new(NULL, NULL);
 	if (!ctx) {
 		p_err("cannot start libkmod");
@@ -280,6 +300,7 @@ static int module_step(struct install *in)
 	if (!err && info.has_btf)
 		err = wait_btf(in);
 	free(info.build_id);
+	free(info.vermagic);
 	free(ko);
 	return err;
 }

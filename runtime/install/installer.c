@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
@@ -209,6 +210,69 @@ int install_remove_tree(const char *dir)
 		p_err("cannot remove %s: %s", dir, strerror(-err));
 	}
 	return err;
+}
+
+/* Whether the space-separated words of s hold one starting with word (all of it when !prefix). */
+static bool has_word(const char *s, const char *word, bool prefix)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = s; (p = strstr(p, word)); p += n)
+		if ((p == s || p[-1] == ' ') && (prefix || p[n] == ' ' || !p[n]))
+			return true;
+	return false;
+}
+
+/* "6.1.0-57-amd64 SMP preempt": a release and the two flags ksc compares. */
+static char *describe(const char *release, bool smp, bool preempt)
+{
+	return xasprintf("%s%s%s", release, smp ? " SMP" : "", preempt ? " preempt" : "");
+}
+
+/*
+ * The kernel compares the whole vermagic without modversions, and the part
+ * after the release with it (then symbol CRCs); insmod of a module for
+ * another release is refused by modprobe too.  The running kernel's flags
+ * are not published, but its version string (UTS_VERSION) carries "SMP"
+ * and "PREEMPT..." exactly when its vermagic carries "SMP" and "preempt...".
+ */
+int module_check_vermagic(const char *ko, const char *vermagic)
+{
+	struct utsname u;
+	size_t rlen;
+	char *rel, *mine, *theirs;
+	bool smp, preempt, ksmp, kpreempt;
+
+	if (!vermagic) {
+		p_err("%s has no vermagic in its .modinfo: not a module kbuild built", ko);
+		return -ENOEXEC;
+	}
+	if (uname(&u))
+		return 0;
+	rlen = strcspn(vermagic, " ");
+	rel = xstrndup(vermagic, rlen);
+	if (strcmp(rel, u.release)) {
+		p_err("%s was built for %s, this kernel is %s: rebuild it with --kdir /lib/modules/%s/build", ko,
+		      rel, u.release, u.release);
+		free(rel);
+		return -ENOEXEC;
+	}
+	smp = has_word(vermagic, "SMP", false);
+	preempt = has_word(vermagic, "preempt", true);
+	ksmp = has_word(u.version, "SMP", false);
+	kpreempt = has_word(u.version, "PREEMPT", true);
+	if (smp == ksmp && preempt == kpreempt) {
+		free(rel);
+		return 0;
+	}
+	mine = describe(rel, smp, preempt);
+	theirs = describe(u.release, ksmp, kpreempt);
+	p_err("%s was built for %s, this kernel is %s: rebuild it with --kdir /lib/modules/%s/build", ko, mine,
+	      theirs, u.release);
+	free(mine);
+	free(theirs);
+	free(rel);
+	return -ENOEXEC;
 }
 
 bool module_loaded(const char *name)

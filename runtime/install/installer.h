@@ -54,6 +54,13 @@ enum install_state install_state(const char *name, int *pid);
 /* Waits (polling for something the kernel does asynchronously). */
 void install_sleep_ms(int ms);
 
+/*
+ * Whether the module `ko`, of version magic `vermagic` (its modinfo), was
+ * built for the running kernel: the same release, and SMP and preemption
+ * as uname -v has them.  0, or -ENOEXEC after one error line naming both.
+ */
+int module_check_vermagic(const char *ko, const char *vermagic);
+
 /* /sys/module/NAME exists. */
 bool module_loaded(const char *name);
 /* /sys/module/NAME/refcnt, -1 when unknown. */
