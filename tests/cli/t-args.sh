@@ -115,6 +115,8 @@ usage "kfuncs: an operand" "kfuncs: unexpected argument 'x'" kfuncs x
 usage "kfuncs: --btf and --module" "kfuncs: give --btf FILE or --module NAME, not both" kfuncs --btf a --module b
 usage "kfuncs: --base without --btf" "kfuncs: --base is the base of a split BTF: give --btf FILE too" kfuncs --base a
 usage "kfuncs: --kh with a value" "kfuncs: '--kh' takes no value" kfuncs --kh=1
+usage "kfuncs: --kh and --json" "kfuncs: give --kh or --json, not both" kfuncs --kh --json
+usage "status: --json with a value" "status: '--json' takes no value" status --json=1
 usage "call: no kfunc" "call: missing KFUNC" call --module m
 usage "call: unknown option" "call: unknown option '-y'" call f -y
 usage "call: too many arguments" "call: unexpected argument '7'" call f 1 2 3 4 5 6 7

@@ -36,6 +36,19 @@ if [ -r $vmlinux ] && bpftool btf dump file $vmlinux 2>/dev/null | grep -q "DECL
 	if grep -q '^void bpf_rcu_read_lock(void)$' "$dir/host.txt"; then pass "kfuncs: C prototype"; else
 		fail "kfuncs: C prototype" "$(grep bpf_rcu_read_lock "$dir/host.txt")"
 	fi
+	# --json: the same kfuncs, prototypes and extern lines, as JSON.
+	$ksc kfuncs --json >"$dir/host.json" 2>>"$dir/host.err"
+	$ksc kfuncs --kh | sed 1d >"$dir/host.kh-lines" 2>>"$dir/host.err"
+	check "kfuncs --json: source, from, the prototypes of the text output" \
+		"$vmlinux|bpf_kfunc tags|$(md5sum <"$dir/host.txt")" \
+		"$(python3 -c 'import json, sys; d = json.load(open(sys.argv[1]))
+print(d["source"] + "|" + d["from"])
+print("\n".join(k["prototype"] for k in d["kfuncs"]))' "$dir/host.json" 2>&1 | { IFS= read -r h; echo "$h|$(md5sum)"; })"
+	check "kfuncs --json: extern lines as --kh has them, why when there is none" \
+		"$(md5sum <"$dir/host.kh-lines")" \
+		"$(python3 -c 'import json, sys; d = json.load(open(sys.argv[1]))
+print("\n".join(k["extern"] or "// %s: %s: %s" % (k["name"], k["why"], k["prototype"]) for k in d["kfuncs"]))' \
+			"$dir/host.json" 2>&1 | md5sum)"
 	$ksc kfuncs --kh >"$dir/host.ks" 2>>"$dir/host.err"
 	check "kfuncs --kh: a line per kfunc plus the header" "$((tags + 1))" "$(wc -l <"$dir/host.ks")"
 	echo "$main" >>"$dir/host.ks"
@@ -55,6 +68,9 @@ if kdir=$(scripts/kernels kdir 6.12 2>"$dir/err"); then
 		check "kfuncs --btf KO: from its BTF_SET8s (pahole 1.24 writes no bpf_kfunc tags)" \
 			"ksc: 3 kfuncs in $ko (BTF_SET8s)" \
 			"$($ksc -v kfuncs --btf "$ko" --base "$kdir/vmlinux" 2>&1 >/dev/null | grep ' kfuncs in ')"
+		check "kfuncs --btf KO --json" "$ko|BTF_SET8s|ksc_stats_avg:u64 ksc_stats_avg(void):extern ksc_stats_avg() -> u64|ksc_stats_count:u64 ksc_stats_count(u32 len):extern ksc_stats_count(len: u32) -> u64|ksc_stats_scale:u64 ksc_stats_scale(u32 v, u32 factor):extern ksc_stats_scale(v: u32, factor: u32) -> u64" \
+			"$($ksc kfuncs --btf "$ko" --base "$kdir/vmlinux" --json 2>&1 | python3 -c 'import json, sys; d = json.load(sys.stdin)
+print("|".join([d["source"], d["from"]] + [":".join([k["name"], k["prototype"], k["extern"]]) for k in d["kfuncs"]]))' 2>&1)"
 		$ksc kfuncs --btf "$ko" --base "$kdir/vmlinux" --kh >"$dir/stats.kh" 2>&1
 		check "kfuncs --btf KO --kh" "extern ksc_stats_avg() -> u64|extern ksc_stats_count(len: u32) -> u64|extern ksc_stats_scale(v: u32, factor: u32) -> u64" \
 			"$(grep -v '^//' "$dir/stats.kh" | paste -sd'|')"
