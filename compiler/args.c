@@ -78,6 +78,24 @@ static bool common(const char *arg, int *help)
 	return true;
 }
 
+/*
+ * --color=WHEN or --color WHEN, every command's (and ksc's own, before the
+ * command): how many argv it took, 0 when arg is not --color, -1.
+ */
+static int take_color(const struct arg_spec *s, int argc, char **argv, int i)
+{
+	const char *arg = argv[i], *when;
+
+	if (strncmp(arg, "--color", 7) || (arg[7] && arg[7] != '='))
+		return 0;
+	if (!arg[7] && i + 1 == argc)
+		return args_usage(s, "'--color' needs WHEN"), -1;
+	when = arg[7] ? arg + 8 : argv[i + 1];
+	if (!ksc_set_color(when))
+		return args_usage(s, "--color takes auto, always or never, not '%s'", when), -1;
+	return arg[7] ? 1 : 2;
+}
+
 /* --name, --name=value or --name value: stores it; returns how many argv it took, or -1. */
 static int take_long(const struct arg_spec *s, struct args *a, int argc, char **argv, int i)
 {
@@ -134,11 +152,15 @@ int args_parse(const struct arg_spec *s, int argc, char **argv, struct args *a)
 		} else if (!options || arg[0] != '-' || !arg[1] || is_number(arg)) {
 			if (add_pos(s, a, arg))
 				return EXIT_USAGE;
-		} else if (!common(arg, &help)) {
+		} else if ((n = take_color(s, argc, argv, i)) < 0) {
+			return EXIT_USAGE;
+		} else if (!n && !common(arg, &help)) {
 			n = arg[1] == '-' ? take_long(s, a, argc, argv, i) :
 					    take_short(s, a, argc, argv, i);
 			if (n < 0)
 				return EXIT_USAGE;
+		} else if (!n) {
+			n = 1;
 		}
 	}
 	if (help) {

@@ -27,7 +27,7 @@ static const struct cmd cmds[] = {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: ksc [-q|-v] COMMAND [ARGS...]\n"
+		"Usage: ksc [-q|-v] [--color=WHEN] COMMAND [ARGS...]\n"
 		"       ksc help [COMMAND] | -h | --help | -V | --version\n"
 		"\n"
 		"ksc compiles KernelScript (.ks) into eBPF C, a libbpf loader and a kernel module.\n"
@@ -36,6 +36,8 @@ static void usage(FILE *out)
 		fprintf(out, "  %-10s %s\n", c->name, c->summary);
 	fprintf(out, "\nRun 'ksc help COMMAND' or 'ksc COMMAND --help' for a command's options.\n"
 		     "Options may come before or after a command's operands; '--' ends them.\n"
+		     "-q, -v and --color=auto|always|never (colours like gcc's; auto: on a\n"
+		     "terminal, unless NO_COLOR is set or TERM is dumb) go with any command.\n"
 		     "Exit status: 0 success, 1 error in the input or build, 2 usage error.\n");
 }
 
@@ -50,7 +52,7 @@ static const struct cmd *find_cmd(const char *name)
 static int usage_error(const char *fmt, const char *arg)
 {
 	p_err(fmt, arg);
-	fprintf(stderr, "Usage: ksc [-q|-v] COMMAND [ARGS...] (ksc --help lists the commands)\n");
+	fprintf(stderr, "Usage: ksc [-q|-v] [--color=WHEN] COMMAND [ARGS...] (ksc --help lists the commands)\n");
 	return EXIT_USAGE;
 }
 
@@ -85,6 +87,14 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			usage(stdout);
 			return EXIT_OK;
+		} else if (!strncmp(argv[i], "--color=", 8)) {
+			if (!ksc_set_color(argv[i] + 8))
+				return usage_error("--color takes auto, always or never, not '%s'", argv[i] + 8);
+		} else if (!strcmp(argv[i], "--color")) {
+			if (i + 1 == argc || !ksc_set_color(argv[i + 1]))
+				return usage_error("--color takes auto, always or never, not '%s'",
+						   i + 1 == argc ? "" : argv[i + 1]);
+			i++;
 		} else if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-V")) {
 			printf("ksc %s (KernelScript 0.1.1)\n", KSC_VERSION);
 			return EXIT_OK;

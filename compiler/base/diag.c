@@ -122,8 +122,8 @@ bool diag_too_many(const struct diag *d)
 	return d->nerrors >= DIAG_MAX_ERRORS;
 }
 
-/* Prints the source line and a caret under loc, windowed if the line is long. */
-static void show_line(FILE *out, const struct ks_loc *loc)
+/* Prints the source line and a caret under loc, windowed if the line is long; the caret green when coloured. */
+static void show_line(FILE *out, const struct ks_loc *loc, bool color)
 {
 	const struct ks_src *s = loc->src;
 	int start, end, from, to, caret, len;
@@ -154,11 +154,16 @@ static void show_line(FILE *out, const struct ks_loc *loc)
 	fputs("\n    ", out);
 	for (int i = from; i < caret; i++)
 		fputc(s->text[i] == '\t' ? '\t' : ' ', out);
-	fputc('^', out);
+	fputs(color ? KSC_SGR_CARET "^" : "^", out);
 	len = loc->len;
 	for (int i = 1; i < len && caret + i < to; i++)
 		fputc('~', out);
-	fputc('\n', out);
+	fputs(color ? KSC_SGR_RESET "\n" : "\n", out);
+}
+
+static const char *kind_color(enum diag_kind k)
+{
+	return k == DIAG_WARNING ? KSC_SGR_WARNING : k == DIAG_NOTE ? KSC_SGR_NOTE : KSC_SGR_ERROR;
 }
 
 static const char *kind_name(enum diag_kind k)
@@ -177,16 +182,20 @@ static const char *kind_name(enum diag_kind k)
 void diag_flush(struct diag *d, FILE *out)
 {
 	struct diag_msg *m = d->head;
+	bool color = m && ksc_color(out);
 
 	while (m) {
 		struct diag_msg *next = m->next;
+		/* gcc's colours: the place bold, the kind in its own colour. */
+		const char *locus = color ? KSC_SGR_LOCUS : "", *kind = color ? kind_color(m->kind) : "",
+			   *reset = color ? KSC_SGR_RESET : "";
 
 		if (m->loc.src)
-			fprintf(out, "%s:%d:%d: %s: %s\n", m->loc.src->path, m->loc.line,
-				m->loc.col, kind_name(m->kind), m->text);
+			fprintf(out, "%s%s:%d:%d:%s %s%s: %s%s\n", locus, m->loc.src->path, m->loc.line,
+				m->loc.col, reset, kind, kind_name(m->kind), reset, m->text);
 		else
-			fprintf(out, "ksc: %s: %s\n", kind_name(m->kind), m->text);
-		show_line(out, &m->loc);
+			fprintf(out, "ksc: %s%s: %s%s\n", kind, kind_name(m->kind), reset, m->text);
+		show_line(out, &m->loc, color);
 		free(m->text);
 		free(m);
 		m = next;

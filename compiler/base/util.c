@@ -277,9 +277,38 @@ int write_file_reported(const char *path, const char *data, size_t len)
 	return err;
 }
 
-static void p_vmsg(const char *kind, const char *fmt, va_list ap)
+int ksc_color_when = KSC_COLOR_AUTO;
+
+bool ksc_set_color(const char *when)
 {
-	fprintf(stderr, "ksc: %s", kind);
+	static const char *const names[] = { [KSC_COLOR_AUTO] = "auto", [KSC_COLOR_ALWAYS] = "always",
+					     [KSC_COLOR_NEVER] = "never" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (!strcmp(when, names[i])) {
+			ksc_color_when = (int)i;
+			return true;
+		}
+	return false;
+}
+
+bool ksc_color(FILE *out)
+{
+	const char *term = getenv("TERM"), *no = getenv("NO_COLOR");
+
+	if (ksc_color_when != KSC_COLOR_AUTO)
+		return ksc_color_when == KSC_COLOR_ALWAYS;
+	/* no-color.org: set and not empty. */
+	return isatty(fileno(out)) && !(no && *no) && !(term && !strcmp(term, "dumb"));
+}
+
+/* "ksc: KIND: text"; KIND, when given, in its colour (sgr), as gcc's driver does. */
+static void p_vmsg(const char *kind, const char *sgr, const char *fmt, va_list ap)
+{
+	if (*kind && ksc_color(stderr))
+		fprintf(stderr, "ksc: %s%s" KSC_SGR_RESET, sgr, kind);
+	else
+		fprintf(stderr, "ksc: %s", kind);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 }
@@ -289,7 +318,7 @@ void p_err(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	p_vmsg("error: ", fmt, ap);
+	p_vmsg("error: ", KSC_SGR_ERROR, fmt, ap);
 	va_end(ap);
 }
 
@@ -298,7 +327,7 @@ void p_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	p_vmsg("warning: ", fmt, ap);
+	p_vmsg("warning: ", KSC_SGR_WARNING, fmt, ap);
 	va_end(ap);
 }
 
@@ -309,7 +338,7 @@ void p_step(const char *fmt, ...)
 	if (ksc_verbose < 0)
 		return;
 	va_start(ap, fmt);
-	p_vmsg("", fmt, ap);
+	p_vmsg("", "", fmt, ap);
 	va_end(ap);
 }
 
@@ -320,6 +349,6 @@ void p_debug(const char *fmt, ...)
 	if (ksc_verbose < 1)
 		return;
 	va_start(ap, fmt);
-	p_vmsg("", fmt, ap);
+	p_vmsg("", "", fmt, ap);
 	va_end(ap);
 }

@@ -60,6 +60,25 @@ int write_file_reported(const char *path, const char *data, size_t len);
 /* Output verbosity set by -q / -v; progress lines go to stderr. */
 extern int ksc_verbose; /* -1 quiet, 0 normal, 1 verbose */
 
+/*
+ * --color=auto|always|never, every command's: whether diagnostics and
+ * error lines are coloured the way gcc colours them.  auto colours a
+ * terminal, unless NO_COLOR is set or TERM is dumb.
+ */
+enum ksc_color_when { KSC_COLOR_AUTO, KSC_COLOR_ALWAYS, KSC_COLOR_NEVER };
+extern int ksc_color_when;
+/* Sets ksc_color_when from "auto", "always" or "never"; false for anything else. */
+bool ksc_set_color(const char *when);
+/* Whether what goes to out is coloured. */
+bool ksc_color(FILE *out);
+/* gcc's SGR sequences (GCC_COLORS' defaults) and the reset after each. */
+#define KSC_SGR_ERROR "\033[01;31m\033[K"
+#define KSC_SGR_WARNING "\033[01;35m\033[K"
+#define KSC_SGR_NOTE "\033[01;36m\033[K"
+#define KSC_SGR_CARET "\033[01;32m\033[K"
+#define KSC_SGR_LOCUS "\033[01m\033[K"
+#define KSC_SGR_RESET "\033[m\033[K"
+
 /* The one printer for errors that are not source diagnostics: "ksc: error: ...". */
 void p_err(const char *fmt, ...) KSC_PRINTF(1, 2);
 void p_warn(const char *fmt, ...) KSC_PRINTF(1, 2);
