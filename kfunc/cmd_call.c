@@ -111,24 +111,80 @@ static int find_in_modules(struct target *t, const char *name)
 	return err;
 }
 
+/* Keeps the closest name of kb's kfuncs in *best (a copy: kb is closed after). */
+static void closest_in(struct suggest *s, const struct kfunc_btf *kb, char **best)
+{
+	bool tags = kfunc_btf_has_tags(kb);
+	__u32 cnt = btf__type_cnt(kb->btf);
+
+	for (__u32 id = kb->first; id < cnt; id++) {
+		const struct btf_type *t = btf__type_by_id(kb->btf, id);
+
+		/* With bpf_kfunc tags, the FUNCs they tag; else every FUNC, as ksc kfuncs --module. */
+		if (tags && btf_is_decl_tag(t) && btf_decl_tag(t)->component_idx == -1 &&
+		    !strcmp(btf__name_by_offset(kb->btf, t->name_off), "bpf_kfunc"))
+			t = btf__type_by_id(kb->btf, t->type);
+		else if (tags || !btf_is_func(t))
+			continue;
+		if (suggest_consider(s, btf__name_by_offset(kb->btf, t->name_off))) {
+			free(*best);
+			*best = xstrdup(s->best);
+			s->best = *best;
+		}
+	}
+}
+
+/* "; did you mean 'K'?" for the kfunc of the kernel or module (or of `module`) closest to name, or "". */
+static char *did_you_mean(const char *module, const char *name)
+{
+	struct suggest s;
+	struct kfunc_btf kb;
+	char *best = NULL, *msg;
+	DIR *d = module ? NULL : opendir("/sys/kernel/btf");
+	struct dirent *e;
+
+	suggest_init(&s, name);
+	if (!kfunc_btf_open_module(&kb, module)) {
+		closest_in(&s, &kb, &best);
+		kfunc_btf_close(&kb);
+	}
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.' && strcmp(e->d_name, "vmlinux") && !kfunc_btf_open_module(&kb, e->d_name)) {
+			closest_in(&s, &kb, &best);
+			kfunc_btf_close(&kb);
+		}
+	if (d)
+		closedir(d);
+	msg = suggest_best(&s) ? xasprintf("; did you mean '%s'?", suggest_best(&s)) : xstrdup("");
+	free(best);
+	return msg;
+}
+
 static int find_target(struct target *t, const struct call_opts *o)
 {
+	char *hint;
 	int err;
 
 	*t = (struct target){ 0 };
 	if (o->module) {
 		err = find_in(t, o->module, o->kfunc);
-		if (err == -ESRCH)
-			p_err("unknown kfunc '%s': no such function in the BTF of module '%s'",
-			      o->kfunc, o->module);
+		if (err == -ESRCH) {
+			hint = did_you_mean(o->module, o->kfunc);
+			p_err("unknown kfunc '%s': no such function in the BTF of module '%s'%s",
+			      o->kfunc, o->module, hint);
+			free(hint);
+		}
 		return err;
 	}
 	err = find_in(t, NULL, o->kfunc);
 	if (err == -ESRCH)
 		err = find_in_modules(t, o->kfunc);
-	if (err == -ESRCH)
-		p_err("unknown kfunc '%s': no such function in the BTF of the kernel or any loaded module",
-		      o->kfunc);
+	if (err == -ESRCH) {
+		hint = did_you_mean(NULL, o->kfunc);
+		p_err("unknown kfunc '%s': no such function in the BTF of the kernel or any loaded module%s",
+		      o->kfunc, hint);
+		free(hint);
+	}
 	return err;
 }
 

@@ -352,3 +352,67 @@ void p_debug(const char *fmt, ...)
 	p_vmsg("", "", fmt, ap);
 	va_end(ap);
 }
+
+#define SUGGEST_MAX 2
+
+/* Optimal string alignment distance of a and b, or SUGGEST_MAX + 1 when above SUGGEST_MAX. */
+static int edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	int *rows, *prev2, *prev, *cur, *t, d;
+
+	if ((la > lb ? la - lb : lb - la) > SUGGEST_MAX || la > 256 || lb > 256)
+		return SUGGEST_MAX + 1;
+	rows = xcalloc(3 * (lb + 1), sizeof(*rows));
+	prev2 = rows, prev = rows + lb + 1, cur = rows + 2 * (lb + 1);
+	for (size_t j = 0; j <= lb; j++)
+		prev[j] = (int)j;
+	for (size_t i = 1; i <= la; i++) {
+		cur[0] = (int)i;
+		for (size_t j = 1; j <= lb; j++) {
+			int cost = a[i - 1] != b[j - 1], v = prev[j - 1] + cost;
+
+			if (prev[j] + 1 < v)
+				v = prev[j] + 1;
+			if (cur[j - 1] + 1 < v)
+				v = cur[j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < v)
+				v = prev2[j - 2] + 1;
+			cur[j] = v;
+		}
+		t = prev2;
+		prev2 = prev, prev = cur, cur = t;
+	}
+	d = prev[lb];
+	free(rows);
+	return d > SUGGEST_MAX ? SUGGEST_MAX + 1 : d;
+}
+
+void suggest_init(struct suggest *s, const char *name)
+{
+	s->name = name;
+	s->best = NULL;
+	s->dist = SUGGEST_MAX + 1;
+}
+
+bool suggest_consider(struct suggest *s, const char *candidate)
+{
+	int d;
+
+	if (!candidate || !*candidate || !strcmp(candidate, s->name))
+		return false;
+	d = edit_distance(s->name, candidate);
+	if (d > SUGGEST_MAX || (size_t)d * 2 >= strlen(s->name))
+		return false;
+	if (d < s->dist || (d == s->dist && s->best && strcmp(candidate, s->best) < 0)) {
+		s->best = candidate;
+		s->dist = d;
+		return true;
+	}
+	return false;
+}
+
+const char *suggest_best(const struct suggest *s)
+{
+	return s->dist <= SUGGEST_MAX ? s->best : NULL;
+}

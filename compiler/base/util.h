@@ -57,6 +57,22 @@ int write_file(const char *path, const char *data, size_t len);
 /* write_file() that reports a failure with p_err ("cannot write 'PATH': ..."). */
 int write_file_reported(const char *path, const char *data, size_t len);
 
+/*
+ * "did you mean": the candidate closest to a name that is not known, by
+ * Damerau-Levenshtein distance (adjacent swaps count one), accepted within
+ * 2 edits and under half the name's length so that short names get no
+ * far-fetched guesses.  Ties go to the first in strcmp order.
+ */
+struct suggest {
+	const char *name, *best;
+	int dist;
+};
+void suggest_init(struct suggest *s, const char *name);
+/* Whether candidate is now the closest. */
+bool suggest_consider(struct suggest *s, const char *candidate);
+/* The accepted candidate, or NULL. */
+const char *suggest_best(const struct suggest *s);
+
 /* Output verbosity set by -q / -v; progress lines go to stderr. */
 extern int ksc_verbose; /* -1 quiet, 0 normal, 1 verbose */
 

@@ -168,6 +168,27 @@ void record_call(struct checker *c, struct decl *callee)
 		ptrvec_push(c->a, &c->fn->calls, callee);
 }
 
+/*
+ * A note naming the local, global, function or constant closest to an
+ * unknown name, at its declaration (the use when it has none: a builtin).
+ */
+static void suggest_value(struct checker *c, const char *name, struct ks_loc use)
+{
+	struct ks_loc at = use;
+	struct suggest s;
+
+	suggest_init(&s, name);
+	for (int i = 0; i < c->nlocals; i++)
+		if (suggest_consider(&s, c->locals[i].name))
+			at = c->locals[i].decl ? c->locals[i].decl->name_loc : use;
+	for (size_t b = 0; b < SEMA_BUCKETS; b++)
+		for (struct sym *y = c->values[b]; y; y = y->next)
+			if (suggest_consider(&s, y->name))
+				at = y->decl && y->decl->name_loc.src ? y->decl->name_loc : use;
+	if (suggest_best(&s))
+		diag_note(c->d, at, "did you mean '%s'?", suggest_best(&s));
+}
+
 /* A name no scope has: a kernel enum constant, a function used too early, or an error. */
 static struct type *unknown_ident(struct checker *c, struct expr *e)
 {
@@ -191,6 +212,8 @@ static struct type *unknown_ident(struct checker *c, struct expr *e)
 	}
 	diag_error(c->d, e->loc, "'%s' is not defined%s", e->str,
 		   sym_lookup(c->types, e->str) ? " as a value (it is a type)" : "");
+	if (!sym_lookup(c->types, e->str))
+		suggest_value(c, e->str, e->loc);
 	return ty_error(c);
 }
 
@@ -290,6 +313,26 @@ static struct type *struct_field_type(struct checker *c, struct decl *d, const c
 	return NULL;
 }
 
+/* A note naming the field of d closest to an unknown one, at that field. */
+static void suggest_field(struct checker *c, const struct decl *d, const char *name, struct ks_loc use)
+{
+	struct ks_loc at = use;
+	struct suggest s;
+
+	suggest_init(&s, name);
+	if (d->kind == D_CONFIG) {
+		for (struct config_field *f = d->cfields; f; f = f->next)
+			if (suggest_consider(&s, f->name))
+				at = f->loc;
+	} else {
+		for (struct struct_field *f = d->fields; f; f = f->next)
+			if (suggest_consider(&s, f->name))
+				at = f->loc;
+	}
+	if (suggest_best(&s))
+		diag_note(c->d, at.src ? at : use, "did you mean '%s'?", suggest_best(&s));
+}
+
 static struct type *field_of(struct checker *c, struct expr *e, struct type *st)
 {
 	struct type *ft;
@@ -298,6 +341,7 @@ static struct type *field_of(struct checker *c, struct expr *e, struct type *st)
 	if (!ft) {
 		diag_error(c->d, e->loc, "%s '%s' has no field '%s'",
 			   st->decl->kind == D_CONFIG ? "config" : "struct", st->decl->name, e->str);
+		suggest_field(c, st->decl, e->str, e->loc);
 		return ty_error(c);
 	}
 	return ft;
@@ -572,6 +616,7 @@ static struct type *check_struct_lit(struct checker *c, struct expr *e)
 				diag_error(c->d, f->loc, "field '%s' is initialized twice", f->name);
 		if (!ft) {
 			diag_error(c->d, f->loc, "struct '%s' has no field '%s'", d->name, f->name);
+			suggest_field(c, d, f->name, f->loc);
 			check_expr(c, f->value, NULL);
 			continue;
 		}
