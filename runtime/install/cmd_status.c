@@ -322,6 +322,11 @@ static void print_pin(const struct pin *p)
 			printf(" (detached)");
 		else if (*p->ifname)
 			printf(" on %s", p->ifname);
+		/* A struct_ops link has no program of its own. */
+		if (!p->prog.id) {
+			printf("\n");
+			return;
+		}
 		printf(", ");
 		break;
 	case 't':

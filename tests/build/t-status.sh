@@ -4,8 +4,8 @@
 # gets in the way) shown as one line by `ksc status`, in detail by
 # `ksc status NAME` (a BPF-only install says "module: none (BPF only)"),
 # and as JSON by both with --json (parsed by python3 and its fields
-# checked); programs loaded only; an interrupted install in all three
-# forms; names JSON must escape; a name not installed.
+# checked); a BPF struct_ops; programs loaded only; an interrupted
+# install in all three forms; names JSON must escape; a name not installed.
 source tests/lib.sh
 dir=$(scratch status)
 name=kst_host
@@ -46,6 +46,24 @@ if ! "$KSC" -q build "$dir/$name.ks" -o "$dir/tree" >"$dir/build.log" 2>&1; then
 	exit 0
 fi
 [ -e /sys/fs/bpf/ksc/$name ] && "$KSC" -q uninstall $name
+
+# A struct_ops (kcc_dual without @kmod: a BPF TCP congestion control).
+so=kst_so
+sed '/^@kmod$/d' tests/kmod/progs/kcc_dual.ks >"$dir/$so.ks"
+[ -e /sys/fs/bpf/ksc/$so ] && "$KSC" -q uninstall $so
+if ! "$KSC" -q build "$dir/$so.ks" -o "$dir/so" >"$dir/so.log" 2>&1 ||
+	! "$KSC" -q install "$dir/so" >>"$dir/so.log" 2>&1; then
+	fail "install $so" "$(tail -5 "$dir/so.log")"
+else
+	check "status: a struct_ops, one line" "$so: installed, no module, 1 attached (kcc_dual struct_ops), 1 map" \
+		"$("$KSC_ASAN" status 2>&1 | grep "^$so:")"
+	check "status NAME: a struct_ops registered" "  link kcc_dual: struct_ops kcc_dual registered (map id N)" \
+		"$("$KSC_ASAN" status $so 2>&1 | grep kcc_dual | sed 's/id [0-9]*)/id N)/')"
+	check "status NAME --json: a struct_ops" "struct_ops kcc_dual True" \
+		"$("$KSC_ASAN" status $so --json | python3 -c 'import json, sys; a = json.load(sys.stdin)["attached"][0]
+print(a["type"], a["struct_ops"], a["map_id"] > 0)' 2>&1)"
+	"$KSC" -q uninstall $so
+fi
 
 cat >"$dir/inner.sh" <<'INNER'
 source tests/lib.sh
