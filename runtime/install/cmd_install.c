@@ -229,6 +229,47 @@ static int check_same_build(struct install *in, const char *ko, const struct ko_
 	return err;
 }
 
+/* The signer sign-file wrote into mod's signature, or NULL if it has none. */
+static char *module_signer(struct kmod_module *mod)
+{
+	struct kmod_list *list = NULL, *l;
+	char *signer = NULL;
+
+	if (kmod_module_get_info(mod, &list) < 0)
+		return NULL;
+	kmod_list_foreach(l, list) {
+		const char *v = kmod_module_info_get_value(l);
+
+		if (!strcmp(kmod_module_info_get_key(l), "signer") && v && *v && !signer)
+			signer = xstrdup(v);
+	}
+	kmod_module_info_free_list(list);
+	return signer;
+}
+
+/*
+ * A kernel that checks module signatures (module.sig_enforce=1, Secure
+ * Boot's lockdown) refuses an unsigned module, or one signed by a key it
+ * does not hold, with EKEYREJECTED, ENOKEY or EPERM: say which, and the
+ * way out, rather than only errno's words.
+ */
+static bool report_signature(struct kmod_module *mod, const char *ko, int err)
+{
+	char *signer;
+
+	if (err != -EKEYREJECTED && err != -ENOKEY && err != -EPERM)
+		return false;
+	signer = module_signer(mod);
+	if (signer)
+		p_err("cannot insert %s: the kernel does not trust the key it is signed with (signer '%s'): enrol that key's certificate (mokutil --import CERT.der, then reboot and confirm the enrolment) or sign with a key this kernel trusts",
+		      ko, signer);
+	else if (err != -EPERM)
+		p_err("cannot insert %s: this kernel takes only signed modules and it is unsigned: build it with 'ksc kmod build --sign-key KEY --sign-cert CERT', and enrol CERT (mokutil --import CERT.der, then reboot and confirm) unless the kernel trusts it already",
+		      ko);
+	free(signer);
+	return signer || err != -EPERM;
+}
+
 static int insert_module(struct install *in, const char *ko, const struct ko_info *info)
 {
 	struct kmod_ctx *ctx;
@@ -248,17 +289,19 @@ static int insert_module(struct install *in, const char *ko, const struct ko_inf
 	}
 	p_step("module: inserting %s", ko);
 	err = kmod_module_new_from_path(ctx, ko, &mod);
-	if (!err) {
+	if (err) {
+		p_err("cannot insert %s: %s", ko, strerror(-err));
+	} else {
 		err = kmod_module_insert_module(mod, 0, NULL);
+		if (err && err != -EEXIST && !report_signature(mod, ko, err))
+			p_err("cannot insert %s: %s (the kernel says why in dmesg)", ko, strerror(-err));
 		kmod_module_unref(mod);
 	}
 	kmod_unref(ctx);
 	if (err == -EEXIST)
 		return check_same_build(in, ko, info);
-	if (err) {
-		p_err("cannot insert %s: %s (the kernel says why in dmesg)", ko, strerror(-err));
+	if (err)
 		return err;
-	}
 	return push_undo(in, U_MODULE, in->name);
 }
 
