@@ -123,7 +123,7 @@ kver_at_least() {
 # build failed (build.log says why).
 kmod_build() {
 	local series=$1 ksc=$2 kdir=$3 base=$4 src=$5 suite d key
-	suite=$("$KSC_TOP/scripts/kernels" suite "$series") || return 1
+	suite=$("$KSC_TOP/scripts/kernels" suite "${series#tree-}") || return 1
 	d=$KSC_TEST_OUT/kmod-matrix/$series/$(basename "$src" .ks)
 	key="$(cat "$ksc" "$src" | sha256sum | cut -d' ' -f1) $kdir $(stat -L -c %s.%Y "$kdir/Module.symvers" ${base:+"$base"} | tr '\n' ' ')"
 	if [ "$(cat "$d/key" 2>/dev/null)" != "$key" ]; then
@@ -184,6 +184,11 @@ kernel_btf() {
 # with the reason on stderr, when the kernel or its toolchain is missing.
 # shellcheck disable=SC2034 # the variables are the caller's
 kernel_env() {
+	case $1 in tree-*)
+		own_tree_env "${1#tree-}"
+		return
+		;;
+	esac
 	suite=$("$KSC_TOP/scripts/kernels" suite "$1") &&
 		kdir=$("$KSC_TOP/scripts/kernels" kdir "$1") &&
 		vmlinuz=$("$KSC_TOP/scripts/kernels" vmlinuz "$1") &&
@@ -200,6 +205,43 @@ kernel_env() {
 		return 1
 	}
 	sysroot=
+	if [ "$suite" != bookworm ]; then
+		sysroot=$("$KSC_TOP/scripts/debroot" path "$suite") || return 1
+	fi
+}
+
+# own_trees: the kernel series "tree-SERIES" of a kernel developer's own
+# tree (scripts/kernel-tree) built on this machine, for tests to add to
+# kernel_matrix: tree-7 when the newest series' tree is in the cache, or
+# always with KSC_OWN_TREE=build (kernel_env then builds it, some 8
+# minutes).  A fresh machine has none: the skip says so.
+own_trees() {
+	if [ "${KSC_OWN_TREE:-}" = build ] ||
+		"$KSC_TOP/scripts/kernel-tree" path 7 >/dev/null 2>&1; then
+		echo tree-7
+	fi
+}
+
+# own_tree_skip NAME: the skip of a test's own-tree part on a machine
+# without one.
+own_tree_skip() {
+	[ -n "$(own_trees)" ] ||
+		skip "$1" "no kernel developer's tree built on this machine (scripts/kernel-tree build 7, about 8 minutes of 2 cores, or KSC_OWN_TREE=build)"
+}
+
+# own_tree_env SERIES: kernel_env for the own tree of SERIES: the tree is
+# the KDIR, with vmlinux (the BTF, no --btf-base) and the bzImage built
+# there, and the series' toolchain.
+# shellcheck disable=SC2034 # the variables are the caller's
+own_tree_env() {
+	local how=path
+	[ "${KSC_OWN_TREE:-}" = build ] && how=build
+	suite=$("$KSC_TOP/scripts/kernels" suite "$1") &&
+		kdir=$("$KSC_TOP/scripts/kernel-tree" "$how" "$1") &&
+		mksc=$(suite_ksc "$suite") || return 1
+	vmlinuz=$kdir/arch/x86/boot/bzImage
+	kver=$(cat "$kdir/include/config/kernel.release") || return 1
+	base= btf=$kdir/vmlinux sysroot=
 	if [ "$suite" != bookworm ]; then
 		sysroot=$("$KSC_TOP/scripts/debroot" path "$suite") || return 1
 	fi

@@ -12,6 +12,12 @@
 # suite's own ksc: kfunc_from_user's kfuncs (registered for syscall
 # programs) called from the shell; calling kfunc_stats' (XDP only) fails.
 # Expected values follow from the .ks sources (see each program's comment).
+# The same again on a kernel developer's own tree where this machine has one
+# built (tests/lib.sh own_trees: Debian's 7.x source built small in place,
+# scripts/kernel-tree): the tree is the KDIR (its own vmlinux and
+# resolve_btfids), its bzImage boots, tc is built in; and a module signed
+# with the tree's own key loads without the unsigned-module taint that the
+# same module unsigned gets.
 # The modules are the ones tests/kmod/t-kmod-build.sh built and checked, when
 # it ran before in the same output directory (tests/lib.sh kmod_build).
 source tests/lib.sh
@@ -175,7 +181,90 @@ check_call() {
 		"$(field 'unloaded kfunc_from_user') $(field 'unloaded kfunc_stats')"
 }
 
-for k in $(kernel_matrix); do
+# own_tree_signed: for an own tree (tc built in: no image modules),
+# kfunc_stats built again with `ksc kmod build --sign-key --sign-cert` and
+# the tree's own key, which the guest loads first: the kernel takes it
+# without the E taint (TAINT_UNSIGNED_MODULE, bit 13), which the unsigned
+# modules then set.
+own_tree_signed() {
+	local s=$out/mods/kfunc_stats.ko
+	if ! on_suite "$suite" "$mksc" kmod build examples/kfunc_stats.ks --kdir "$kdir" \
+		--sign-key "$kdir/certs/signing_key.pem" --sign-cert "$kdir/certs/signing_key.x509" \
+		-o "$out/signed" >"$out/signed.log" 2>&1; then
+		fail "$k kmod build --sign-key with the tree's key" "$(tail -20 "$out/signed.log")"
+		return 0
+	fi
+	cp "$out/signed/kmod/kfunc_stats.ko" "$s"
+	{
+		cat <<'EOF'
+echo "== signed"
+insmod /ksc/mods/kfunc_stats.ko && echo "signed loaded"
+echo "taint after signed $(($(cat /proc/sys/kernel/tainted) >> 13 & 1))"
+for i in 1 2 3 4 5 6 7 8 9 10; do rmmod kfunc_stats 2>/dev/null && break; sleep 0.3; done
+EOF
+		cat "$out/guest.sh"
+		echo 'echo "taint at the end $(($(cat /proc/sys/kernel/tainted) >> 13 & 1))"'
+	} >"$out/guest.sh.new" && mv "$out/guest.sh.new" "$out/guest.sh"
+}
+
+# own_tree_check_signed: the guest's "signed" section and final taint.
+own_tree_check_signed() {
+	[ -e "$out/mods/kfunc_stats.ko" ] || return 0
+	check "$k module signed with the tree's key loads untainted; the unsigned then taint" \
+		"signed loaded|taint after signed 0|taint at the end 1" \
+		"$(tr -d '\r' <"$out/console.log" | grep -E '^(signed loaded|taint (after signed|at the end) )' | paste -sd'|')"
+}
+
+# own_tree_enforce: a second boot of the tree's kernel, with
+# module.sig_enforce=1: insmod and `ksc install` of the unsigned module are
+# refused (ksc saying how to sign and enrol) and leave nothing; the module
+# signed with the tree's key installs, its XDP program on lo runs its
+# kfuncs for ping's packets, and uninstall removes it.
+own_tree_enforce() {
+	local e=$out/enforce t log
+	[ -e "$out/signed/kmod/kfunc_stats.ko" ] && [ -e "$out/kfunc_stats.ebpf.o" ] || return 0
+	rm -rf "$e" && mkdir -p "$e/unsigned/kmod" "$e/signed/kmod"
+	for t in unsigned signed; do cp "$out/kfunc_stats.ebpf.o" "$e/$t/"; done
+	cp "$out/kfunc_stats.ko" "$e/unsigned/kmod/"
+	cp "$out/signed/kmod/kfunc_stats.ko" "$e/signed/kmod/"
+	cat >"$e/guest.sh" <<'EOF'
+insmod /ksc/unsigned/kmod/kfunc_stats.ko 2>/dev/null
+echo "insmod unsigned rc $?"
+/ksc/ksc -q install /ksc/unsigned --iface lo
+echo "install unsigned rc $?"
+[ -e /sys/module/kfunc_stats ] && echo "unsigned left: module"
+[ -e /sys/fs/bpf/ksc/kfunc_stats ] && echo "unsigned left: pins"
+/ksc/ksc -q install /ksc/signed --iface lo
+echo "install signed rc $?"
+ping -c 3 -i 0.2 -W 1 127.0.0.1 >/dev/null
+/ksc/ksc status kfunc_stats | sed -n 's/^  map results:/results:/p'
+/ksc/ksc -q uninstall kfunc_stats
+echo "uninstall rc $?"
+[ -e /sys/module/kfunc_stats ] && echo "signed left: module"
+echo "enforce done"
+EOF
+	scripts/vmtest --kernel "$vmlinuz" --timeout 120 --append module.sig_enforce=1 \
+		--bin "$mksc:/ksc/ksc" ${sysroot:+--sysroot "$sysroot"} --add "$e/unsigned:unsigned" \
+		--add "$e/signed:signed" "$e/guest.sh" >"$e/console.log" 2>&1
+	log=$(tr -d '\r' <"$e/console.log")
+	# busybox insmod exits with the errno: 129, EKEYREJECTED.
+	check "$k sig_enforce: insmod of the unsigned module refused (EKEYREJECTED)" "insmod unsigned rc 129" \
+		"$(grep '^insmod unsigned rc' <<<"$log")"
+	check "$k sig_enforce: ksc install of the unsigned module: how to sign and enrol, exit 1, nothing left" \
+		"ksc: error: cannot insert /ksc/unsigned/kmod/kfunc_stats.ko: this kernel takes only signed modules and it is unsigned: build it with 'ksc kmod build --sign-key KEY --sign-cert CERT', and enrol CERT (mokutil --import CERT.der, then reboot and confirm) unless the kernel trusts it already|install unsigned rc 1" \
+		"$(grep -E '^ksc: error|^install unsigned rc|^unsigned left' <<<"$log" | paste -sd'|')"
+	if grep -qx 'install signed rc 0' <<<"$log" &&
+		[[ $(grep '^results:' <<<"$log") =~ \[0\]=([0-9]+)\ \[1\]=98\ \[2\]=42 ]] &&
+		((BASH_REMATCH[1] >= 6)) && grep -qx 'uninstall rc 0' <<<"$log" &&
+		! grep -q '^signed left' <<<"$log"; then
+		pass "$k sig_enforce: the module signed with the tree's key installs, its kfuncs run, uninstall"
+	else
+		fail "$k sig_enforce: the signed module" "$(grep -v '^\[' <<<"$log" | tail -20)"
+	fi
+}
+
+own_tree_skip "own kernel tree: kfuncs from XDP, tc and ksc call"
+for k in $(kernel_matrix) $(own_trees); do
 	start=$SECONDS
 	if ! kernel_env "$k" 2>"$dir/err"; then
 		fail "$k kernel and its suite's ksc" "$(cat "$dir/err")"
@@ -185,7 +274,9 @@ for k in $(kernel_matrix); do
 	# The image's own tc modules (clsact and the bpf classifier), inserted
 	# first in the order scripts/kernels gives.
 	rm -rf "$out/mods" && mkdir -p "$out/mods" && : >"$out/mods/order"
-	if list=$(scripts/kernels modules "$k" sch_ingress cls_bpf 2>"$dir/err"); then
+	if [[ $k == tree-* ]]; then
+		own_tree_signed "$k"
+	elif list=$(scripts/kernels modules "$k" sch_ingress cls_bpf 2>"$dir/err"); then
 		for f in $list; do
 			cp "$f" "$out/mods/" && basename "$f" >>"$out/mods/order"
 		done
@@ -206,6 +297,7 @@ for k in $(kernel_matrix); do
 		>"$out/console.log" 2>&1
 	grep -q '^insmod .* failed' "$out/console.log" &&
 		fail "$k image modules inserted" "$(grep '^insmod .* failed' "$out/console.log")"
+	if [[ $k == tree-* ]]; then own_tree_check_signed; own_tree_enforce; fi
 	for src in "${progs[@]}"; do
 		name=$(basename "$src" .ks)
 		[ -e "$out/$name.ko" ] || continue
