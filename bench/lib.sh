@@ -18,32 +18,43 @@ bench_names() {
 	for f in "$top"/bench/progs/*.ks; do basename "$f" .ks; done
 }
 
+# bench_full_header: $out/full/vmlinux.h, the whole of the running
+# kernel's BTF as C (bpftool), which is what a hand-written program
+# includes; ksc's own trees hold only the types their program uses.
+bench_full_header() {
+	[ -s "$out/full/vmlinux.h" ] && return 0
+	mkdir -p "$out/full"
+	bpftool btf dump file /sys/kernel/btf/vmlinux format c >"$out/full/vmlinux.h.tmp" &&
+		mv "$out/full/vmlinux.h.tmp" "$out/full/vmlinux.h"
+}
+
 # bench_build NAME: $out/ks/NAME/NAME.ebpf.o through the Makefile ksc
 # writes, and $out/twin/NAME.bpf.o by the very command that Makefile runs
-# (its clang and flags), with the tree's vmlinux.h.
-# With $bench_pch set (bench_pch_make), both read vmlinux.h precompiled:
-# the same code, in a fraction of the time, for the test.
+# (its clang and flags), with the whole kernel's vmlinux.h
+# (bench_full_header) in place of the tree's.  With $bench_pch set
+# (bench_pch_make), the twin reads that header precompiled: the same code,
+# in a fraction of the time, for the test.
 bench_build() {
-	local n=$1 tree=$out/ks/$1 cmd
+	local n=$1 tree=$out/ks/$1 cmd hdr
 	mkdir -p "$out/ks" "$out/twin"
 	"$KSC" -q compile "$top/bench/progs/$n.ks" -o "$tree" || return 1
 	cmd=$(make -s -n -B -C "$tree" "$tree/$n.ebpf.o" | grep -- '-target bpf') || return 1
-	if [ -n "${bench_pch:-}" ]; then
-		make -s -C "$tree" CLANG="${cmd%% *} -include-pch $bench_pch" "$tree/$n.ebpf.o" || return 1
-	else
-		make -s -C "$tree" "$tree/$n.ebpf.o" || return 1
-	fi
-	${cmd% -c *} ${bench_pch:+-include-pch "$bench_pch"} -I"$top/bench/twins" \
+	make -s -C "$tree" "$tree/$n.ebpf.o" || return 1
+	bench_full_header || return 1
+	# Included first, its guard keeps the tree's own vmlinux.h out.
+	hdr=(-include "$out/full/vmlinux.h")
+	[ -n "${bench_pch:-}" ] && hdr=(-include-pch "$bench_pch")
+	${cmd% -c *} "${hdr[@]}" -I"$top/bench/twins" \
 		-c "$top/bench/twins/$n.bpf.c" -o "$out/twin/$n.bpf.o"
 }
 
-# bench_pch_make NAME: after bench_build NAME, vmlinux.h precompiled with
-# the flags its tree's Makefile compiles with, as $bench_pch.
+# bench_pch_make NAME: after bench_build NAME, the whole vmlinux.h
+# precompiled with the flags NAME's tree compiles with, as $bench_pch.
 bench_pch_make() {
 	local tree=$out/ks/$1 cmd
 	cmd=$(make -s -n -B -C "$tree" "$tree/$1.ebpf.o" | grep -- '-target bpf') || return 1
-	cp "$tree/vmlinux.h" "$out/vmlinux.h"
-	${cmd% -c *} -x c-header "$out/vmlinux.h" -o "$out/vmlinux.h.pch" && bench_pch=$out/vmlinux.h.pch
+	${cmd% -c *} -x c-header "$out/full/vmlinux.h" -o "$out/full/vmlinux.h.pch" &&
+		bench_pch=$out/full/vmlinux.h.pch
 }
 
 # bench_marker NAME KEY: what the program's `// bench-KEY: ...` line says.
