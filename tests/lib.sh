@@ -247,6 +247,20 @@ own_tree_env() {
 	fi
 }
 
+# image_modules SERIES DIR MODULE...: DIR holds the .ko files of the
+# series' image that MODULEs need (scripts/kernels modules) and DIR/order
+# their insmod order, for a guest: `for m in $(cat DIR/order)`.  Empty for
+# built-in modules.  Status 1 with the reason on stderr.
+image_modules() {
+	local series=$1 d=$2 list f
+	shift 2
+	rm -rf "$d" && mkdir -p "$d" && : >"$d/order"
+	list=$("$KSC_TOP/scripts/kernels" modules "$series" "$@") || return 1
+	for f in $list; do
+		cp "$f" "$d/" && basename "$f" >>"$d/order" || return 1
+	done
+}
+
 # ebpf_build SUITE KSC SRC BTF OUT: SRC compiled by KSC against the kernel
 # BTF in BTF into the tree OUT, and OUT/NAME.ebpf.o made by the tree's own
 # Makefile with the suite's clang (-fms-extensions where that BTF needs it),

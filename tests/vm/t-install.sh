@@ -272,20 +272,15 @@ for k in $(kernel_matrix); do
 	# kfunc_tc as a built tree: its module (the one the kmod tests built for
 	# this kernel) in the tree of its eBPF side; and the image's tc modules.
 	tcsrc=tests/kmod/progs/kfunc_tc.ks
-	rm -rf "$out/tc" "$out/mods" && mkdir -p "$out/mods" && : >"$out/mods/order"
+	rm -rf "$out/tc"
 	if tcb=$(kmod_build "$k" "$mksc" "$kdir" "$base" "$tcsrc") &&
 		ebpf_build "$suite" "$mksc" "$tcsrc" "$btf" "$out/tc"; then
 		mkdir -p "$out/tc/kmod" && cp "$tcb/out/kmod/kfunc_tc.ko" "$out/tc/kmod/"
 	else
 		fail "$k kfunc_tc tree" "$(cat "$tcb/build.log" "$out/tc.log" 2>/dev/null | tail -20)"
 	fi
-	if list=$(scripts/kernels modules "$k" sch_ingress cls_bpf 2>"$dir/err"); then
-		for f in $list; do
-			cp "$f" "$out/mods/" && basename "$f" >>"$out/mods/order"
-		done
-	else
+	image_modules "$k" "$out/mods" sch_ingress cls_bpf 2>"$dir/err" ||
 		fail "$k image modules sch_ingress cls_bpf" "$(cat "$dir/err")"
-	fi
 
 	sysargs=()
 	[ -z "$sysroot" ] || sysargs=(--sysroot "$sysroot")

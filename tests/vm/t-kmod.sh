@@ -15,9 +15,14 @@
 # The same again on a kernel developer's own tree where this machine has one
 # built (tests/lib.sh own_trees: Debian's 7.x source built small in place,
 # scripts/kernel-tree): the tree is the KDIR (its own vmlinux and
-# resolve_btfids), its bzImage boots, tc is built in; and a module signed
-# with the tree's own key loads without the unsigned-module taint that the
-# same module unsigned gets.
+# resolve_btfids), its bzImage boots, tc is built in; a module signed by
+# ksc with the tree's own key loads without the unsigned-module taint that
+# the same module unsigned gets.  Then signatures enforced
+# (module.sig_enforce=1, a second boot of 6.1 and of the own tree): the
+# unsigned module refused by insmod and by ksc install, which says how to
+# sign and enrol; on 6.1 one signed by a key the kernel lacks refused with
+# its signer named; on the own tree the one signed by its key installed and
+# its kfuncs run.
 # The modules are the ones tests/kmod/t-kmod-build.sh built and checked, when
 # it ran before in the same output directory (tests/lib.sh kmod_build).
 source tests/lib.sh
@@ -215,14 +220,27 @@ own_tree_check_signed() {
 		"$(tr -d '\r' <"$out/console.log" | grep -E '^(signed loaded|taint (after signed|at the end) )' | paste -sd'|')"
 }
 
-# own_tree_enforce: a second boot of the tree's kernel, with
-# module.sig_enforce=1: insmod and `ksc install` of the unsigned module are
-# refused (ksc saying how to sign and enrol) and leave nothing; the module
-# signed with the tree's key installs, its XDP program on lo runs its
-# kfuncs for ping's packets, and uninstall removes it.
-own_tree_enforce() {
-	local e=$out/enforce t log
-	[ -e "$out/signed/kmod/kfunc_stats.ko" ] && [ -e "$out/kfunc_stats.ebpf.o" ] || return 0
+# enforce_boot: a second boot of the kernel, with module.sig_enforce=1:
+# insmod and `ksc install` of the unsigned kfunc_stats are refused (ksc
+# saying how to sign and enrol) and leave nothing.  On an own tree the
+# module signed with the tree's key (own_tree_signed) then installs and its
+# XDP program on lo runs its kfuncs; on a Debian kernel, whose key only
+# Debian holds, one signed with a key of the test's own is refused, ksc
+# naming its signer.
+enforce_boot() {
+	local e=$out/enforce t log trusted=0 key=$dir/untrusted
+	[ -e "$out/kfunc_stats.ko" ] && [ -e "$out/kfunc_stats.ebpf.o" ] || return 0
+	if [[ $k == tree-* ]]; then
+		trusted=1
+		[ -e "$out/signed/kmod/kfunc_stats.ko" ] || return 0
+	elif ! openssl req -new -nodes -utf8 -sha256 -days 36500 -batch -x509 -subj "/CN=ksc untrusted/" \
+		-outform PEM -out "$key.x509" -keyout "$key.pem" >"$key.log" 2>&1 ||
+		! on_suite "$suite" "$mksc" kmod build examples/kfunc_stats.ks --kdir "$kdir" \
+			${base:+--btf-base "$base"} --sign-key "$key.pem" --sign-cert "$key.x509" \
+			-o "$out/signed" >"$out/signed.log" 2>&1; then
+		fail "$k kfunc_stats signed with a key of the test's own" "$(tail -20 "$key.log" "$out/signed.log")"
+		return 0
+	fi
 	rm -rf "$e" && mkdir -p "$e/unsigned/kmod" "$e/signed/kmod"
 	for t in unsigned signed; do cp "$out/kfunc_stats.ebpf.o" "$e/$t/"; done
 	cp "$out/kfunc_stats.ko" "$e/unsigned/kmod/"
@@ -237,10 +255,11 @@ echo "install unsigned rc $?"
 /ksc/ksc -q install /ksc/signed --iface lo
 echo "install signed rc $?"
 ping -c 3 -i 0.2 -W 1 127.0.0.1 >/dev/null
-/ksc/ksc status kfunc_stats | sed -n 's/^  map results:/results:/p'
-/ksc/ksc -q uninstall kfunc_stats
+/ksc/ksc status kfunc_stats 2>/dev/null | sed -n 's/^  map results:/results:/p'
+/ksc/ksc -q uninstall kfunc_stats 2>/dev/null
 echo "uninstall rc $?"
 [ -e /sys/module/kfunc_stats ] && echo "signed left: module"
+[ -e /sys/fs/bpf/ksc/kfunc_stats ] && echo "signed left: pins"
 echo "enforce done"
 EOF
 	scripts/vmtest --kernel "$vmlinuz" --timeout 120 --append module.sig_enforce=1 \
@@ -252,8 +271,12 @@ EOF
 		"$(grep '^insmod unsigned rc' <<<"$log")"
 	check "$k sig_enforce: ksc install of the unsigned module: how to sign and enrol, exit 1, nothing left" \
 		"ksc: error: cannot insert /ksc/unsigned/kmod/kfunc_stats.ko: this kernel takes only signed modules and it is unsigned: build it with 'ksc kmod build --sign-key KEY --sign-cert CERT', and enrol CERT (mokutil --import CERT.der, then reboot and confirm) unless the kernel trusts it already|install unsigned rc 1" \
-		"$(grep -E '^ksc: error|^install unsigned rc|^unsigned left' <<<"$log" | paste -sd'|')"
-	if grep -qx 'install signed rc 0' <<<"$log" &&
+		"$(grep -E '^ksc: error: .*unsigned|^install unsigned rc|^unsigned left' <<<"$log" | paste -sd'|')"
+	if ((!trusted)); then
+		check "$k sig_enforce: a module signed by a key the kernel lacks: its signer named, exit 1, nothing left" \
+			"ksc: error: cannot insert /ksc/signed/kmod/kfunc_stats.ko: the kernel does not trust the key it is signed with (signer 'ksc untrusted'): enrol that key's certificate (mokutil --import CERT.der, then reboot and confirm the enrolment) or sign with a key this kernel trusts|install signed rc 1" \
+			"$(grep -E '^ksc: error: .*/signed/|^install signed rc|^signed left' <<<"$log" | paste -sd'|')"
+	elif grep -qx 'install signed rc 0' <<<"$log" &&
 		[[ $(grep '^results:' <<<"$log") =~ \[0\]=([0-9]+)\ \[1\]=98\ \[2\]=42 ]] &&
 		((BASH_REMATCH[1] >= 6)) && grep -qx 'uninstall rc 0' <<<"$log" &&
 		! grep -q '^signed left' <<<"$log"; then
@@ -273,14 +296,10 @@ for k in $(kernel_matrix) $(own_trees); do
 	build_series "$k"
 	# The image's own tc modules (clsact and the bpf classifier), inserted
 	# first in the order scripts/kernels gives.
-	rm -rf "$out/mods" && mkdir -p "$out/mods" && : >"$out/mods/order"
 	if [[ $k == tree-* ]]; then
+		rm -rf "$out/mods" && mkdir -p "$out/mods" && : >"$out/mods/order"
 		own_tree_signed "$k"
-	elif list=$(scripts/kernels modules "$k" sch_ingress cls_bpf 2>"$dir/err"); then
-		for f in $list; do
-			cp "$f" "$out/mods/" && basename "$f" >>"$out/mods/order"
-		done
-	else
+	elif ! image_modules "$k" "$out/mods" sch_ingress cls_bpf 2>"$dir/err"; then
 		fail "$k image modules sch_ingress cls_bpf" "$(cat "$dir/err")"
 	fi
 	adds=(--add "$bpfrun:bpfrun" --add "$out/mods" --bin "$mksc:/ksc/ksc")
@@ -297,7 +316,12 @@ for k in $(kernel_matrix) $(own_trees); do
 		>"$out/console.log" 2>&1
 	grep -q '^insmod .* failed' "$out/console.log" &&
 		fail "$k image modules inserted" "$(grep '^insmod .* failed' "$out/console.log")"
-	if [[ $k == tree-* ]]; then own_tree_check_signed; own_tree_enforce; fi
+	if [[ $k == tree-* ]]; then
+		own_tree_check_signed
+		enforce_boot
+	elif [ "$k" = 6.1 ]; then
+		enforce_boot
+	fi
 	for src in "${progs[@]}"; do
 		name=$(basename "$src" .ks)
 		[ -e "$out/$name.ko" ] || continue
