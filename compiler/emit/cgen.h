@@ -134,6 +134,9 @@ void cg_emit_config_struct(struct cgen *g, struct decl *config);
  */
 const char *cg_emit_call_args(struct cgen *g, struct decl *kfunc);
 
+/* "(a, b, ...)": a call's arguments, each emitted as an expression. */
+void cg_call_args(struct cgen *g, struct strbuf *sb, struct expr *args);
+
 /* __u8..__u64 / __s8..__s64: integer names of eBPF and userspace C (int_name hook). */
 const char *cg_uapi_int(int size, bool is_signed);
 

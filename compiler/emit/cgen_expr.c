@@ -93,7 +93,7 @@ bool cg_is_str(const struct type *t)
 	return t && t->kind == TY_STR;
 }
 
-static void call_args(struct cgen *g, struct strbuf *sb, struct expr *args)
+void cg_call_args(struct cgen *g, struct strbuf *sb, struct expr *args)
 {
 	sb_putc(sb, '(');
 	for (struct expr *a = args; a; a = a->next) {
@@ -231,7 +231,7 @@ void cg_expr(struct cgen *g, struct strbuf *sb, struct expr *e)
 		if (g->h->call && g->h->call(g, sb, e))
 			break;
 		sub_expr(g, sb, e->lhs, 16);
-		call_args(g, sb, e->args);
+		cg_call_args(g, sb, e->args);
 		break;
 	case E_STRUCTLIT:
 		struct_lit(g, sb, e);

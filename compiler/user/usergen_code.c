@@ -362,17 +362,6 @@ static const char *after_throwing_call(struct cgen *g)
 	return r;
 }
 
-static void call_args(struct cgen *g, struct strbuf *sb, struct expr *args)
-{
-	sb_putc(sb, '(');
-	for (struct expr *a = args; a; a = a->next) {
-		cg_expr(g, sb, a);
-		if (a->next)
-			sb_puts(sb, ", ");
-	}
-	sb_putc(sb, ')');
-}
-
 /* f(x) where f may throw: the call, then the check, as one expression. */
 static void throwing_call(struct cgen *g, struct strbuf *sb, struct expr *e, const char *name)
 {
@@ -380,12 +369,12 @@ static void throwing_call(struct cgen *g, struct strbuf *sb, struct expr *e, con
 
 	if (!r || type_is_void(r)) {
 		sb_printf(sb, "({ %s", name);
-		call_args(g, sb, e->args);
+		cg_call_args(g, sb, e->args);
 		sb_printf(sb, "; if (ksc_thrown()) %s })", after_throwing_call(g));
 		return;
 	}
 	sb_printf(sb, "({ %s = %s", cg_decl(g, r, "ksc_r"), name);
-	call_args(g, sb, e->args);
+	cg_call_args(g, sb, e->args);
 	sb_printf(sb, "; if (ksc_thrown()) %s ksc_r; })", after_throwing_call(g));
 }
 
@@ -529,7 +518,7 @@ static bool u_call(struct cgen *g, struct strbuf *sb, struct expr *e)
 		}
 		fn = imported_fn(imp, f->str);
 		sb_puts(sb, fn ? fn_name(g, fn) : f->str);
-		call_args(g, sb, e->args);
+		cg_call_args(g, sb, e->args);
 		return true;
 	}
 	if (f->kind == E_FIELD && f->lhs->type && ut(f->lhs->type)->kind == TY_RINGBUF) {
@@ -787,7 +776,7 @@ static bool u_throwing_call(struct cgen *g, struct stmt *s)
 		return false;
 	sb_init(&sb);
 	sb_puts(&sb, fn_name(g, s->value->lhs->decl));
-	call_args(g, &sb, s->value->args);
+	cg_call_args(g, &sb, s->value->args);
 	cg_line(g, "%s;", sb.buf);
 	if (g->try_depth > 0)
 		cg_block(g, "\
