@@ -92,13 +92,16 @@ for w in "${progs[@]}"; do
 done
 wait
 
+# src W: W/p.ks on one line (newlines as " \\n "), for the report: a
+# fuzzer's corpus is gone with the machine that ran it.
+src() { printf 'source: '; head -c 900 "$1/p.ks" | sed 's/$/ \\n/' | tr -d '\n'; echo; }
 kdir=$(scripts/kernels kdir 6.12 2>/dev/null) || kdir=
 [ -d "$kdir" ] || kdir=
 broken=() kmods=() kskipped=0
 for w in "${progs[@]}"; do
 	r=$(cat "$w/result" 2>/dev/null || echo "broken: no result")
 	case $r in
-	broken:*) broken+=("$(cat "$w/from"): ${r#broken: } (logs: $w)") ;;
+	broken:*) broken+=("$(cat "$w/from"): ${r#broken: } (logs: $w)" "$(src "$w")") ;;
 	kmod) if [ -n "$kdir" ] && ((${#kmods[@]} < kmax)); then kmods+=("$w"); else kskipped=$((kskipped + 1)); fi ;;
 	esac
 done
@@ -116,7 +119,7 @@ done
 wait
 for w in "${kmods[@]}"; do
 	r=$(cat "$w/kresult" 2>/dev/null || echo "module C: no result")
-	[ "$r" = ok ] || broken+=("$(cat "$w/from"): $r (logs: $w)")
+	[ "$r" = ok ] || broken+=("$(cat "$w/from"): $r (logs: $w)" "$(src "$w")")
 done
 
 accepted=${#progs[@]}
