@@ -18,13 +18,15 @@ enum { EXIT_OK = 0, EXIT_USER = 1, EXIT_USAGE = 2 };
 
 struct arena;
 struct program;
+struct kernel;
 
 /*
  * Loads and checks one .ks file with everything it includes and imports,
- * module checks included; prints its diagnostics.  Returns the exit status;
- * *out (if given) is the program, or NULL when it has errors.
+ * module checks included, against the kernel k; prints its diagnostics.
+ * Returns the exit status; *out (if given) is the program, or NULL when it
+ * has errors.
  */
-int check_file(const char *path, struct arena *a, struct program **out);
+int check_file(const char *path, struct kernel *k, struct arena *a, struct program **out);
 
 int do_check(int argc, char **argv);
 void help_check(FILE *out);

@@ -136,12 +136,12 @@ static void check_kmod_impl(struct diag *d, struct program *prog, struct decl *i
 			   "congestion control '%s' needs an 'undo_cwnd' method: the kernel does not register one without it",
 			   impl->name);
 	for (struct decl *m = impl->methods; m; m = m->next) {
-		char *ret = btf_member_param_c(impl->struct_ops, m->name, -1, "");
+		char *ret = btf_member_param_c(prog->kernel, impl->struct_ops, m->name, -1, "");
 
 		if (!ret)
 			diag_error(d, m->name_loc,
 				   "no prototype for %s.%s in the kernel BTF %s: a @kmod method takes the kernel's own (use --btf FILE)",
-				   impl->struct_ops, m->name, btf_types_path());
+				   impl->struct_ops, m->name, btf_types_path(prog->kernel));
 		free(ret);
 	}
 }

@@ -13,28 +13,22 @@
 #include "target.h"
 #include "util.h"
 
-static char *symvers;        /* the file's text, NUL-terminated */
-static char *symvers_what;   /* "Linux RELEASE", for messages */
-
-int kmodgen_set_exports(const char *kdir, const char *release)
+void kmodgen_load_exports(struct kernel *k, const char *kdir, const char *release)
 {
 	char *path = xasprintf("%s/Module.symvers", kdir);
 	size_t len;
-	int err = read_file(path, &symvers, &len);
 
+	free(k->symvers);
+	free(k->symvers_what);
+	k->symvers = k->symvers_what = NULL;
+	/* A tree without it cannot link modules either; kbuild will say so. */
+	if (!read_file(path, &k->symvers, &len))
+		k->symvers_what = xasprintf("Linux %s", release);
 	free(path);
-	if (err) {
-		/* A tree without it cannot link modules either; kbuild will say so. */
-		symvers = NULL;
-		return 0;
-	}
-	free(symvers_what);
-	symvers_what = xasprintf("Linux %s", release);
-	return 0;
 }
 
 /* Lines are "CRC<TAB>SYMBOL<TAB>MODULE<TAB>EXPORT_TYPE<TAB>NAMESPACE". */
-static bool exported(const char *name)
+static bool exported(const char *symvers, const char *name)
 {
 	size_t n = strlen(name);
 
@@ -54,11 +48,13 @@ static bool exported(const char *name)
 
 void kmodgen_check_exports(struct program *prog, struct diag *d)
 {
+	const char *symvers = prog->kernel->symvers;
+
 	if (!symvers)
 		return;
 	for (struct decl *e = prog->decls; e; e = e->next)
-		if (e->kind == D_EXTERN && target_calls(prog, e, TARGET_KMOD) && !exported(e->name))
+		if (e->kind == D_EXTERN && target_calls(prog, e, TARGET_KMOD) && !exported(symvers, e->name))
 			diag_error(d, e->name_loc.src ? e->name_loc : e->loc,
 				   "module code calls '%s', which %s does not export to modules (it is not in the tree's Module.symvers)",
-				   e->name, symvers_what);
+				   e->name, prog->kernel->symvers_what);
 }

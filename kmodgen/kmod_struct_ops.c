@@ -34,7 +34,7 @@ bool kmod_has_struct_ops(struct program *prog)
 /* "static RET NAME(PARAMS)" with the kernel's types and the program's parameter names. */
 static const char *method_prototype(struct cgen *g, struct decl *impl, struct decl *m)
 {
-	char *ret = btf_member_param_c(impl->struct_ops, m->name, -1, "");
+	char *ret = btf_member_param_c(g->prog->kernel, impl->struct_ops, m->name, -1, "");
 	struct strbuf sb;
 	const char *r = NULL;
 	int i = 0;
@@ -47,7 +47,8 @@ static const char *method_prototype(struct cgen *g, struct decl *impl, struct de
 		  kmod_method_name(g, m));
 	free(ret);
 	for (struct param *p = m->params; p; p = p->next, i++) {
-		char *decl = btf_member_param_c(impl->struct_ops, m->name, i, p->name);
+		char *decl = btf_member_param_c(g->prog->kernel, impl->struct_ops, m->name, i,
+						 p->name);
 
 		if (!decl)
 			goto out;
@@ -70,7 +71,7 @@ static const char *ops_name(struct cgen *g, struct decl *impl)
 	for (struct impl_field *f = impl->ifields; f; f = f->next)
 		if (!strcmp(f->name, "name"))
 			return cg_expr_str(g, f->value);
-	k = btf_find_type(g->a, impl->struct_ops);
+	k = btf_find_type(g->prog->kernel, g->a, impl->struct_ops);
 	for (struct struct_field *f = k ? k->fields : NULL; f; f = f->next)
 		if (!strcmp(f->name, "name") && type_unalias(f->ty)->kind == TY_ARRAY)
 			size = (int)type_unalias(f->ty)->count;
@@ -86,7 +87,7 @@ static int emit_instance(struct cgen *g, struct decl *impl)
 
 		if (!proto) {
 			p_err("no prototype for %s.%s in the kernel BTF %s", impl->struct_ops,
-			      m->name, btf_types_path());
+			      m->name, btf_types_path(g->prog->kernel));
 			return -1;
 		}
 		cg_line(g, "%s", proto);

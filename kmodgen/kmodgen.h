@@ -8,6 +8,7 @@
 
 #include "ast.h"
 #include "diag.h"
+#include "kernel.h"
 
 /* BPF program types a module registers kfunc sets for (one set per kernel hook). */
 enum kf_hook {
@@ -35,11 +36,12 @@ int kmodgen_check(struct program *prog, struct diag *d);
 int kmodgen_write(struct program *prog, const char *dir);
 
 /*
- * The kernel tree a module is being built for (ksc kmod build): from then
- * on kmodgen_check() also refuses externs called from module code that
- * the tree's Module.symvers does not export.
+ * Records in k what the kernel tree a module is being built for exports
+ * (ksc kmod build): kmodgen_check() of a program for k then also refuses
+ * externs called from module code that the tree's Module.symvers does not
+ * export.  A tree without Module.symvers records nothing.
  */
-int kmodgen_set_exports(const char *kdir, const char *release);
+void kmodgen_load_exports(struct kernel *k, const char *kdir, const char *release);
 void kmodgen_check_exports(struct program *prog, struct diag *d);
 
 /* The package version of dkms.conf when none is given (ksc kmod dkms --version). */

@@ -106,7 +106,7 @@ static void note_const(struct cgen *g, struct expr *e)
 		;
 	if (!c || eb_in_vec(&eb->consts, c) || eb_in_vec(&eb->btf_consts, c))
 		return;
-	if (btf_find_enum_const(g->a, e->str, &v))
+	if (btf_find_enum_const(g->prog->kernel, g->a, e->str, &v))
 		ptrvec_push(g->a, &eb->btf_consts, c);
 	else
 		ptrvec_push(g->a, &eb->consts, c);

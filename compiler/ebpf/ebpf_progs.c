@@ -188,7 +188,7 @@ static void emit_struct_ops_var(struct cgen *g, struct decl *impl)
 	/* A type the program declares (one a module defines, say) has a name only if declared. */
 	k = sema_struct_ops_type(g->prog, impl->struct_ops);
 	if (!k)
-		k = btf_find_type(g->a, impl->struct_ops);
+		k = btf_find_type(g->prog->kernel, g->a, impl->struct_ops);
 	else
 		has_name |= !struct_has_field(k, "name");
 	if (!has_name) {

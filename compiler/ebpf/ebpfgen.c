@@ -123,7 +123,7 @@ static void emit_string_support(struct cgen *g, struct ebpf *eb)
 /* bpf_obj_new and bpf_obj_drop, as this kernel's kfuncs take them. */
 static void emit_obj_support(struct cgen *g)
 {
-	if (btf_has_func("bpf_obj_new"))
+	if (btf_has_func(g->prog->kernel, "bpf_obj_new"))
 		/* 7.1+ (KF_IMPLICIT_ARGS): the kfuncs take no meta argument; parentheses keep the macros out. */
 		cg_block(g, "\
 			extern void *(bpf_obj_new)(__u64 local_type_id) __ksym;\n\

@@ -127,18 +127,18 @@ static unsigned in_lists(const char *name)
 }
 
 /* What the target BTF's vmlinux.h could declare (types, tags, enumerators), and its functions. */
-static unsigned in_btf(const char *name)
+static unsigned in_btf(struct kernel *k, const char *name)
 {
-	unsigned ns = btf_types_name_ns(name);
+	unsigned ns = btf_types_name_ns(k, name);
 	unsigned types = 1u << BTF_NS_STRUCT | 1u << BTF_NS_UNION | 1u << BTF_NS_ENUM |
 			 1u << BTF_NS_ORDINARY;
 
 	return (ns & types ? NAME_BTF_TYPE : 0) | (ns & 1u << BTF_NS_FUNC ? NAME_BTF_FUNC : 0);
 }
 
-unsigned names_taken(const char *name)
+unsigned names_taken(struct kernel *k, const char *name)
 {
-	unsigned r = in_lists(name) | in_btf(name);
+	unsigned r = in_lists(name) | in_btf(k, name);
 
 	if (is_keyword(name))
 		r |= NAME_KEYWORD;
@@ -181,14 +181,14 @@ static const char *renamed(struct program *prog, struct arena *a, const char *na
 	const char *prefix = has_lower(name) ? RENAME_PREFIX : RENAME_PREFIX_CAPS;
 	const char *r = arena_printf(a, "%s%s", prefix, name);
 
-	while (names_taken(r) || declares(prog, r))
+	while (names_taken(prog->kernel, r) || declares(prog, r))
 		r = arena_printf(a, "%s%s", prefix, r);
 	return r;
 }
 
 const char *names_local(struct program *prog, struct arena *a, const char *name)
 {
-	return names_taken(name) ? renamed(prog, a, name) : name;
+	return names_taken(prog->kernel, name) ? renamed(prog, a, name) : name;
 }
 
 /* eBPF C cannot spell these as written, or would take them for something else. */
@@ -197,7 +197,7 @@ const char *names_local(struct program *prog, struct arena *a, const char *name)
 
 const char *names_ebpf_alias(struct program *prog, const char *name)
 {
-	return names_taken(name) & EBPF_CLASH ? renamed(prog, prog->arena, name) : NULL;
+	return names_taken(prog->kernel, name) & EBPF_CLASH ? renamed(prog, prog->arena, name) : NULL;
 }
 
 /* ---- names the user sees ---- */
@@ -270,7 +270,7 @@ static const char *ksc_own(struct program *prog, const char *name)
 static void check_object_name(struct pass *p, struct program *prog, struct decl *d,
 			      const char *what)
 {
-	unsigned bits = names_taken(d->name);
+	unsigned bits = names_taken(prog->kernel, d->name);
 	const char *own = ksc_own(prog, d->name);
 
 	if (bits & (NAME_KEYWORD | NAME_RESERVED | NAME_USER_MACRO))
@@ -291,7 +291,7 @@ static bool module_own(const char *name);
 
 static void check_kfunc_name(struct pass *p, struct program *prog, struct decl *d)
 {
-	unsigned bits = names_taken(d->name) & KFUNC_CLASH;
+	unsigned bits = names_taken(prog->kernel, d->name) & KFUNC_CLASH;
 	size_t n = strlen(prog->ident);
 
 	if (!strncmp(d->name, prog->ident, n) && d->name[n] == '_' &&
@@ -308,7 +308,7 @@ static void check_kfunc_name(struct pass *p, struct program *prog, struct decl *
 static void check_config_fields(struct pass *p, struct decl *d)
 {
 	for (struct config_field *f = d->cfields; f; f = f->next) {
-		unsigned bits = names_taken(f->name) & (NAME_KEYWORD | NAME_MACROS);
+		unsigned bits = names_taken(p->prog->kernel, f->name) & (NAME_KEYWORD | NAME_MACROS);
 
 		if (!bits)
 			continue;
@@ -337,14 +337,14 @@ static const char *planned(struct pass *p, const char *const *slot)
 /* Names only C sees: renamed on any clash. */
 static void rename_any(struct pass *p, struct program *prog, const char **slot)
 {
-	if (names_taken(*slot))
+	if (names_taken(prog->kernel, *slot))
 		plan(p, slot, renamed(prog, p->a, *slot));
 }
 
 /* Names BTF shows too (struct fields, kfunc parameters): renamed only where C needs it. */
 static void rename_c_only(struct pass *p, struct program *prog, const char **slot)
 {
-	if (names_taken(*slot) & (NAME_KEYWORD | NAME_MACROS))
+	if (names_taken(prog->kernel, *slot) & (NAME_KEYWORD | NAME_MACROS))
 		plan(p, slot, renamed(prog, p->a, *slot));
 }
 

@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct kernel;
+
 struct program;
 struct diag;
 struct arena;
@@ -44,7 +46,7 @@ enum {
 #define NAME_MACROS (NAME_USER_MACRO | NAME_EBPF_MACRO | NAME_KERNEL_MACRO)
 
 /* The NAME_* bits of what already uses NAME in generated C; 0 when nothing does. */
-unsigned names_taken(const char *name);
+unsigned names_taken(struct kernel *k, const char *name);
 
 /*
  * Gives every name of PROG (and of the files it imports) that generated C

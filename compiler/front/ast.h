@@ -355,6 +355,8 @@ struct decl {
 	const char *struct_ops;    /* @struct_ops("name") */
 };
 
+struct kernel;
+
 /* One parsed and checked .ks file with everything it includes. */
 struct program {
 	const char *path;
@@ -362,6 +364,7 @@ struct program {
 	const char *ident;         /* base as a C identifier (module name, symbols) */
 	struct decl *decls;
 	struct arena *arena;
+	struct kernel *kernel;     /* the target kernel's facts (kernel.h) */
 	bool has_kmod;             /* (target split) any module-side code or state */
 	/*
 	 * Set by ebpfgen_write(): a type vmlinux.h defines has anonymous

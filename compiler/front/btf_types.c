@@ -10,69 +10,108 @@
 #include "kfunc_btf.h"
 #include "util.h"
 
-static const char *btf_path;
-static struct btf *kbtf;
-static int load_err;       /* why kbtf is NULL */
-static bool load_reported; /* ... and whether that was said */
-static bool tried;
-/* Declarations made so far, by BTF type id, so each type is built once. */
-static struct decl **made;
-static unsigned nmade;
+/*
+ * The kernel's BTF as one kernel object holds it: loaded on first use, and
+ * the declarations made from it so far, by type id, so each type is built
+ * once (they live in the arena of the program that asked for them).
+ */
+struct kernel_btf {
+	struct btf *btf;
+	int load_err;              /* why btf is NULL */
+	bool load_reported;        /* ... and whether that was said */
+	struct decl **made;
+	unsigned nmade;
+};
 
-void btf_types_set_path(const char *path)
+/* Types are made in a program's arena from one kernel's BTF. */
+struct maker {
+	struct kernel_btf *kb;
+	const struct btf *btf;
+	struct arena *a;
+};
+
+const char *btf_types_path(const struct kernel *k)
 {
-	btf_path = path;
+	return k->btf_path ? k->btf_path : "/sys/kernel/btf/vmlinux";
 }
 
-const char *btf_types_path(void)
+void btf_types_forget(struct kernel *k)
 {
-	return btf_path ? btf_path : "/sys/kernel/btf/vmlinux";
+	if (k->btf && k->btf->made)
+		memset(k->btf->made, 0, k->btf->nmade * sizeof(*k->btf->made));
 }
 
-void btf_types_forget(void)
+void kernel_free(struct kernel *k)
 {
-	if (made)
-		memset(made, 0, nmade * sizeof(*made));
+	if (k->btf) {
+		btf__free(k->btf->btf);
+		free(k->btf->made);
+		free(k->btf);
+	}
+	btf_names_free(k->names);
+	free(k->symvers);
+	free(k->symvers_what);
+	*k = (struct kernel){ .btf_path = k->btf_path };
 }
 
-bool btf_available(void)
+/* The loaded BTF, loading it on first use; NULL when it cannot be. */
+static struct kernel_btf *kernel_btf(struct kernel *k)
 {
-	if (!tried) {
-		tried = true;
+	struct kernel_btf *kb = k->btf;
+
+	if (!kb) {
+		kb = k->btf = xcalloc(1, sizeof(*kb));
 		/* libbpf 1.1.2 crashes on an ELF .BTF of type NOBITS: refused first (and said). */
-		load_err = kfunc_btf_elf_check(btf_types_path());
-		load_reported = load_err != 0;
-		kbtf = load_err ? NULL : btf__parse(btf_types_path(), NULL);
-		if (!kbtf) {
-			load_err = load_err ? load_err : -errno;
+		kb->load_err = kfunc_btf_elf_check(btf_types_path(k));
+		kb->load_reported = kb->load_err != 0;
+		kb->btf = kb->load_err ? NULL : btf__parse(btf_types_path(k), NULL);
+		if (!kb->btf) {
+			kb->load_err = kb->load_err ? kb->load_err : -errno;
 		} else {
-			nmade = btf__type_cnt(kbtf);
-			made = xcalloc(nmade, sizeof(*made));
+			kb->nmade = btf__type_cnt(kb->btf);
+			kb->made = xcalloc(kb->nmade, sizeof(*kb->made));
 		}
 	}
-	return kbtf != NULL;
+	return kb->btf ? kb : NULL;
 }
 
-const struct btf *btf_types_kernel(void)
+bool btf_available(struct kernel *k)
 {
-	if (btf_available())
-		return kbtf;
-	if (!load_reported)
-		p_err("cannot read kernel BTF '%s': %s (use --btf FILE)", btf_types_path(),
-		      strerror(-load_err));
-	load_reported = true;
+	return kernel_btf(k) != NULL;
+}
+
+const struct btf *btf_types_kernel(struct kernel *k)
+{
+	struct kernel_btf *kb = kernel_btf(k);
+
+	if (kb)
+		return kb->btf;
+	kb = k->btf;
+	if (!kb->load_reported)
+		p_err("cannot read kernel BTF '%s': %s (use --btf FILE)", btf_types_path(k),
+		      strerror(-kb->load_err));
+	kb->load_reported = true;
 	return NULL;
 }
 
-static struct decl *make_decl(struct arena *a, __u32 id);
+/* A maker for types in a, or false when the kernel has no BTF. */
+static bool maker(struct maker *m, struct kernel *k, struct arena *a)
+{
+	m->kb = kernel_btf(k);
+	m->btf = m->kb ? m->kb->btf : NULL;
+	m->a = a;
+	return m->kb != NULL;
+}
+
+static struct decl *make_decl(struct maker *m, __u32 id);
 
 /* Skips modifiers and typedefs that do not name a struct. */
-static __u32 skip_mods(__u32 id)
+static __u32 skip_mods(const struct btf *btf, __u32 id)
 {
 	const struct btf_type *t;
 
 	for (int guard = 0; guard < 32; guard++) {
-		t = btf__type_by_id(kbtf, id);
+		t = btf__type_by_id(btf, id);
 		if (!t)
 			return 0;
 		switch (btf_kind(t)) {
@@ -91,15 +130,15 @@ static __u32 skip_mods(__u32 id)
 }
 
 /* KernelScript type of a BTF type; NULL when KernelScript cannot express it. */
-static struct type *conv(struct arena *a, __u32 id, int depth)
+static struct type *conv(struct maker *m, __u32 id, int depth)
 {
 	const struct btf_type *t;
 	struct type *ty;
 
-	id = skip_mods(id);
+	id = skip_mods(m->btf, id);
 	if (!id)
-		return type_new(a, TY_VOID);
-	t = btf__type_by_id(kbtf, id);
+		return type_new(m->a, TY_VOID);
+	t = btf__type_by_id(m->btf, id);
 	if (!t || depth > 8)
 		return NULL;
 	switch (btf_kind(t)) {
@@ -107,19 +146,19 @@ static struct type *conv(struct arena *a, __u32 id, int depth)
 		__u32 enc = btf_int_encoding(t);
 
 		if (enc & BTF_INT_BOOL)
-			return type_new(a, TY_BOOL);
+			return type_new(m->a, TY_BOOL);
 		if (t->size > 8)
 			return NULL;
-		return type_int(a, (int)t->size, enc & BTF_INT_SIGNED);
+		return type_int(m->a, (int)t->size, enc & BTF_INT_SIGNED);
 	}
 	case BTF_KIND_PTR: {
-		__u32 tid = skip_mods(t->type);
-		const struct btf_type *pt = btf__type_by_id(kbtf, tid);
+		__u32 tid = skip_mods(m->btf, t->type);
+		const struct btf_type *pt = btf__type_by_id(m->btf, tid);
 		struct type *base;
 
 		/* Function pointers and other inexpressible targets read as *void. */
-		base = pt && (btf_is_func_proto(pt)) ? NULL : conv(a, t->type, depth + 1);
-		return type_ptr(a, base ? base : type_new(a, TY_VOID));
+		base = pt && (btf_is_func_proto(pt)) ? NULL : conv(m, t->type, depth + 1);
+		return type_ptr(m->a, base ? base : type_new(m->a, TY_VOID));
 	}
 	case BTF_KIND_ARRAY: {
 		const struct btf_array *arr = btf_array(t);
@@ -127,10 +166,10 @@ static struct type *conv(struct arena *a, __u32 id, int depth)
 
 		if (!arr->nelems)
 			return NULL;
-		elem = conv(a, arr->type, depth + 1);
+		elem = conv(m, arr->type, depth + 1);
 		if (!elem)
 			return NULL;
-		ty = type_new(a, TY_ARRAY);
+		ty = type_new(m->a, TY_ARRAY);
 		ty->base = elem;
 		ty->count = arr->nelems;
 		return ty;
@@ -139,15 +178,15 @@ static struct type *conv(struct arena *a, __u32 id, int depth)
 	case BTF_KIND_UNION:
 	case BTF_KIND_ENUM:
 	case BTF_KIND_ENUM64: {
-		struct decl *d = make_decl(a, id);
+		struct decl *d = make_decl(m, id);
 
 		if (!d) {
 			/* An anonymous enum is just its integer. */
 			if (btf_is_any_enum(t))
-				return type_int(a, (int)t->size, false);
+				return type_int(m->a, (int)t->size, false);
 			return NULL;
 		}
-		ty = type_new(a, d->kind == D_ENUM ? TY_ENUM : TY_STRUCT);
+		ty = type_new(m->a, d->kind == D_ENUM ? TY_ENUM : TY_STRUCT);
 		ty->decl = d;
 		ty->name = d->name;
 		return ty;
@@ -157,59 +196,59 @@ static struct type *conv(struct arena *a, __u32 id, int depth)
 	}
 }
 
-static void add_members(struct arena *a, struct decl *d, struct struct_field ***tail,
+static void add_members(struct maker *mk, struct decl *d, struct struct_field ***tail,
 			__u32 id, int depth)
 {
-	const struct btf_type *t = btf__type_by_id(kbtf, id);
+	const struct btf_type *t = btf__type_by_id(mk->btf, id);
 	const struct btf_member *m = btf_members(t);
 
 	for (unsigned i = 0; i < btf_vlen(t); i++, m++) {
-		const char *name = btf__name_by_offset(kbtf, m->name_off);
+		const char *name = btf__name_by_offset(mk->btf, m->name_off);
 		struct struct_field *f;
 		struct type *ft;
 
 		if (!name || !*name) {
 			/* Members of anonymous structs and unions read as the parent's. */
-			__u32 mid = skip_mods(m->type);
-			const struct btf_type *mt = btf__type_by_id(kbtf, mid);
+			__u32 mid = skip_mods(mk->btf, m->type);
+			const struct btf_type *mt = btf__type_by_id(mk->btf, mid);
 
 			if (mt && btf_is_composite(mt) && depth < 8)
-				add_members(a, d, tail, mid, depth + 1);
+				add_members(mk, d, tail, mid, depth + 1);
 			continue;
 		}
-		ft = conv(a, m->type, 0);
+		ft = conv(mk, m->type, 0);
 		if (!ft)
 			continue;
-		f = arena_alloc(a, sizeof(*f));
-		f->name = arena_strdup(a, name);
+		f = arena_alloc(mk->a, sizeof(*f));
+		f->name = arena_strdup(mk->a, name);
 		f->ty = ft;
 		**tail = f;
 		*tail = &f->next;
 	}
 }
 
-static struct decl *make_decl(struct arena *a, __u32 id)
+static struct decl *make_decl(struct maker *m, __u32 id)
 {
-	const struct btf_type *t = btf__type_by_id(kbtf, id);
+	const struct btf_type *t = btf__type_by_id(m->btf, id);
 	const char *name;
 	struct decl *d;
 
-	if (id < nmade && made[id])
-		return made[id];
-	name = btf__name_by_offset(kbtf, t->name_off);
+	if (id < m->kb->nmade && m->kb->made[id])
+		return m->kb->made[id];
+	name = btf__name_by_offset(m->btf, t->name_off);
 	if (!name || !*name)
 		return NULL;
-	d = arena_alloc(a, sizeof(*d));
-	d->name = arena_strdup(a, name);
+	d = arena_alloc(m->a, sizeof(*d));
+	d->name = arena_strdup(m->a, name);
 	d->from_header = true;
 	d->from_btf = true;
-	made[id] = d;
+	m->kb->made[id] = d;
 	if (btf_is_composite(t)) {
 		struct struct_field *head = NULL, **tail = &head;
 
 		d->kind = D_STRUCT;
 		d->is_union = btf_is_union(t);
-		add_members(a, d, &tail, id, 0);
+		add_members(m, d, &tail, id, 0);
 		d->fields = head;
 	} else {
 		struct enum_const *head = NULL, **tail = &head;
@@ -217,17 +256,17 @@ static struct decl *make_decl(struct arena *a, __u32 id)
 
 		d->kind = D_ENUM;
 		for (unsigned i = 0; i < n; i++) {
-			struct enum_const *ec = arena_alloc(a, sizeof(*ec));
+			struct enum_const *ec = arena_alloc(m->a, sizeof(*ec));
 
 			if (btf_is_enum(t)) {
 				const struct btf_enum *e = btf_enum(t) + i;
 
-				ec->name = arena_strdup(a, btf__name_by_offset(kbtf, e->name_off));
+				ec->name = arena_strdup(m->a, btf__name_by_offset(m->btf, e->name_off));
 				ec->value = btf_kflag(t) ? (long long)e->val : (long long)(__u32)e->val;
 			} else {
 				const struct btf_enum64 *e = btf_enum64(t) + i;
 
-				ec->name = arena_strdup(a, btf__name_by_offset(kbtf, e->name_off));
+				ec->name = arena_strdup(m->a, btf__name_by_offset(m->btf, e->name_off));
 				ec->value = (long long)btf_enum64_value(e);
 			}
 			ec->has_value = true;
@@ -239,44 +278,47 @@ static struct decl *make_decl(struct arena *a, __u32 id)
 	return d;
 }
 
-struct decl *btf_find_type(struct arena *a, const char *name)
+struct decl *btf_find_type(struct kernel *k, struct arena *a, const char *name)
 {
 	static const __u32 kinds[] = { BTF_KIND_STRUCT, BTF_KIND_UNION, BTF_KIND_ENUM,
 				       BTF_KIND_ENUM64, BTF_KIND_TYPEDEF };
+	struct maker m;
 	int id = -1;
 
-	if (!btf_available())
+	if (!maker(&m, k, a))
 		return NULL;
 	for (size_t i = 0; i < ARRAY_SIZE(kinds) && id < 0; i++)
-		id = btf__find_by_name_kind(kbtf, name, kinds[i]);
+		id = btf__find_by_name_kind(m.btf, name, kinds[i]);
 	if (id <= 0)
 		return NULL;
-	id = (int)skip_mods((__u32)id);
-	if (!id || (!btf_is_composite(btf__type_by_id(kbtf, (__u32)id)) &&
-		    !btf_is_any_enum(btf__type_by_id(kbtf, (__u32)id))))
+	id = (int)skip_mods(m.btf, (__u32)id);
+	if (!id || (!btf_is_composite(btf__type_by_id(m.btf, (__u32)id)) &&
+		    !btf_is_any_enum(btf__type_by_id(m.btf, (__u32)id))))
 		return NULL;
-	return make_decl(a, (__u32)id);
+	return make_decl(&m, (__u32)id);
 }
 
-struct decl *btf_find_enum_const(struct arena *a, const char *name, long long *value)
+struct decl *btf_find_enum_const(struct kernel *k, struct arena *a, const char *name,
+				 long long *value)
 {
+	struct maker m;
 	__u32 n;
 
-	if (!btf_available())
+	if (!maker(&m, k, a))
 		return NULL;
-	n = btf__type_cnt(kbtf);
+	n = btf__type_cnt(m.btf);
 	for (__u32 id = 1; id < n; id++) {
-		const struct btf_type *t = btf__type_by_id(kbtf, id);
+		const struct btf_type *t = btf__type_by_id(m.btf, id);
 
 		if (!btf_is_enum(t) || !t->name_off)
 			continue;
 		for (unsigned i = 0; i < btf_vlen(t); i++) {
 			const struct btf_enum *e = btf_enum(t) + i;
 
-			if (strcmp(btf__name_by_offset(kbtf, e->name_off), name))
+			if (strcmp(btf__name_by_offset(m.btf, e->name_off), name))
 				continue;
 			*value = btf_kflag(t) ? (long long)e->val : (long long)(__u32)e->val;
-			return make_decl(a, id);
+			return make_decl(&m, id);
 		}
 	}
 	return NULL;
@@ -287,7 +329,8 @@ struct decl *btf_find_enum_const(struct arena *a, const char *name, long long *v
  * `kstruct`.  *why, when given, says what is missing: 1 no BTF or no such
  * struct, 2 no such member, 3 a member that is no function pointer.
  */
-static const struct btf_type *member_proto(const char *kstruct, const char *member, int *why)
+static const struct btf_type *member_proto(const struct btf *btf, const char *kstruct,
+					   const char *member, int *why)
 {
 	const struct btf_type *t, *pt;
 	const struct btf_member *m;
@@ -296,22 +339,22 @@ static const struct btf_type *member_proto(const char *kstruct, const char *memb
 	if (!why)
 		why = &dummy;
 	*why = 1;
-	if (!btf_available())
+	if (!btf)
 		return NULL;
-	id = btf__find_by_name_kind(kbtf, kstruct, BTF_KIND_STRUCT);
+	id = btf__find_by_name_kind(btf, kstruct, BTF_KIND_STRUCT);
 	if (id <= 0)
 		return NULL;
-	t = btf__type_by_id(kbtf, (__u32)id);
+	t = btf__type_by_id(btf, (__u32)id);
 	m = btf_members(t);
 	*why = 2;
 	for (unsigned i = 0; i < btf_vlen(t); i++, m++) {
-		if (strcmp(btf__name_by_offset(kbtf, m->name_off), member))
+		if (strcmp(btf__name_by_offset(btf, m->name_off), member))
 			continue;
 		*why = 3;
-		pt = btf__type_by_id(kbtf, skip_mods(m->type));
+		pt = btf__type_by_id(btf, skip_mods(btf, m->type));
 		if (!pt || !btf_is_ptr(pt))
 			return NULL;
-		pt = btf__type_by_id(kbtf, skip_mods(pt->type));
+		pt = btf__type_by_id(btf, skip_mods(btf, pt->type));
 		if (!pt || !btf_is_func_proto(pt))
 			return NULL;
 		*why = 0;
@@ -320,24 +363,28 @@ static const struct btf_type *member_proto(const char *kstruct, const char *memb
 	return NULL;
 }
 
-struct type *btf_member_proto(struct arena *a, const char *kstruct, const char *member, int *why)
+struct type *btf_member_proto(struct kernel *k, struct arena *a, const char *kstruct,
+			      const char *member, int *why)
 {
-	const struct btf_type *pt = member_proto(kstruct, member, why);
+	struct maker m;
+	const struct btf_type *pt;
 	const struct btf_param *pp;
 	struct type *fn;
 
+	maker(&m, k, a);
+	pt = member_proto(m.btf, kstruct, member, why);
 	if (!pt)
 		return NULL;
 	fn = type_new(a, TY_FUNC);
 	fn->nparams = (int)btf_vlen(pt);
 	fn->params = arena_alloc(a, sizeof(*fn->params) * (size_t)(fn->nparams + 1));
 	pp = btf_params(pt);
-	for (int k = 0; k < fn->nparams; k++, pp++) {
-		fn->params[k] = conv(a, pp->type, 0);
-		if (!fn->params[k])
-			fn->params[k] = type_new(a, TY_ERROR);
+	for (int i = 0; i < fn->nparams; i++, pp++) {
+		fn->params[i] = conv(&m, pp->type, 0);
+		if (!fn->params[i])
+			fn->params[i] = type_new(a, TY_ERROR);
 	}
-	fn->base = conv(a, pt->type, 0);
+	fn->base = conv(&m, pt->type, 0);
 	if (!fn->base)
 		fn->base = type_new(a, TY_ERROR);
 	return fn;
@@ -348,9 +395,11 @@ static void dump_printf(void *ctx, const char *fmt, va_list args)
 	sb_vprintf(ctx, fmt, args);
 }
 
-char *btf_member_param_c(const char *kstruct, const char *member, int index, const char *name)
+char *btf_member_param_c(struct kernel *k, const char *kstruct, const char *member, int index,
+			 const char *name)
 {
-	const struct btf_type *pt = member_proto(kstruct, member, NULL);
+	struct kernel_btf *kb = kernel_btf(k);
+	const struct btf_type *pt = member_proto(kb ? kb->btf : NULL, kstruct, member, NULL);
 	LIBBPF_OPTS(btf_dump_emit_type_decl_opts, opts);
 	struct btf_dump *dump;
 	struct strbuf sb;
@@ -363,7 +412,7 @@ char *btf_member_param_c(const char *kstruct, const char *member, int index, con
 	if (!id)
 		return xstrdup(index < 0 ? "void" : name);
 	sb_init(&sb);
-	dump = btf_dump__new(kbtf, dump_printf, &sb, NULL);
+	dump = btf_dump__new(kb->btf, dump_printf, &sb, NULL);
 	if (!dump) {
 		sb_free(&sb);
 		return NULL;
@@ -378,8 +427,9 @@ char *btf_member_param_c(const char *kstruct, const char *member, int index, con
 	return sb_detach(&sb);
 }
 
-bool btf_has_func(const char *name)
+bool btf_has_func(struct kernel *k, const char *name)
 {
-	return btf_available() &&
-	       btf__find_by_name_kind(kbtf, name, BTF_KIND_FUNC) > 0;
+	struct kernel_btf *kb = kernel_btf(k);
+
+	return kb && btf__find_by_name_kind(kb->btf, name, BTF_KIND_FUNC) > 0;
 }

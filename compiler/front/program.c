@@ -35,6 +35,7 @@ struct loaded {
 struct loader {
 	struct arena *a;
 	struct diag *d;
+	struct kernel *kernel;
 	struct ptrvec seen;      /* real paths of headers already spliced */
 	struct loaded *files;    /* every .ks file loaded, the main one first */
 	int nfiles, capfiles;
@@ -317,6 +318,7 @@ static struct program *load_program(struct loader *l, const char *path, int *err
 	prog->base = base_name(l->a, path);
 	prog->ident = c_ident(l->a, prog->base);
 	prog->arena = l->a;
+	prog->kernel = l->kernel;
 	pre = diag_add_source(l->d, "<builtin>", xstrdup(ks_prelude), strlen(ks_prelude));
 	prelude = parse_source(l->a, l->d, pre);
 	mark_header(prelude);
@@ -338,9 +340,10 @@ static struct program *load_program(struct loader *l, const char *path, int *err
 	return prog;
 }
 
-struct program *program_load(const char *path, struct arena *a, struct diag *d, int *err)
+struct program *program_load(const char *path, struct kernel *k, struct arena *a, struct diag *d,
+			     int *err)
 {
-	struct loader l = { .a = a, .d = d };
+	struct loader l = { .a = a, .d = d, .kernel = k };
 	struct program *prog = load_program(&l, path, err);
 
 	/* Once, for the top file: it names the imported files' C too. */

@@ -128,20 +128,20 @@ static void resolve_named(struct checker *c, struct type *t)
 			t->decl = v->decl;
 			return;
 		}
-		k = btf_find_type(c->a, t->name);
+		k = btf_find_type(c->prog->kernel, c->a, t->name);
 		if (k) {
 			sym_add(c, c->types, k->name, REF_NONE)->decl = k;
 			t->decl = k;
 			t->kind = k->kind == D_ENUM ? TY_ENUM : TY_STRUCT;
 			return;
 		}
-		if (btf_available())
+		if (btf_available(c->prog->kernel))
 			diag_error(c->d, t->loc, "unknown type '%s' (not declared, and not in the kernel BTF %s)",
-				   t->name, btf_types_path());
+				   t->name, btf_types_path(c->prog->kernel));
 		else
 			diag_error(c->d, t->loc,
 				   "unknown type '%s' (not declared; no kernel BTF at %s to look it up, use --btf FILE)",
-				   t->name, btf_types_path());
+				   t->name, btf_types_path(c->prog->kernel));
 		t->kind = TY_ERROR;
 		return;
 	}
@@ -649,7 +649,7 @@ static void declare_extern(struct checker *c, struct decl *d)
 /* Size of the kernel struct's char array `name` member (tcp_congestion_ops: 16), or 0. */
 static long long struct_ops_name_size(struct checker *c, const char *kstruct)
 {
-	struct decl *k = kstruct ? btf_find_type(c->a, kstruct) : NULL;
+	struct decl *k = kstruct ? btf_find_type(c->prog->kernel, c->a, kstruct) : NULL;
 
 	if (!k || k->kind != D_STRUCT)
 		return 0;
@@ -746,7 +746,7 @@ static void check_method_proto(struct checker *c, struct decl *impl, struct decl
 	struct decl *type = sema_struct_ops_type(c->prog, impl->struct_ops);
 	int why, i = 0;
 	struct type *k = type ? ks_member_proto(type, m->name, &why) :
-			 btf_member_proto(c->a, impl->struct_ops, m->name, &why);
+			 btf_member_proto(c->prog->kernel, c->a, impl->struct_ops, m->name, &why);
 	bool ok;
 
 	if (why == 1)
@@ -802,16 +802,16 @@ static void check_impl(struct checker *c, struct decl *d)
 	 * reference's sched_ext_ops.kh) is for a kernel that has it.
 	 */
 	if (d->struct_ops && !sema_struct_ops_type(c->prog, d->struct_ops) &&
-	    !btf_find_type(c->a, d->struct_ops)) {
+	    !btf_find_type(c->prog->kernel, c->a, d->struct_ops)) {
 		if (!declared_struct(c->prog, d->struct_ops)) {
 			diag_error(c->d, d->name_loc, "no struct_ops type '%s': the kernel BTF %s "
-				   "has none", d->struct_ops, btf_types_path());
+				   "has none", d->struct_ops, btf_types_path(c->prog->kernel));
 			diag_note(c->d, d->name_loc, "give the BTF of a kernel that has it (--btf "
 				  "FILE), or include a header that declares it");
 		} else {
 			diag_warning(c->d, d->name_loc, "the kernel BTF %s has no struct %s: its "
-				     "methods are not checked against the kernel", btf_types_path(),
-				     d->struct_ops);
+				     "methods are not checked against the kernel",
+				     btf_types_path(c->prog->kernel), d->struct_ops);
 		}
 	}
 	check_impl_name(c, d);

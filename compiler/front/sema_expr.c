@@ -193,7 +193,7 @@ static void suggest_value(struct checker *c, const char *name, struct ks_loc use
 static struct type *unknown_ident(struct checker *c, struct expr *e)
 {
 	long long v;
-	struct decl *k = btf_find_enum_const(c->a, e->str, &v);
+	struct decl *k = btf_find_enum_const(c->prog->kernel, c->a, e->str, &v);
 
 	if (k) {
 		e->ref = REF_ENUMCONST;

@@ -22,13 +22,13 @@ void help_check(FILE *out)
 		"--btf FILE, else /sys/kernel/btf/vmlinux.\n");
 }
 
-int check_file(const char *path, struct arena *a, struct program **out)
+int check_file(const char *path, struct kernel *k, struct arena *a, struct program **out)
 {
 	struct diag d = { 0 };
 	struct program *prog;
 	int err, status;
 
-	prog = program_load(path, a, &d, &err);
+	prog = program_load(path, k, a, &d, &err);
 	if (prog && prog->has_kmod && kmodgen_check(prog, &d))
 		prog = NULL;
 	diag_flush(&d, stderr);
@@ -49,15 +49,16 @@ static const struct arg_spec check_spec = { "check", help_check, check_opts, 1, 
 int do_check(int argc, char **argv)
 {
 	struct arena a = { 0 };
+	struct kernel k = { 0 };
 	struct args args;
 	int status = args_parse(&check_spec, argc, argv, &args);
 
 	if (status)
 		return status == ARGS_HELP ? EXIT_OK : status;
-	if (args.val[0])
-		btf_types_set_path(args.val[0]);
-	status = check_file(args.pos[0], &a, NULL);
+	k.btf_path = args.val[0];
+	status = check_file(args.pos[0], &k, &a, NULL);
 	arena_free(&a);
+	kernel_free(&k);
 	return status;
 }
 
@@ -107,6 +108,7 @@ static const struct arg_spec compile_spec = { "compile", help_compile, compile_o
 int do_compile(int argc, char **argv)
 {
 	struct arena a = { 0 };
+	struct kernel k = { 0 };
 	struct program *prog;
 	const char *file, *dir;
 	unsigned parts = OUT_ALL;
@@ -119,23 +121,20 @@ int do_compile(int argc, char **argv)
 		return status == ARGS_HELP ? EXIT_OK : status;
 	file = args.pos[0];
 	dir = args.val[C_OUT];
-	if (args.val[C_BTF])
-		btf_types_set_path(args.val[C_BTF]);
 	if (args.val[C_ONLY] && parse_only(args.val[C_ONLY], &parts))
 		return args_usage(&compile_spec, "--only takes ebpf, user or kmod, not '%s'",
 				  args.val[C_ONLY]);
-	status = check_file(file, &a, &prog);
+	k.btf_path = args.val[C_BTF];
+	status = check_file(file, &k, &a, &prog);
 	if (!status && parts == OUT_KMOD && !prog->has_kmod) {
 		p_err("%s has no module code (@kfunc, @private): there is no kmod/ to write", file);
 		status = EXIT_USER;
 	}
-	if (status) {
-		arena_free(&a);
-		return status;
-	}
-	if (!dir)
+	if (!status && !dir)
 		dir = defdir = xstrdup(prog->base);
-	if (tree_begin(&t, dir, false)) {
+	if (status) {
+		/* Said why; nothing is written. */
+	} else if (tree_begin(&t, dir, false)) {
 		status = EXIT_USER;
 	} else if (output_write(prog, t.tmp, parts)) {
 		tree_abort(&t);
@@ -147,5 +146,6 @@ int do_compile(int argc, char **argv)
 	}
 	free(defdir);
 	arena_free(&a);
+	kernel_free(&k);
 	return status;
 }

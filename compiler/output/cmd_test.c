@@ -126,6 +126,7 @@ static int run_tests(struct program *prog, const char *dir, const char *filter)
 int do_test(int argc, char **argv)
 {
 	struct arena a = { 0 };
+	struct kernel k = { 0 };
 	struct program *prog;
 	struct args args;
 	const char *filter;
@@ -135,9 +136,8 @@ int do_test(int argc, char **argv)
 	if (status)
 		return status == ARGS_HELP ? EXIT_OK : status;
 	filter = args.val[T_FILTER];
-	if (args.val[T_BTF])
-		btf_types_set_path(args.val[T_BTF]);
-	status = check_file(args.pos[0], &a, &prog);
+	k.btf_path = args.val[T_BTF];
+	status = check_file(args.pos[0], &k, &a, &prog);
 	if (!status && prog->has_kmod) {
 		p_err("%s has module code: its tests need the module loaded (ksc build --kdir, "
 		      "then run them in a VM: scripts/vmtest)", args.pos[0]);
@@ -147,15 +147,14 @@ int do_test(int argc, char **argv)
 		      args.pos[0], filter);
 		status = EXIT_USER;
 	}
-	if (status) {
-		arena_free(&a);
-		return status;
+	if (!status) {
+		dir = xstrdup(args.val[T_OUT] ? args.val[T_OUT] : prog->base);
+		status = compile_and_make(args.pos[0], dir, args.val[T_BTF]);
+		if (!status)
+			status = run_tests(prog, dir, filter);
+		free(dir);
 	}
-	dir = args.val[T_OUT] ? xstrdup(args.val[T_OUT]) : xstrdup(prog->base);
-	status = compile_and_make(args.pos[0], dir, args.val[T_BTF]);
-	if (!status)
-		status = run_tests(prog, dir, filter);
-	free(dir);
 	arena_free(&a);
+	kernel_free(&k);
 	return status;
 }

@@ -300,7 +300,7 @@ static void keep_logs(const char *src, const char *dir)
  * directory), and later serves as the base of the module's BTF.
  */
 static int target_btf(const struct kdir *k, const struct kmod_opts *o, char **scratch,
-		      struct kmod_btf_base *b)
+		      struct kmod_btf_base *b, struct kernel *kern)
 {
 	const char *tmpdir = getenv("TMPDIR");
 	char *dir = xasprintf("%s/ksc-btf-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
@@ -315,7 +315,7 @@ static int target_btf(const struct kdir *k, const struct kmod_opts *o, char **sc
 	*scratch = dir;
 	err = kmod_btf_find_base(k, o->btf_base, dir, b);
 	if (!err && b->path)
-		btf_types_set_path(b->path);
+		kern->btf_path = b->path;
 	else if (!err)
 		p_step("types: no BTF of Linux %s at hand; kernel types are checked against the running kernel's",
 		       k->release);
@@ -351,15 +351,16 @@ static int generate_and_build(const struct kdir *k, struct program *prog, const 
 static int build_ks(const struct kdir *k, const struct kmod_opts *o)
 {
 	struct arena a = { 0 };
+	struct kernel kern = { 0 };
 	struct program *prog = NULL;
 	struct kmod_btf_base b = { 0 };
 	char *scratch = NULL, *dir = NULL;
 	int status = EXIT_USER;
 
-	if (target_btf(k, o, &scratch, &b))
+	if (target_btf(k, o, &scratch, &b, &kern))
 		goto out;
-	kmodgen_set_exports(k->path, k->release);
-	status = check_file(o->source, &a, &prog);
+	kmodgen_load_exports(&kern, k->path, k->release);
+	status = check_file(o->source, &kern, &a, &prog);
 	if (status)
 		goto out;
 	status = EXIT_USER;
@@ -378,6 +379,7 @@ out:
 	free(scratch);
 	free(dir);
 	arena_free(&a);
+	kernel_free(&kern);
 	return status;
 }
 

@@ -129,8 +129,8 @@ static int write_tarball(const char *tree, const char *tarball, char **tmp)
  * The module of o->source: a checked program (*prog) or an existing kbuild
  * tree (*src); *name gets the module's name.
  */
-static int read_source(const struct dkms_opts *o, struct arena *a, struct program **prog,
-		       char **src, char **name)
+static int read_source(const struct dkms_opts *o, struct kernel *k, struct arena *a,
+		       struct program **prog, char **src, char **name)
 {
 	size_t len = strlen(o->source);
 
@@ -144,7 +144,7 @@ static int read_source(const struct dkms_opts *o, struct arena *a, struct progra
 		return -EINVAL;
 	}
 	if (len > 3 && !strcmp(o->source + len - 3, ".ks") && access(o->source, R_OK) == 0) {
-		if (check_file(o->source, a, prog))
+		if (check_file(o->source, k, a, prog))
 			return -EINVAL;
 		if (!(*prog)->has_kmod) {
 			p_err("%s has no module code (@kfunc, @private functions or state): there is no module to package",
@@ -175,6 +175,8 @@ int kmod_dkms(int argc, char **argv)
 {
 	struct dkms_opts o = { .version = KMOD_DEFAULT_VERSION, .out = "." };
 	struct arena a = { 0 };
+	/* Checked against the running kernel: DKMS builds for any, later. */
+	struct kernel k = { 0 };
 	struct program *prog = NULL;
 	struct out_tree t;
 	char *name = NULL, *tree = NULL, *tarball = NULL, *src = NULL, *tartmp = NULL;
@@ -187,7 +189,7 @@ int kmod_dkms(int argc, char **argv)
 		p_err("--version '%s': DKMS versions are letters, digits and . + ~ _ - only", o.version);
 		return EXIT_USER;
 	}
-	err = read_source(&o, &a, &prog, &src, &name);
+	err = read_source(&o, &k, &a, &prog, &src, &name);
 	if (!err) {
 		tree = xasprintf("%s/%s-%s", o.out, name, o.version);
 		tarball = xasprintf("%s.dkms.tar.gz", tree);
@@ -220,5 +222,6 @@ out:
 	free(tarball);
 	free(name);
 	arena_free(&a);
+	kernel_free(&k);
 	return err ? EXIT_USER : EXIT_OK;
 }

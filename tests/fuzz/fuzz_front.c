@@ -23,6 +23,8 @@
 #include "cli.h"
 
 static char dir[4096], path[4200];
+/* The fuzzer's one kernel: its BTF is loaded once for every input. */
+static struct kernel kernel;
 
 static void cleanup(void)
 {
@@ -43,9 +45,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(path, sizeof(path), "%s/fuzz.ks", dir);
 	atexit(cleanup);
 	if (btf && *btf)
-		btf_types_set_path(btf);
-	/* Loaded once: its cache is process-wide on purpose. */
-	btf_available();
+		kernel.btf_path = btf;
+	/* Each run forgets only the types it made. */
+	btf_available(&kernel);
 	ksc_verbose = -1;
 	return 0;
 }
@@ -65,8 +67,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct arena a = { 0 };
 
 	write_input(data, size);
-	check_file(path, &a, NULL);
+	check_file(path, &kernel, &a, NULL);
 	arena_free(&a);
-	btf_types_forget();
+	btf_types_forget(&kernel);
 	return 0;
 }
