@@ -55,6 +55,32 @@ static bool is_struct_named(const struct type *t, const char *name)
 	return t && t->kind == TY_STRUCT && t->decl && !strcmp(t->decl->name, name);
 }
 
+/* Where bytes [start, end) of string literal f are, when it is on one line. */
+static struct ks_loc format_loc(const struct expr *f, int start, int end)
+{
+	struct ks_loc loc = f->loc;
+
+	if (loc.line == f->loc.line) {
+		loc.col += start + 1;
+		loc.len = end - start;
+	}
+	return loc;
+}
+
+/* Conversions that C compilers or bpf_printk() would not print as written. */
+static void check_print_convs(struct checker *c, const struct expr *f, const struct fmt_conv *conv,
+			      int n)
+{
+	for (int i = 0; i < n; i++) {
+		const char *why = fmt_refused(&conv[i], c->ctx == TARGET_EBPF);
+
+		if (why)
+			diag_error(c->d, format_loc(f, conv[i].start, conv[i].end),
+				   "'%.*s' in the print() format: %s", conv[i].end - conv[i].start,
+				   f->str + conv[i].start, why);
+	}
+}
+
 /* print(FORMAT, args...): printf conversions, each matched with its argument. */
 static void check_print_format(struct checker *c, struct expr *e)
 {
@@ -71,19 +97,18 @@ static void check_print_format(struct checker *c, struct expr *e)
 	}
 	n = fmt_parse(f->str, f->str_len, conv, 64, &bad);
 	if (n < 0) {
-		struct ks_loc loc = f->loc;
-
-		if (loc.line == f->loc.line) {
-			loc.col += bad + 1;
-			loc.len = 2;
-		}
-		diag_error(c->d, loc, "unsupported conversion in print() format (use %%d %%i %%u %%x %%o %%c %%s %%p)");
+		diag_error(c->d, format_loc(f, bad, bad + 2),
+			   "unsupported conversion in print() format (use %%d %%i %%u %%x %%o %%c %%s %%p)");
+		diag_note(c->d, format_loc(f, bad, bad + 2),
+			  "between '%%' and the letter: C's flags (- + space # 0), a width and a "
+			  "precision, at most 7 characters");
 		return;
 	}
 	if (n > 64) {
 		diag_error(c->d, f->loc, "print() format has more than 64 conversions");
 		return;
 	}
+	check_print_convs(c, f, conv, n);
 	for (a = f->next; a && i < n; a = a->next, i++) {
 		struct type *t = type_unalias(a->type);
 		bool ok;
