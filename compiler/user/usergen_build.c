@@ -58,6 +58,9 @@ static const char makefile_txt[] =
 	"clean:\n"
 	"\trm -f $(src)/%1$s $(src)/%1$s.ebpf.o $(src)/%1$s.skel.h $(src)/*.tmp\n"
 	"\n"
+	"# `make %1$s.ebpf.o` here: make's built-in rules would build it with cc, for the host.\n"
+	"%1$s.ebpf.o %1$s.skel.h %1$s: %%: $(src)/%% ;\n"
+	"\n"
 	".PHONY: all install clean%5$s\n";
 
 static const char readme_txt[] =
