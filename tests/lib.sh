@@ -5,6 +5,8 @@ set -u
 : "${KSC:=$KSC_TOP/ksc}"
 : "${KSC_ASAN:=$KSC_TOP/ksc-asan}"
 : "${KSC_TEST_OUT:=$KSC_TOP/tests/out}"
+# Base BTF extracted by `ksc kmod build` is cached per run, not in ~/.cache.
+export KSC_BTF_CACHE=${KSC_BTF_CACHE:-$KSC_TEST_OUT/btf-cache}
 
 pass() { echo "ok $1"; }
 fail() {

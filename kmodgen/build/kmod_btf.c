@@ -9,12 +9,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
 
 #include "kbuild_run.h"
 #include "kfunc_btf.h"
 #include "kmod_btf.h"
+#include "sha256.h"
 #include "util.h"
 
 static const char *pahole_cmd(void)
@@ -57,12 +62,101 @@ static bool is_bzimage(const char *path)
 	return yes;
 }
 
+/*
+ * Where extracted base BTF is kept: $KSC_BTF_CACHE ("none": nowhere),
+ * else $XDG_CACHE_HOME/ksc/btf, else ~/.cache/ksc/btf.  Made on first use;
+ * NULL when there is none.
+ */
+static char *cache_dir(void)
+{
+	const char *env = getenv("KSC_BTF_CACHE"), *xdg = getenv("XDG_CACHE_HOME");
+	const char *home = getenv("HOME");
+	char *dir;
+
+	if (env && !strcmp(env, "none"))
+		return NULL;
+	if (env && *env)
+		dir = xstrdup(env);
+	else if (xdg && *xdg)
+		dir = xasprintf("%s/ksc/btf", xdg);
+	else if (home && *home)
+		dir = xasprintf("%s/.cache/ksc/btf", home);
+	else
+		return NULL;
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		mkdir(dir, 0755);
+		*p = '/';
+	}
+	if (mkdir(dir, 0755) && errno != EEXIST) {
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
+/* Whether path holds BTF libbpf can read (a cached file may be cut short). */
+static bool btf_readable(const char *path)
+{
+	libbpf_print_fn_t old = libbpf_set_print(NULL);
+	struct btf *btf = btf__parse_raw(path);
+
+	libbpf_set_print(old);
+	btf__free(btf);
+	return btf != NULL;
+}
+
+/*
+ * The cache's copy of an image's BTF, RELEASE-SHA256.btf by the image's
+ * contents: xz-unpacking the image is most of a module build's time
+ * (1.5x kbuild on 6.1), and one image always gives the same BTF.  Returns
+ * the path, or NULL when there is no cache; *hit says whether the file is
+ * there already.
+ */
+static char *cache_path(const char *image, const char *release, bool *hit)
+{
+	char hex[65], *dir = cache_dir(), *path;
+
+	*hit = false;
+	if (!dir || sha256_file(image, hex)) {
+		free(dir);
+		return NULL;
+	}
+	path = xasprintf("%s/%s-%s.btf", dir, release, hex);
+	free(dir);
+	if (access(path, R_OK) == 0) {
+		*hit = btf_readable(path);
+		if (!*hit)
+			unlink(path);
+	}
+	return path;
+}
+
+/* Extracts the image's BTF into path: whole, or not at all (written beside it, then renamed). */
+static int extract_into(const char *image, const char *path)
+{
+	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+	int err = kfunc_base_btf_write(image, tmp);
+
+	if (!err && rename(tmp, path)) {
+		err = -errno;
+		p_err("cannot move %s to %s: %s", tmp, path, strerror(errno));
+	}
+	if (err)
+		unlink(tmp);
+	free(tmp);
+	return err;
+}
+
 /* Extracts an image's BTF after checking it is the image of k's kernel. */
 static int base_from_image(const struct kdir *k, const char *image, const char *workdir,
 			   struct kmod_btf_base *b)
 {
 	char release[256];
 	int err = kfunc_vmlinuz_release(image, release, sizeof(release));
+	bool hit;
 
 	if (err)
 		return err;
@@ -71,11 +165,18 @@ static int base_from_image(const struct kdir *k, const char *image, const char *
 		      image, release, k->path, k->release, k->release);
 		return -EINVAL;
 	}
-	p_step("btf: base BTF from %s", image);
-	b->path = xasprintf("%s/.ksc-base.btf", workdir);
 	b->origin = xstrdup(image);
-	b->temporary = true;
-	err = kfunc_base_btf_write(image, b->path);
+	b->path = cache_path(image, release, &hit);
+	if (hit) {
+		p_step("btf: base BTF of %s from the cache (%s)", image, b->path);
+		return 0;
+	}
+	p_step("btf: base BTF from %s", image);
+	if (!b->path) {
+		b->path = xasprintf("%s/.ksc-base.btf", workdir);
+		b->temporary = true;
+	}
+	err = extract_into(image, b->path);
 	if (err)
 		kmod_btf_base_release(b);
 	return err;
