@@ -162,6 +162,7 @@ static void emit_loop_statements(struct cgen *g, struct loop_cb *l)
 		cg_line(g, "\treturn 1;");
 	}
 	cg_emit_stmts(g, s->body);
+	cg_line_map(g, s->loc);
 	cg_line(g, "return 0;");
 	eb->loops.n--;
 	for (int i = 0; i < l->vars.n; i++)
@@ -180,6 +181,8 @@ static void emit_loop_callback(struct cgen *g, struct loop_cb *l, int id)
 	g->out = &cb;
 	g->indent = 0;
 	emit_loop_context(g, l, id);
+	/* The callback's own code (the bounds check, the exit) is the loop's. */
+	cg_line_map(g, l->loop->loc);
 	cg_line(g, "static int __ksc_loop%d_body(__u64 __index, void *__ctx)", id);
 	cg_open(g, "{");
 	cg_line(g, "struct __ksc_loop%d *__c = __ctx;", id);
@@ -192,6 +195,7 @@ static void emit_loop_callback(struct cgen *g, struct loop_cb *l, int id)
 			__ksc_i = __c->lo + __index;\n", cg_decl(g, l->loop->var_type, "__ksc_i"));
 	cg_blank(g);
 	emit_loop_statements(g, l);
+	cg_line_map(g, l->loop->loc);
 	cg_close(g, "}");
 	cg_line_reset(g);
 	cg_blank(g);

@@ -153,6 +153,8 @@ static void emit_method(struct cgen *g, struct decl *impl, struct decl *m)
 	cg_line_reset(g);
 	cg_blank(g);
 	fn_end(g, start);
+	/* The program unpacking the context is the method's, line by line. */
+	cg_line_map(g, m->name_loc);
 	cg_block(g, "\
 		SEC(\"struct_ops/%s\")\n\
 		%s BPF_PROG(%s_%s%s)\n\
@@ -161,6 +163,7 @@ static void emit_method(struct cgen *g, struct decl *impl, struct decl *m)
 		}\n\
 		\n", m->name, ret, impl->name, m->name, param_list(g, m, true),
 		 strcmp(ret, "void") ? "return " : "", body, args[0] ? args + 2 : "");
+	cg_line_reset(g);
 }
 
 static bool struct_has_field(const struct decl *k, const char *name)
@@ -232,6 +235,8 @@ static void emit_call_trampoline(struct cgen *g, struct decl *k)
 	for (struct param *p = k->params; p; p = p->next)
 		sb_printf(&call, "%sargs->%s", p == k->params ? "" : ", ", p->name);
 	sb_puts(&call, ");");
+	/* Its code is the kfunc declaration's: the verifier names that line. */
+	cg_line_map(g, k->name_loc);
 	cg_block(g, "\
 		SEC(\"syscall\")\n\
 		int %s%s(struct %s *args)\n\
@@ -240,6 +245,7 @@ static void emit_call_trampoline(struct cgen *g, struct decl *k)
 			return 0;\n\
 		}\n\
 		\n", KSC_CALL_PREFIX, k->name, args, call.buf);
+	cg_line_reset(g);
 	sb_free(&call);
 }
 

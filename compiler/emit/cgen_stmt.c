@@ -111,22 +111,81 @@ void cg_line_reset(struct cgen *g)
 		sb_puts(g->out, LINE_RESET);
 }
 
+/* Whether a line is a declaration without initializer: a ";" line with no value or jump. */
+static bool bare_declaration(const char *p, size_t len)
+{
+	static const char *const jumps[] = { "goto", "return", "break", "continue" };
+
+	if (p[len - 1] != ';')
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (strchr("=(+-", p[i]))
+			return false;
+	for (size_t i = 0; i < sizeof(jumps) / sizeof(jumps[0]); i++)
+		if (!strncmp(p, jumps[i], strlen(jumps[i])))
+			return false;
+	return true;
+}
+
+/*
+ * Whether a line of generated C has no code of its own (blank, a brace, an
+ * else, a label, a bare declaration), so the line number C gives it does
+ * not matter.  A closing brace in column 0 ends a function: clang puts the
+ * shared exit there.
+ */
+static bool codeless(const char *p, size_t len)
+{
+	static const char *const forms[] = { "{", "}", "} else {", "else", "};" };
+
+	if (len && p[len - 1] == '\n')
+		len--;
+	if (len == 1 && p[0] == '}')
+		return false;
+	while (len && (*p == '\t' || *p == ' '))
+		p++, len--;
+	if (!len || (p[len - 1] == ':' && !memchr(p, ' ', len)) || bare_declaration(p, len))
+		return true;
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
+		if (len == strlen(forms[i]) && !memcmp(p, forms[i], len))
+			return true;
+	return false;
+}
+
+/*
+ * The finished file: a reset names the generated file's own next line, and
+ * the .ks line of a directive holds for every line of code up to the next
+ * one.  One .ks statement often becomes several lines of C (a map update
+ * with its fallback, a loop's bounds check); without the repeat C would
+ * number them N+1, N+2... and the BTF line info of their instructions (what
+ * the verifier reports) would name the .ks lines below the statement.
+ */
 void cg_fix_line_resets(struct strbuf *out, const char *file)
 {
 	struct strbuf fixed;
-	const char *p = out->buf ? out->buf : "";
-	size_t n = strlen(LINE_RESET);
-	int line = 1;
+	const char *p = out->buf ? out->buf : "", *held = NULL;
+	size_t n = strlen(LINE_RESET), held_len = 0;
+	int line = 1, since = 0;
+	bool continued = false;
 
 	sb_init(&fixed);
 	while (*p) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
 
-		if (len == n && !memcmp(p, LINE_RESET, n))
+		if (len == n && !memcmp(p, LINE_RESET, n)) {
 			sb_printf(&fixed, "#line %d \"%s\"\n", line + 1, file);
-		else
+			held = NULL;
+		} else if (!strncmp(p, "#line ", 6)) {
+			held = p, held_len = len, since = 0;
 			sb_putn(&fixed, p, len);
+		} else {
+			if (held && since++ && !continued && !codeless(p, len)) {
+				sb_putn(&fixed, held, held_len);
+				line++;
+			}
+			sb_putn(&fixed, p, len);
+		}
+		continued = len > 1 && p[len - 2] == '\\';
 		p += len;
 		line++;
 	}
@@ -414,6 +473,7 @@ void cg_emit_match(struct cgen *g, struct expr *e, struct cg_sink sink)
 			else
 				cg_line(g, "} else {");
 		} else {
+			line_directive(g, a->loc);
 			cg_line(g, "%sif (%s) {", first ? "" : "} else ", pattern_cond(g, v, e, a));
 		}
 		first = false;
@@ -468,11 +528,12 @@ static void put_block(struct cgen *g, const char *text)
 /* if / else if / else, braces on every branch or on none (checkpatch's rule). */
 static void emit_if_chain(struct cgen *g, struct stmt *s)
 {
-	struct ptrvec conds = { 0 }, bodies = { 0 };
+	struct ptrvec conds = { 0 }, bodies = { 0 }, ifs = { 0 };
 	bool braces = false;
 	struct stmt *cur = s;
 
 	for (;;) {
+		ptrvec_push(g->a, &ifs, cur);
 		ptrvec_push(g->a, &conds, (void *)cg_expr_str(g, cur->value));
 		ptrvec_push(g->a, &bodies, block_text(g, cur->then));
 		if (cur->els && cur->els->kind == S_IF && !cur->els->next) {
@@ -492,8 +553,14 @@ static void emit_if_chain(struct cgen *g, struct stmt *s)
 
 		if (i == 0)
 			cg_line(g, "if (%s)%s", cond, braces ? " {" : "");
-		else if (cond)
-			cg_line(g, "%selse if (%s)%s", braces ? "} " : "", cond, braces ? " {" : "");
+		else if (cond && braces) {
+			/* An else-if's test is its own line's; a directive may not sit inside "} else". */
+			line_directive(g, ((struct stmt *)ifs.v[i])->loc);
+			cg_line(g, "} else if (%s) {", cond);
+		} else if (cond) {
+			line_directive(g, ((struct stmt *)ifs.v[i])->loc);
+			cg_line(g, "else if (%s)", cond);
+		}
 		else
 			cg_line(g, "%selse%s", braces ? "} " : "", braces ? " {" : "");
 		put_block(g, bodies.v[i]);
@@ -745,11 +812,14 @@ void cg_function_body(struct cgen *g, struct decl *fn)
 		for (int i = g->defers.n - 1; i >= 0; i--) {
 			struct stmt *d = g->defers.v[i];
 
+			line_directive(g, d->loc);
 			cg_line(g, "if (defer%d)", i + 1);
 			g->indent++;
 			cg_line(g, "%s;", cg_expr_str(g, d->value));
 			g->indent--;
 		}
+		/* The common exit is the function's, not its last statement's. */
+		line_directive(g, fn->name_loc);
 		if (g->h->before_return)
 			g->h->before_return(g);
 		if (fn->ret_name)
@@ -757,8 +827,10 @@ void cg_function_body(struct cgen *g, struct decl *fn)
 		else if (fn->ret && !type_is_void(fn->ret))
 			cg_line(g, "return ret;");
 	} else if (fn->ret_name) {
+		line_directive(g, fn->name_loc);
 		cg_line(g, "return %s;", fn->ret_name);
 	}
 	g->indent--;
+	line_directive(g, fn->name_loc);
 	cg_line(g, "}");
 }

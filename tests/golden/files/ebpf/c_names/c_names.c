@@ -20,6 +20,7 @@ static struct c_names_ebpf *ksc_skel;
 #line 48 "tests/ebpf/progs/c_names.ks"
 static __s32 ksc_main(void)
 {
+#line 48 "tests/ebpf/progs/c_names.ks"
 	__u32 ks_printf = 0;
 
 #line 49 "tests/ebpf/progs/c_names.ks"
@@ -28,8 +29,9 @@ static __s32 ksc_main(void)
 	ksc_skel->data->ks_short = ks_printf;
 #line 51 "tests/ebpf/progs/c_names.ks"
 	return 0;
+#line 48 "tests/ebpf/progs/c_names.ks"
 }
-#line 33 "c_names.c"
+#line 35 "c_names.c"
 
 static int ksc_load_object(void)
 {

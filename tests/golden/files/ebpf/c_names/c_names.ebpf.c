@@ -36,24 +36,27 @@ static __always_inline __u32 ks_sizeof(__u32 x)
 {
 #line 24 "tests/ebpf/progs/c_names.ks"
 	return x + 1;
+#line 23 "tests/ebpf/progs/c_names.ks"
 }
-#line 41 "c_names.ebpf.c"
+#line 42 "c_names.ebpf.c"
 
 #line 28 "tests/ebpf/progs/c_names.ks"
 static __always_inline __u32 ks_bpf_map_lookup_elem(__u32 x)
 {
 #line 29 "tests/ebpf/progs/c_names.ks"
 	return x * 2;
+#line 28 "tests/ebpf/progs/c_names.ks"
 }
-#line 49 "c_names.ebpf.c"
+#line 51 "c_names.ebpf.c"
 
 #line 33 "tests/ebpf/progs/c_names.ks"
 static __always_inline __u64 ks_likely(__u64 x)
 {
 #line 34 "tests/ebpf/progs/c_names.ks"
 	return x + 3;
+#line 33 "tests/ebpf/progs/c_names.ks"
 }
-#line 57 "c_names.ebpf.c"
+#line 60 "c_names.ebpf.c"
 
 int ks_memset(struct xdp_md *ctx) __asm__("memset");
 SEC("xdp")
@@ -72,18 +75,25 @@ int ks_memset(struct xdp_md *ctx)
 	ks___k = 3;
 #line 42 "tests/ebpf/progs/c_names.ks"
 	{
+#line 42 "tests/ebpf/progs/c_names.ks"
 		__u32 __k = t.ks_int;
+#line 42 "tests/ebpf/progs/c_names.ks"
 		__u64 __v = t.ks_short + ks_errno;
+#line 42 "tests/ebpf/progs/c_names.ks"
 		bpf_map_update_elem(&LICENSE, &__k, &__v, BPF_ANY);
 	}
 #line 44 "tests/ebpf/progs/c_names.ks"
 	{
+#line 44 "tests/ebpf/progs/c_names.ks"
 		__u32 __k = 0;
+#line 44 "tests/ebpf/progs/c_names.ks"
 		__u64 __v = ks_sizeof(ks_short) + ks_bpf_map_lookup_elem(ks_current) + ks_likely(ks_jiffies) + ks___v + ks___k;
+#line 44 "tests/ebpf/progs/c_names.ks"
 		bpf_map_update_elem(&ks_strlen, &__k, &__v, BPF_ANY);
 	}
 #line 45 "tests/ebpf/progs/c_names.ks"
 	return XDP_PASS;
+#line 38 "tests/ebpf/progs/c_names.ks"
 }
-#line 89 "c_names.ebpf.c"
+#line 99 "c_names.ebpf.c"
 

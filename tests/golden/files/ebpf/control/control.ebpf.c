@@ -82,19 +82,27 @@ static __always_inline __u32 classify(__u32 v)
 	__u32 t;
 
 #line 23 "tests/ebpf/progs/control.ks"
+#line 24 "tests/ebpf/progs/control.ks"
 	if (v == 1) {
+#line 24 "tests/ebpf/progs/control.ks"
 		return 10;
+#line 25 "tests/ebpf/progs/control.ks"
 	} else if (v == 2) {
+#line 25 "tests/ebpf/progs/control.ks"
 		return 20;
+#line 26 "tests/ebpf/progs/control.ks"
 	} else if (v == RED) {
+#line 26 "tests/ebpf/progs/control.ks"
 		return 30;
 	} else {
 #line 28 "tests/ebpf/progs/control.ks"
 		t = v * 3;
+#line 28 "tests/ebpf/progs/control.ks"
 		return t;
 	}
+#line 22 "tests/ebpf/progs/control.ks"
 }
-#line 98 "control.ebpf.c"
+#line 106 "control.ebpf.c"
 
 #line 35 "tests/ebpf/progs/control.ks"
 static __always_inline __u64 color_code(__u32 c)
@@ -102,17 +110,23 @@ static __always_inline __u64 color_code(__u32 c)
 	__u64 r;
 
 #line 36 "tests/ebpf/progs/control.ks"
+#line 37 "tests/ebpf/progs/control.ks"
 	if (c == GREEN) {
+#line 37 "tests/ebpf/progs/control.ks"
 		r = 200;
+#line 38 "tests/ebpf/progs/control.ks"
 	} else if (c == BLUE) {
+#line 38 "tests/ebpf/progs/control.ks"
 		r = 700;
 	} else {
+#line 38 "tests/ebpf/progs/control.ks"
 		r = 1;
 	}
 #line 41 "tests/ebpf/progs/control.ks"
 	return r;
+#line 35 "tests/ebpf/progs/control.ks"
 }
-#line 116 "control.ebpf.c"
+#line 130 "control.ebpf.c"
 
 struct __ksc_loop1 {
 	__u64 v0;
@@ -124,22 +138,29 @@ struct __ksc_loop1 {
 	int returned;
 };
 
+#line 55 "tests/ebpf/progs/control.ks"
 static int __ksc_loop1_body(__u64 __index, void *__ctx)
 {
+#line 55 "tests/ebpf/progs/control.ks"
 	struct __ksc_loop1 *__c = __ctx;
 	__u32 __ksc_i;
 
+#line 55 "tests/ebpf/progs/control.ks"
 	if (__c->lo >= __c->hi || __index >= (__u64)__c->hi - (__u64)__c->lo)
+#line 55 "tests/ebpf/progs/control.ks"
 		return 1;
+#line 55 "tests/ebpf/progs/control.ks"
 	__ksc_i = __c->lo + __index;
 
 #line 56 "tests/ebpf/progs/control.ks"
 	__c->v0 = __c->v0 + __ksc_i;
 #line 57 "tests/ebpf/progs/control.ks"
 	__c->v1 = __c->v1 + 1;
+#line 55 "tests/ebpf/progs/control.ks"
 	return 0;
+#line 55 "tests/ebpf/progs/control.ks"
 }
-#line 143 "control.ebpf.c"
+#line 164 "control.ebpf.c"
 
 struct __ksc_loop2 {
 	__u64 v0;
@@ -149,13 +170,18 @@ struct __ksc_loop2 {
 	int returned;
 };
 
+#line 63 "tests/ebpf/progs/control.ks"
 static int __ksc_loop2_body(__u64 __index, void *__ctx)
 {
+#line 63 "tests/ebpf/progs/control.ks"
 	struct __ksc_loop2 *__c = __ctx;
 	__u32 __ksc_i;
 
+#line 63 "tests/ebpf/progs/control.ks"
 	if (__c->lo >= __c->hi || __index >= (__u64)__c->hi - (__u64)__c->lo)
+#line 63 "tests/ebpf/progs/control.ks"
 		return 1;
+#line 63 "tests/ebpf/progs/control.ks"
 	__ksc_i = __c->lo + __index;
 
 #line 64 "tests/ebpf/progs/control.ks"
@@ -170,9 +196,11 @@ static int __ksc_loop2_body(__u64 __index, void *__ctx)
 	}
 #line 70 "tests/ebpf/progs/control.ks"
 	__c->v0 = __c->v0 + __ksc_i;
+#line 63 "tests/ebpf/progs/control.ks"
 	return 0;
+#line 63 "tests/ebpf/progs/control.ks"
 }
-#line 176 "control.ebpf.c"
+#line 204 "control.ebpf.c"
 
 struct __ksc_loop3 {
 	__u32 v0;
@@ -181,19 +209,25 @@ struct __ksc_loop3 {
 	int returned;
 };
 
+#line 75 "tests/ebpf/progs/control.ks"
 static int __ksc_loop3_body(__u64 __index, void *__ctx)
 {
+#line 75 "tests/ebpf/progs/control.ks"
 	struct __ksc_loop3 *__c = __ctx;
 
+#line 75 "tests/ebpf/progs/control.ks"
 	if (!(__c->v0 < __c->v2))
+#line 75 "tests/ebpf/progs/control.ks"
 		return 1;
 #line 76 "tests/ebpf/progs/control.ks"
 	__c->v0 = __c->v0 + 3;
 #line 77 "tests/ebpf/progs/control.ks"
 	__c->v1 = __c->v1 + 1;
+#line 75 "tests/ebpf/progs/control.ks"
 	return 0;
+#line 75 "tests/ebpf/progs/control.ks"
 }
-#line 197 "control.ebpf.c"
+#line 231 "control.ebpf.c"
 
 SEC("xdp")
 #line 45 "tests/ebpf/progs/control.ks"
@@ -220,8 +254,11 @@ int loops(struct xdp_md *ctx)
 	}
 #line 50 "tests/ebpf/progs/control.ks"
 	{
+#line 50 "tests/ebpf/progs/control.ks"
 		__u32 __k = 0;
+#line 50 "tests/ebpf/progs/control.ks"
 		__u64 __v = sum;
+#line 50 "tests/ebpf/progs/control.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
 #line 51 "tests/ebpf/progs/control.ks"
@@ -236,30 +273,49 @@ int loops(struct xdp_md *ctx)
 	{
 		struct __ksc_loop1 __l1;
 
+#line 55 "tests/ebpf/progs/control.ks"
 		(void)j; /* the callback has its own */
+#line 55 "tests/ebpf/progs/control.ks"
 		__builtin_memset(&__l1, 0, sizeof(__l1));
+#line 55 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&__l1.v0, &s2, sizeof(__l1.v0));
+#line 55 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&__l1.v1, &n, sizeof(__l1.v1));
+#line 55 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&__l1.v2, &lo, sizeof(__l1.v2));
+#line 55 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&__l1.v3, &hi, sizeof(__l1.v3));
+#line 55 "tests/ebpf/progs/control.ks"
 		__l1.lo = lo;
+#line 55 "tests/ebpf/progs/control.ks"
 		__l1.hi = hi;
+#line 55 "tests/ebpf/progs/control.ks"
 		bpf_loop((1U << 23), __ksc_loop1_body, &__l1, 0);
+#line 55 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&s2, &__l1.v0, sizeof(__l1.v0));
+#line 55 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&n, &__l1.v1, sizeof(__l1.v1));
+#line 55 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&lo, &__l1.v2, sizeof(__l1.v2));
+#line 55 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&hi, &__l1.v3, sizeof(__l1.v3));
 	}
 #line 59 "tests/ebpf/progs/control.ks"
 	{
+#line 59 "tests/ebpf/progs/control.ks"
 		__u32 __k = 1;
+#line 59 "tests/ebpf/progs/control.ks"
 		__u64 __v = s2;
+#line 59 "tests/ebpf/progs/control.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
 #line 60 "tests/ebpf/progs/control.ks"
 	{
+#line 60 "tests/ebpf/progs/control.ks"
 		__u32 __k = 2;
+#line 60 "tests/ebpf/progs/control.ks"
 		__u64 __v = n;
+#line 60 "tests/ebpf/progs/control.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
 #line 62 "tests/ebpf/progs/control.ks"
@@ -268,20 +324,32 @@ int loops(struct xdp_md *ctx)
 	{
 		struct __ksc_loop2 __l2;
 
+#line 63 "tests/ebpf/progs/control.ks"
 		(void)k; /* the callback has its own */
+#line 63 "tests/ebpf/progs/control.ks"
 		__builtin_memset(&__l2, 0, sizeof(__l2));
+#line 63 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&__l2.v0, &odd, sizeof(__l2.v0));
+#line 63 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&__l2.v1, &hi, sizeof(__l2.v1));
+#line 63 "tests/ebpf/progs/control.ks"
 		__l2.lo = 0;
+#line 63 "tests/ebpf/progs/control.ks"
 		__l2.hi = hi;
+#line 63 "tests/ebpf/progs/control.ks"
 		bpf_loop((1U << 23), __ksc_loop2_body, &__l2, 0);
+#line 63 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&odd, &__l2.v0, sizeof(__l2.v0));
+#line 63 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&hi, &__l2.v1, sizeof(__l2.v1));
 	}
 #line 72 "tests/ebpf/progs/control.ks"
 	{
+#line 72 "tests/ebpf/progs/control.ks"
 		__u32 __k = 3;
+#line 72 "tests/ebpf/progs/control.ks"
 		__u64 __v = odd;
+#line 72 "tests/ebpf/progs/control.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
 #line 73 "tests/ebpf/progs/control.ks"
@@ -292,25 +360,37 @@ int loops(struct xdp_md *ctx)
 	{
 		struct __ksc_loop3 __l3;
 
+#line 75 "tests/ebpf/progs/control.ks"
 		__builtin_memset(&__l3, 0, sizeof(__l3));
+#line 75 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&__l3.v0, &w, sizeof(__l3.v0));
+#line 75 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&__l3.v1, &steps, sizeof(__l3.v1));
+#line 75 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&__l3.v2, &hi, sizeof(__l3.v2));
+#line 75 "tests/ebpf/progs/control.ks"
 		bpf_loop((1U << 23), __ksc_loop3_body, &__l3, 0);
+#line 75 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&w, &__l3.v0, sizeof(__l3.v0));
+#line 75 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&steps, &__l3.v1, sizeof(__l3.v1));
+#line 75 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&hi, &__l3.v2, sizeof(__l3.v2));
 	}
 #line 79 "tests/ebpf/progs/control.ks"
 	{
+#line 79 "tests/ebpf/progs/control.ks"
 		__u32 __k = 4;
+#line 79 "tests/ebpf/progs/control.ks"
 		__u64 __v = steps;
+#line 79 "tests/ebpf/progs/control.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
 #line 80 "tests/ebpf/progs/control.ks"
 	return XDP_PASS;
+#line 45 "tests/ebpf/progs/control.ks"
 }
-#line 314 "control.ebpf.c"
+#line 394 "control.ebpf.c"
 
 SEC("xdp")
 #line 83 "tests/ebpf/progs/control.ks"
@@ -320,49 +400,67 @@ int matching(struct xdp_md *ctx)
 
 #line 84 "tests/ebpf/progs/control.ks"
 	{
+#line 84 "tests/ebpf/progs/control.ks"
 		__u32 __k = 5;
+#line 84 "tests/ebpf/progs/control.ks"
 		__u64 __v = (__u64)classify(params_config()->pick);
+#line 84 "tests/ebpf/progs/control.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
 #line 85 "tests/ebpf/progs/control.ks"
 	{
+#line 85 "tests/ebpf/progs/control.ks"
 		__u32 __k = 6;
+#line 85 "tests/ebpf/progs/control.ks"
 		__u64 __v = color_code(params_config()->pick);
+#line 85 "tests/ebpf/progs/control.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
 #line 86 "tests/ebpf/progs/control.ks"
 	__u32 key1 = params_config()->pick;
+#line 87 "tests/ebpf/progs/control.ks"
 	if (key1 == 1) {
+#line 87 "tests/ebpf/progs/control.ks"
 		verdict = XDP_DROP;
+#line 88 "tests/ebpf/progs/control.ks"
 	} else if (key1 == 2) {
+#line 88 "tests/ebpf/progs/control.ks"
 		verdict = XDP_PASS;
 	} else {
+#line 88 "tests/ebpf/progs/control.ks"
 		verdict = XDP_TX;
 	}
 #line 91 "tests/ebpf/progs/control.ks"
 	return verdict;
+#line 83 "tests/ebpf/progs/control.ks"
 }
-#line 346 "control.ebpf.c"
+#line 438 "control.ebpf.c"
 
 #line 97 "tests/ebpf/progs/control.ks"
 static __always_inline __u32 note(__u32 ks_slot, __u64 v)
 {
 #line 98 "tests/ebpf/progs/control.ks"
 	{
+#line 98 "tests/ebpf/progs/control.ks"
 		__u32 __k = ks_slot;
+#line 98 "tests/ebpf/progs/control.ks"
 		__u64 __v = v;
+#line 98 "tests/ebpf/progs/control.ks"
 		bpf_map_update_elem(&ks_log, &__k, &__v, BPF_ANY);
 	}
 #line 99 "tests/ebpf/progs/control.ks"
 	return 0;
+#line 97 "tests/ebpf/progs/control.ks"
 }
-#line 360 "control.ebpf.c"
+#line 456 "control.ebpf.c"
 
 #line 103 "tests/ebpf/progs/control.ks"
 static __always_inline __u32 checked(__u32 ks_code)
 {
 	__u32 ret;
+#line 103 "tests/ebpf/progs/control.ks"
 	bool defer1 = false;
+#line 103 "tests/ebpf/progs/control.ks"
 	int err = 0;
 
 #line 104 "tests/ebpf/progs/control.ks"
@@ -373,29 +471,40 @@ static __always_inline __u32 checked(__u32 ks_code)
 	if (ks_code == 9) {
 #line 107 "tests/ebpf/progs/control.ks"
 		err = 9;
+#line 107 "tests/ebpf/progs/control.ks"
 		goto catch1;
 	}
+#line 107 "tests/ebpf/progs/control.ks"
 	goto try1_end;
 catch1:
+#line 107 "tests/ebpf/progs/control.ks"
 	if (err == 9) {
 #line 110 "tests/ebpf/progs/control.ks"
 		ret = 9;
+#line 110 "tests/ebpf/progs/control.ks"
 		goto out;
 	} else {
+#line 110 "tests/ebpf/progs/control.ks"
 		ret = err;
+#line 110 "tests/ebpf/progs/control.ks"
 		goto out;
 	}
 try1_end:
 	;
 #line 112 "tests/ebpf/progs/control.ks"
 	ret = ks_code + 100;
+#line 112 "tests/ebpf/progs/control.ks"
 	goto out;
 out:
+#line 104 "tests/ebpf/progs/control.ks"
 	if (defer1)
+#line 104 "tests/ebpf/progs/control.ks"
 		note(2, 22);
+#line 103 "tests/ebpf/progs/control.ks"
 	return ret;
+#line 103 "tests/ebpf/progs/control.ks"
 }
-#line 399 "control.ebpf.c"
+#line 508 "control.ebpf.c"
 
 SEC("xdp")
 #line 116 "tests/ebpf/progs/control.ks"
@@ -403,7 +512,9 @@ int errors(struct xdp_md *ctx)
 {
 	enum xdp_action ret;
 	__u32 ks_code;
+#line 116 "tests/ebpf/progs/control.ks"
 	bool defer1 = false;
+#line 116 "tests/ebpf/progs/control.ks"
 	int err = 0;
 
 #line 117 "tests/ebpf/progs/control.ks"
@@ -416,41 +527,58 @@ int errors(struct xdp_md *ctx)
 	if (ks_code == 1) {
 #line 121 "tests/ebpf/progs/control.ks"
 		err = 1;
+#line 121 "tests/ebpf/progs/control.ks"
 		goto catch1;
 	}
 #line 123 "tests/ebpf/progs/control.ks"
 	if (ks_code == 2) {
 #line 124 "tests/ebpf/progs/control.ks"
 		err = 2;
+#line 124 "tests/ebpf/progs/control.ks"
 		goto catch1;
 	}
 #line 126 "tests/ebpf/progs/control.ks"
 	{
+#line 126 "tests/ebpf/progs/control.ks"
 		__u32 __k = 7;
+#line 126 "tests/ebpf/progs/control.ks"
 		__u64 __v = (__u64)checked(ks_code);
+#line 126 "tests/ebpf/progs/control.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
+#line 126 "tests/ebpf/progs/control.ks"
 	goto try1_end;
 catch1:
+#line 126 "tests/ebpf/progs/control.ks"
 	if (err == 1) {
 #line 128 "tests/ebpf/progs/control.ks"
 		{
+#line 128 "tests/ebpf/progs/control.ks"
 			__u32 __k = 8;
+#line 128 "tests/ebpf/progs/control.ks"
 			__u64 __v = 1;
+#line 128 "tests/ebpf/progs/control.ks"
 			bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 		}
+#line 128 "tests/ebpf/progs/control.ks"
 	} else if (err == 2) {
 #line 130 "tests/ebpf/progs/control.ks"
 		{
+#line 130 "tests/ebpf/progs/control.ks"
 			__u32 __k = 8;
+#line 130 "tests/ebpf/progs/control.ks"
 			__u64 __v = 2;
+#line 130 "tests/ebpf/progs/control.ks"
 			bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 		}
 #line 131 "tests/ebpf/progs/control.ks"
 		ret = XDP_DROP;
+#line 131 "tests/ebpf/progs/control.ks"
 		goto out;
 	} else {
+#line 131 "tests/ebpf/progs/control.ks"
 		ret = err;
+#line 131 "tests/ebpf/progs/control.ks"
 		goto out;
 	}
 try1_end:
@@ -461,21 +589,29 @@ try1_end:
 	if (ks_code == 3) {
 #line 135 "tests/ebpf/progs/control.ks"
 		err = 3;
+#line 135 "tests/ebpf/progs/control.ks"
 		goto catch2;
 	}
 #line 137 "tests/ebpf/progs/control.ks"
 	{
+#line 137 "tests/ebpf/progs/control.ks"
 		__u32 __k = 9;
+#line 137 "tests/ebpf/progs/control.ks"
 		__u64 __v = 1;
+#line 137 "tests/ebpf/progs/control.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
+#line 137 "tests/ebpf/progs/control.ks"
 	goto try2_end;
 catch2:
 	{
 #line 139 "tests/ebpf/progs/control.ks"
 		{
+#line 139 "tests/ebpf/progs/control.ks"
 			__u32 __k = 9;
+#line 139 "tests/ebpf/progs/control.ks"
 			__u64 __v = 3;
+#line 139 "tests/ebpf/progs/control.ks"
 			bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 		}
 	}
@@ -483,13 +619,18 @@ try2_end:
 	;
 #line 141 "tests/ebpf/progs/control.ks"
 	ret = XDP_PASS;
+#line 141 "tests/ebpf/progs/control.ks"
 	goto out;
 out:
+#line 117 "tests/ebpf/progs/control.ks"
 	if (defer1)
+#line 117 "tests/ebpf/progs/control.ks"
 		note(0, 11);
+#line 116 "tests/ebpf/progs/control.ks"
 	return ret;
+#line 116 "tests/ebpf/progs/control.ks"
 }
-#line 493 "control.ebpf.c"
+#line 634 "control.ebpf.c"
 
 SEC("xdp")
 #line 144 "tests/ebpf/progs/control.ks"
@@ -503,9 +644,11 @@ int strings(struct xdp_md *ctx)
 
 #line 145 "tests/ebpf/progs/control.ks"
 	__builtin_memset(a, 0, sizeof(a));
+#line 145 "tests/ebpf/progs/control.ks"
 	__builtin_memcpy(a, "kern", 5);
 #line 146 "tests/ebpf/progs/control.ks"
 	__builtin_memset(b, 0, sizeof(b));
+#line 146 "tests/ebpf/progs/control.ks"
 	__builtin_memcpy(b, "elscript", 8);
 #line 147 "tests/ebpf/progs/control.ks"
 	ksc_strcat(c, sizeof(c), a, sizeof(a), b, sizeof(b));
@@ -513,8 +656,11 @@ int strings(struct xdp_md *ctx)
 	if (ksc_streq(c, sizeof(c), "kernelscript", sizeof("kernelscript"))) {
 #line 149 "tests/ebpf/progs/control.ks"
 		{
+#line 149 "tests/ebpf/progs/control.ks"
 			__u32 __k = 10;
+#line 149 "tests/ebpf/progs/control.ks"
 			__u64 __v = 1;
+#line 149 "tests/ebpf/progs/control.ks"
 			bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 		}
 	}
@@ -522,8 +668,11 @@ int strings(struct xdp_md *ctx)
 	if (!ksc_streq(c, sizeof(c), "kernelscrip", sizeof("kernelscrip"))) {
 #line 152 "tests/ebpf/progs/control.ks"
 		{
+#line 152 "tests/ebpf/progs/control.ks"
 			__u32 __k = 11;
+#line 152 "tests/ebpf/progs/control.ks"
 			__u64 __v = 1;
+#line 152 "tests/ebpf/progs/control.ks"
 			bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 		}
 	}
@@ -533,21 +682,30 @@ int strings(struct xdp_md *ctx)
 	if (ksc_streq(t, sizeof(t), "kern", sizeof("kern"))) {
 #line 156 "tests/ebpf/progs/control.ks"
 		{
+#line 156 "tests/ebpf/progs/control.ks"
 			__u32 __k = 12;
+#line 156 "tests/ebpf/progs/control.ks"
 			__u64 __v = 1;
+#line 156 "tests/ebpf/progs/control.ks"
 			bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 		}
 	}
 #line 158 "tests/ebpf/progs/control.ks"
 	{
+#line 158 "tests/ebpf/progs/control.ks"
 		__u32 __k = 13;
+#line 158 "tests/ebpf/progs/control.ks"
 		__u64 __v = (__u64)c[4];
+#line 158 "tests/ebpf/progs/control.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
 #line 159 "tests/ebpf/progs/control.ks"
 	{
+#line 159 "tests/ebpf/progs/control.ks"
 		__u32 __k = 14;
+#line 159 "tests/ebpf/progs/control.ks"
 		__u64 __v = (__u64)({ __u64 __i1 = params_config()->pick; __i1 < 24 ? (c)[__i1] : 0; });
+#line 159 "tests/ebpf/progs/control.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
 #line 160 "tests/ebpf/progs/control.ks"
@@ -556,13 +714,17 @@ int strings(struct xdp_md *ctx)
 	if (ksc_streq(d, sizeof(d), c, sizeof(c))) {
 #line 162 "tests/ebpf/progs/control.ks"
 		{
+#line 162 "tests/ebpf/progs/control.ks"
 			__u32 __k = 15;
+#line 162 "tests/ebpf/progs/control.ks"
 			__u64 __v = 1;
+#line 162 "tests/ebpf/progs/control.ks"
 			bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 		}
 	}
 #line 164 "tests/ebpf/progs/control.ks"
 	return XDP_PASS;
+#line 144 "tests/ebpf/progs/control.ks"
 }
-#line 568 "control.ebpf.c"
+#line 730 "control.ebpf.c"
 

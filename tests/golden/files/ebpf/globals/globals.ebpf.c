@@ -60,42 +60,62 @@ int globals(struct xdp_md *ctx)
 	ksc_pinned_globals()->persisted = ksc_pinned_globals()->persisted + 1;
 #line 17 "tests/ebpf/progs/globals.ks"
 	{
+#line 17 "tests/ebpf/progs/globals.ks"
 		__u32 __k = 7;
+#line 17 "tests/ebpf/progs/globals.ks"
 		__u64 *__p = bpf_map_lookup_elem(&seen, &__k);
+#line 17 "tests/ebpf/progs/globals.ks"
 		if (__p) {
+#line 17 "tests/ebpf/progs/globals.ks"
 			__sync_fetch_and_add(__p, 1);
 		} else {
+#line 17 "tests/ebpf/progs/globals.ks"
 			__u64 __v = 0;
+#line 17 "tests/ebpf/progs/globals.ks"
 			__v += 1;
+#line 17 "tests/ebpf/progs/globals.ks"
 			bpf_map_update_elem(&seen, &__k, &__v, BPF_ANY);
 		}
 	}
 #line 18 "tests/ebpf/progs/globals.ks"
 	{
+#line 18 "tests/ebpf/progs/globals.ks"
 		__u32 __k = 0;
+#line 18 "tests/ebpf/progs/globals.ks"
 		__u64 __v = counter;
+#line 18 "tests/ebpf/progs/globals.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
 #line 19 "tests/ebpf/progs/globals.ks"
 	{
+#line 19 "tests/ebpf/progs/globals.ks"
 		__u32 __k = 1;
+#line 19 "tests/ebpf/progs/globals.ks"
 		__u64 __v = hits;
+#line 19 "tests/ebpf/progs/globals.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
 #line 20 "tests/ebpf/progs/globals.ks"
 	{
+#line 20 "tests/ebpf/progs/globals.ks"
 		__u32 __k = 2;
+#line 20 "tests/ebpf/progs/globals.ks"
 		__u64 __v = secret;
+#line 20 "tests/ebpf/progs/globals.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
 #line 21 "tests/ebpf/progs/globals.ks"
 	{
+#line 21 "tests/ebpf/progs/globals.ks"
 		__u32 __k = 3;
+#line 21 "tests/ebpf/progs/globals.ks"
 		__u64 __v = ksc_pinned_globals()->persisted;
+#line 21 "tests/ebpf/progs/globals.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
 #line 22 "tests/ebpf/progs/globals.ks"
 	return XDP_PASS;
+#line 12 "tests/ebpf/progs/globals.ks"
 }
-#line 101 "globals.ebpf.c"
+#line 121 "globals.ebpf.c"
 

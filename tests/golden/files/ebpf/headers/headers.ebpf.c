@@ -58,7 +58,9 @@ SEC("xdp")
 #line 25 "tests/ebpf/progs/headers.ks"
 int syn_limit(struct xdp_md *ctx)
 {
+#line 25 "tests/ebpf/progs/headers.ks"
 	void *data = (void *)(long)ctx->data;
+#line 25 "tests/ebpf/progs/headers.ks"
 	void *data_end = (void *)(long)ctx->data_end;
 	struct Eth *eth;
 	struct Ip4 *ip;
@@ -73,9 +75,13 @@ int syn_limit(struct xdp_md *ctx)
 	if (((void *)(eth + 1) <= data_end ? eth->proto : 0) != 0x8) {
 #line 28 "tests/ebpf/progs/headers.ks"
 		{
+#line 28 "tests/ebpf/progs/headers.ks"
 			__u32 __k = 0;
+#line 28 "tests/ebpf/progs/headers.ks"
 			__u64 *__p = bpf_map_lookup_elem(&skipped, &__k);
+#line 28 "tests/ebpf/progs/headers.ks"
 			if (__p)
+#line 28 "tests/ebpf/progs/headers.ks"
 				__sync_fetch_and_add(__p, 1);
 		}
 #line 29 "tests/ebpf/progs/headers.ks"
@@ -87,9 +93,13 @@ int syn_limit(struct xdp_md *ctx)
 	if (((void *)(ip + 1) <= data_end ? ip->proto : 0) != 6) {
 #line 33 "tests/ebpf/progs/headers.ks"
 		{
+#line 33 "tests/ebpf/progs/headers.ks"
 			__u32 __k = 1;
+#line 33 "tests/ebpf/progs/headers.ks"
 			__u64 *__p = bpf_map_lookup_elem(&skipped, &__k);
+#line 33 "tests/ebpf/progs/headers.ks"
 			if (__p)
+#line 33 "tests/ebpf/progs/headers.ks"
 				__sync_fetch_and_add(__p, 1);
 		}
 #line 34 "tests/ebpf/progs/headers.ks"
@@ -103,9 +113,13 @@ int syn_limit(struct xdp_md *ctx)
 	if (((void *)(tcp + 1) <= data_end ? tcp->flags : 0) != 2) {
 #line 39 "tests/ebpf/progs/headers.ks"
 		{
+#line 39 "tests/ebpf/progs/headers.ks"
 			__u32 __k = 2;
+#line 39 "tests/ebpf/progs/headers.ks"
 			__u64 *__p = bpf_map_lookup_elem(&skipped, &__k);
+#line 39 "tests/ebpf/progs/headers.ks"
 			if (__p)
+#line 39 "tests/ebpf/progs/headers.ks"
 				__sync_fetch_and_add(__p, 1);
 		}
 #line 40 "tests/ebpf/progs/headers.ks"
@@ -115,8 +129,11 @@ int syn_limit(struct xdp_md *ctx)
 	src = ((void *)(ip + 1) <= data_end ? ip->saddr : 0);
 #line 43 "tests/ebpf/progs/headers.ks"
 	{
+#line 43 "tests/ebpf/progs/headers.ks"
 		__u32 __k = src;
+#line 43 "tests/ebpf/progs/headers.ks"
 		f = bpf_map_lookup_elem(&flows, &__k);
+#line 43 "tests/ebpf/progs/headers.ks"
 		if (f) {
 #line 44 "tests/ebpf/progs/headers.ks"
 			f->syns = f->syns + 1;
@@ -130,14 +147,18 @@ int syn_limit(struct xdp_md *ctx)
 		} else {
 #line 50 "tests/ebpf/progs/headers.ks"
 			{
+#line 50 "tests/ebpf/progs/headers.ks"
 				__u32 __k = src;
+#line 50 "tests/ebpf/progs/headers.ks"
 				struct Flow __v = (struct Flow){ .syns = 1, .port = (__u32)((void *)(tcp + 1) <= data_end ? tcp->dport : 0) };
+#line 50 "tests/ebpf/progs/headers.ks"
 				bpf_map_update_elem(&flows, &__k, &__v, BPF_ANY);
 			}
 		}
 	}
 #line 52 "tests/ebpf/progs/headers.ks"
 	return XDP_PASS;
+#line 25 "tests/ebpf/progs/headers.ks"
 }
-#line 143 "headers.ebpf.c"
+#line 164 "headers.ebpf.c"
 

@@ -46,7 +46,9 @@ SEC("xdp")
 #line 16 "tests/ebpf/progs/kptr_map.ks"
 int kptr_count(struct xdp_md *ctx)
 {
+#line 16 "tests/ebpf/progs/kptr_map.ks"
 	struct flow *f = NULL;
+#line 16 "tests/ebpf/progs/kptr_map.ks"
 	struct flow *f_owned = NULL;
 
 #line 17 "tests/ebpf/progs/kptr_map.ks"
@@ -55,81 +57,119 @@ int kptr_count(struct xdp_md *ctx)
 	if (f == NULL) {
 #line 19 "tests/ebpf/progs/kptr_map.ks"
 		if (f_owned)
+#line 19 "tests/ebpf/progs/kptr_map.ks"
 			bpf_obj_drop(f_owned);
+#line 19 "tests/ebpf/progs/kptr_map.ks"
 		f_owned = bpf_obj_new(struct flow);
+#line 19 "tests/ebpf/progs/kptr_map.ks"
 		f = f_owned;
 #line 20 "tests/ebpf/progs/kptr_map.ks"
 		if (f == NULL) {
 #line 21 "tests/ebpf/progs/kptr_map.ks"
 			if (f_owned)
+#line 21 "tests/ebpf/progs/kptr_map.ks"
 				bpf_obj_drop(f_owned);
+#line 21 "tests/ebpf/progs/kptr_map.ks"
 			return XDP_ABORTED;
 		}
 #line 23 "tests/ebpf/progs/kptr_map.ks"
 		if (f)
+#line 23 "tests/ebpf/progs/kptr_map.ks"
 			f->packets = 0;
 #line 24 "tests/ebpf/progs/kptr_map.ks"
 		{
+#line 24 "tests/ebpf/progs/kptr_map.ks"
 			__u32 __k = 7;
+#line 24 "tests/ebpf/progs/kptr_map.ks"
 			struct ksc_kptr_flow *__p = bpf_map_lookup_elem(&flows, &__k);
 
+#line 24 "tests/ebpf/progs/kptr_map.ks"
 			if (!__p) {
+#line 24 "tests/ebpf/progs/kptr_map.ks"
 				struct ksc_kptr_flow __v = {};
 
+#line 24 "tests/ebpf/progs/kptr_map.ks"
 				bpf_map_update_elem(&flows, &__k, &__v, BPF_NOEXIST);
+#line 24 "tests/ebpf/progs/kptr_map.ks"
 				__p = bpf_map_lookup_elem(&flows, &__k);
 			}
+#line 24 "tests/ebpf/progs/kptr_map.ks"
 			if (__p && f_owned) {
+#line 24 "tests/ebpf/progs/kptr_map.ks"
 				struct flow *__old = bpf_kptr_xchg(&__p->obj, f_owned);
 
+#line 24 "tests/ebpf/progs/kptr_map.ks"
 				f_owned = NULL;
+#line 24 "tests/ebpf/progs/kptr_map.ks"
 				f = __p->obj;
+#line 24 "tests/ebpf/progs/kptr_map.ks"
 				if (__old)
+#line 24 "tests/ebpf/progs/kptr_map.ks"
 					bpf_obj_drop(__old);
+#line 24 "tests/ebpf/progs/kptr_map.ks"
 			} else if (f_owned) {
+#line 24 "tests/ebpf/progs/kptr_map.ks"
 				bpf_obj_drop(f_owned);
+#line 24 "tests/ebpf/progs/kptr_map.ks"
 				f_owned = NULL;
+#line 24 "tests/ebpf/progs/kptr_map.ks"
 				f = NULL;
 			}
 		}
 #line 25 "tests/ebpf/progs/kptr_map.ks"
 		{
+#line 25 "tests/ebpf/progs/kptr_map.ks"
 			__u32 __k = 0;
+#line 25 "tests/ebpf/progs/kptr_map.ks"
 			__u64 __v = ({ __u32 __k = 0; __u64 *__p = bpf_map_lookup_elem(&stats, &__k); __p ? *__p : 0; }) + 1;
+#line 25 "tests/ebpf/progs/kptr_map.ks"
 			bpf_map_update_elem(&stats, &__k, &__v, BPF_ANY);
 		}
 	}
 #line 27 "tests/ebpf/progs/kptr_map.ks"
 	if (f)
+#line 27 "tests/ebpf/progs/kptr_map.ks"
 		f->packets = (f ? f->packets : 0) + 1;
 #line 28 "tests/ebpf/progs/kptr_map.ks"
 	if (f)
+#line 28 "tests/ebpf/progs/kptr_map.ks"
 		f->bytes = (f ? f->bytes : 0) + 60;
 #line 29 "tests/ebpf/progs/kptr_map.ks"
 	{
+#line 29 "tests/ebpf/progs/kptr_map.ks"
 		__u32 __k = 1;
+#line 29 "tests/ebpf/progs/kptr_map.ks"
 		__u64 __v = (f ? f->packets : 0);
+#line 29 "tests/ebpf/progs/kptr_map.ks"
 		bpf_map_update_elem(&stats, &__k, &__v, BPF_ANY);
 	}
 #line 30 "tests/ebpf/progs/kptr_map.ks"
 	{
+#line 30 "tests/ebpf/progs/kptr_map.ks"
 		__u32 __k = 2;
+#line 30 "tests/ebpf/progs/kptr_map.ks"
 		__u64 __v = (f ? f->bytes : 0);
+#line 30 "tests/ebpf/progs/kptr_map.ks"
 		bpf_map_update_elem(&stats, &__k, &__v, BPF_ANY);
 	}
 #line 31 "tests/ebpf/progs/kptr_map.ks"
 	if ((f ? f->packets : 0) >= 3) {
 #line 32 "tests/ebpf/progs/kptr_map.ks"
 		if (f_owned)
+#line 32 "tests/ebpf/progs/kptr_map.ks"
 			bpf_obj_drop(f_owned);
+#line 32 "tests/ebpf/progs/kptr_map.ks"
 		return XDP_DROP;
 	}
 #line 34 "tests/ebpf/progs/kptr_map.ks"
 	if (f_owned)
+#line 34 "tests/ebpf/progs/kptr_map.ks"
 		bpf_obj_drop(f_owned);
+#line 34 "tests/ebpf/progs/kptr_map.ks"
 	return XDP_PASS;
+#line 16 "tests/ebpf/progs/kptr_map.ks"
 }
-#line 133 "kptr_map.ebpf.c"
+#line 173 "kptr_map.ebpf.c"
 
 SEC("xdp")
 #line 37 "tests/ebpf/progs/kptr_map.ks"
@@ -140,24 +180,37 @@ int kptr_forget(struct xdp_md *ctx)
 
 #line 38 "tests/ebpf/progs/kptr_map.ks"
 	{
+#line 38 "tests/ebpf/progs/kptr_map.ks"
 		__u32 __k = 7;
+#line 38 "tests/ebpf/progs/kptr_map.ks"
 		bpf_map_delete_elem(&flows, &__k);
 	}
 #line 39 "tests/ebpf/progs/kptr_map.ks"
 	{
+#line 39 "tests/ebpf/progs/kptr_map.ks"
 		__u32 __k = 8;
+#line 39 "tests/ebpf/progs/kptr_map.ks"
 		struct flow *__obj = bpf_obj_new(struct flow);
+#line 39 "tests/ebpf/progs/kptr_map.ks"
 		struct ksc_kptr_flow *__p = bpf_map_lookup_elem(&flows, &__k);
 
+#line 39 "tests/ebpf/progs/kptr_map.ks"
 		if (!__p) {
+#line 39 "tests/ebpf/progs/kptr_map.ks"
 			struct ksc_kptr_flow __v = {};
 
+#line 39 "tests/ebpf/progs/kptr_map.ks"
 			bpf_map_update_elem(&flows, &__k, &__v, BPF_NOEXIST);
+#line 39 "tests/ebpf/progs/kptr_map.ks"
 			__p = bpf_map_lookup_elem(&flows, &__k);
 		}
+#line 39 "tests/ebpf/progs/kptr_map.ks"
 		if (__p && __obj)
+#line 39 "tests/ebpf/progs/kptr_map.ks"
 			__obj = bpf_kptr_xchg(&__p->obj, __obj);
+#line 39 "tests/ebpf/progs/kptr_map.ks"
 		if (__obj)
+#line 39 "tests/ebpf/progs/kptr_map.ks"
 			bpf_obj_drop(__obj);
 	}
 #line 40 "tests/ebpf/progs/kptr_map.ks"
@@ -166,18 +219,23 @@ int kptr_forget(struct xdp_md *ctx)
 	if (g != NULL) {
 #line 42 "tests/ebpf/progs/kptr_map.ks"
 		if (g)
+#line 42 "tests/ebpf/progs/kptr_map.ks"
 			g->packets = 42;
 	}
 #line 44 "tests/ebpf/progs/kptr_map.ks"
 	h = ({ __u32 __k = 8; struct ksc_kptr_flow *__p = bpf_map_lookup_elem(&flows, &__k); __p ? __p->obj : NULL; });
 #line 45 "tests/ebpf/progs/kptr_map.ks"
 	{
+#line 45 "tests/ebpf/progs/kptr_map.ks"
 		__u32 __k = 3;
+#line 45 "tests/ebpf/progs/kptr_map.ks"
 		__u64 __v = (h ? h->packets : 0);
+#line 45 "tests/ebpf/progs/kptr_map.ks"
 		bpf_map_update_elem(&stats, &__k, &__v, BPF_ANY);
 	}
 #line 46 "tests/ebpf/progs/kptr_map.ks"
 	return XDP_PASS;
+#line 37 "tests/ebpf/progs/kptr_map.ks"
 }
-#line 183 "kptr_map.ebpf.c"
+#line 241 "kptr_map.ebpf.c"
 

@@ -78,24 +78,34 @@ struct __ksc_loop1 {
 	int returned;
 };
 
+#line 40 "tests/ebpf/progs/maps.ks"
 static int __ksc_loop1_body(__u64 __index, void *__ctx)
 {
+#line 40 "tests/ebpf/progs/maps.ks"
 	struct __ksc_loop1 *__c = __ctx;
 	__u32 __ksc_i;
 
+#line 40 "tests/ebpf/progs/maps.ks"
 	if (__c->lo >= __c->hi || __index >= (__u64)__c->hi - (__u64)__c->lo)
+#line 40 "tests/ebpf/progs/maps.ks"
 		return 1;
+#line 40 "tests/ebpf/progs/maps.ks"
 	__ksc_i = __c->lo + __index;
 
 #line 41 "tests/ebpf/progs/maps.ks"
 	{
+#line 41 "tests/ebpf/progs/maps.ks"
 		__u32 __k = __ksc_i;
+#line 41 "tests/ebpf/progs/maps.ks"
 		__u64 __v = (__u64)__ksc_i + 1;
+#line 41 "tests/ebpf/progs/maps.ks"
 		bpf_map_update_elem(&recent, &__k, &__v, BPF_ANY);
 	}
+#line 40 "tests/ebpf/progs/maps.ks"
 	return 0;
+#line 40 "tests/ebpf/progs/maps.ks"
 }
-#line 99 "maps.ebpf.c"
+#line 109 "maps.ebpf.c"
 
 SEC("xdp")
 #line 21 "tests/ebpf/progs/maps.ks"
@@ -113,8 +123,11 @@ int maps(struct xdp_md *ctx)
 	k = map_cfg_config()->key;
 #line 23 "tests/ebpf/progs/maps.ks"
 	{
+#line 23 "tests/ebpf/progs/maps.ks"
 		__u32 __k = k;
+#line 23 "tests/ebpf/progs/maps.ks"
 		f = bpf_map_lookup_elem(&flows, &__k);
+#line 23 "tests/ebpf/progs/maps.ks"
 		if (f) {
 #line 24 "tests/ebpf/progs/maps.ks"
 			f->packets = f->packets + 1;
@@ -123,8 +136,11 @@ int maps(struct xdp_md *ctx)
 		} else {
 #line 27 "tests/ebpf/progs/maps.ks"
 			{
+#line 27 "tests/ebpf/progs/maps.ks"
 				__u32 __k = k;
+#line 27 "tests/ebpf/progs/maps.ks"
 				struct flow __v = (struct flow){ .packets = 1, .bytes = 100 };
+#line 27 "tests/ebpf/progs/maps.ks"
 				bpf_map_update_elem(&flows, &__k, &__v, BPF_ANY);
 			}
 		}
@@ -133,46 +149,69 @@ int maps(struct xdp_md *ctx)
 	ks_before = ({ __u32 __k = 1; __u64 *__p = bpf_map_lookup_elem(&slots, &__k); __p ? *__p : 0; });
 #line 31 "tests/ebpf/progs/maps.ks"
 	{
+#line 31 "tests/ebpf/progs/maps.ks"
 		__u32 __k = 1;
+#line 31 "tests/ebpf/progs/maps.ks"
 		__u64 __v = ks_before + 5;
+#line 31 "tests/ebpf/progs/maps.ks"
 		bpf_map_update_elem(&slots, &__k, &__v, BPF_ANY);
 	}
 #line 32 "tests/ebpf/progs/maps.ks"
 	{
+#line 32 "tests/ebpf/progs/maps.ks"
 		__u32 __k = 2;
+#line 32 "tests/ebpf/progs/maps.ks"
 		__u64 *__p = bpf_map_lookup_elem(&slots, &__k);
+#line 32 "tests/ebpf/progs/maps.ks"
 		if (__p)
+#line 32 "tests/ebpf/progs/maps.ks"
 			__sync_fetch_and_add(__p, 3);
 	}
 #line 33 "tests/ebpf/progs/maps.ks"
 	{
+#line 33 "tests/ebpf/progs/maps.ks"
 		__u32 __k = k;
+#line 33 "tests/ebpf/progs/maps.ks"
 		__u64 *__p = bpf_map_lookup_elem(&totals, &__k);
+#line 33 "tests/ebpf/progs/maps.ks"
 		if (__p) {
+#line 33 "tests/ebpf/progs/maps.ks"
 			__sync_fetch_and_add(__p, 1);
 		} else {
+#line 33 "tests/ebpf/progs/maps.ks"
 			__u64 __v = 0;
+#line 33 "tests/ebpf/progs/maps.ks"
 			__v += 1;
+#line 33 "tests/ebpf/progs/maps.ks"
 			bpf_map_update_elem(&totals, &__k, &__v, BPF_ANY);
 		}
 	}
 #line 34 "tests/ebpf/progs/maps.ks"
 	{
+#line 34 "tests/ebpf/progs/maps.ks"
 		__u32 __k = k + 1;
+#line 34 "tests/ebpf/progs/maps.ks"
 		struct flow *__p = bpf_map_lookup_elem(&flows, &__k);
 
+#line 34 "tests/ebpf/progs/maps.ks"
 		old_found = __p != NULL;
+#line 34 "tests/ebpf/progs/maps.ks"
 		if (__p)
+#line 34 "tests/ebpf/progs/maps.ks"
 			__builtin_memcpy(&old, __p, sizeof(old));
 		else
+#line 34 "tests/ebpf/progs/maps.ks"
 			__builtin_memset(&old, 0, sizeof(old));
 	}
 #line 35 "tests/ebpf/progs/maps.ks"
 	if (!old_found) {
 #line 36 "tests/ebpf/progs/maps.ks"
 		{
+#line 36 "tests/ebpf/progs/maps.ks"
 			__u32 __k = 3;
+#line 36 "tests/ebpf/progs/maps.ks"
 			__u64 __v = 1;
+#line 36 "tests/ebpf/progs/maps.ks"
 			bpf_map_update_elem(&slots, &__k, &__v, BPF_ANY);
 		}
 	}
@@ -182,33 +221,49 @@ int maps(struct xdp_md *ctx)
 	{
 		struct __ksc_loop1 __l1;
 
+#line 40 "tests/ebpf/progs/maps.ks"
 		(void)i; /* the callback has its own */
+#line 40 "tests/ebpf/progs/maps.ks"
 		__builtin_memset(&__l1, 0, sizeof(__l1));
+#line 40 "tests/ebpf/progs/maps.ks"
 		__builtin_memcpy(&__l1.v0, &n, sizeof(__l1.v0));
+#line 40 "tests/ebpf/progs/maps.ks"
 		__l1.lo = 0;
+#line 40 "tests/ebpf/progs/maps.ks"
 		__l1.hi = n;
+#line 40 "tests/ebpf/progs/maps.ks"
 		bpf_loop((1U << 23), __ksc_loop1_body, &__l1, 0);
+#line 40 "tests/ebpf/progs/maps.ks"
 		__builtin_memcpy(&n, &__l1.v0, sizeof(__l1.v0));
 	}
 #line 43 "tests/ebpf/progs/maps.ks"
 	{
+#line 43 "tests/ebpf/progs/maps.ks"
 		__u32 __k = k;
+#line 43 "tests/ebpf/progs/maps.ks"
 		__u64 __v = 1;
+#line 43 "tests/ebpf/progs/maps.ks"
 		bpf_map_update_elem(&scratch, &__k, &__v, BPF_ANY);
 	}
 #line 44 "tests/ebpf/progs/maps.ks"
 	{
+#line 44 "tests/ebpf/progs/maps.ks"
 		__u32 __k = k + 1;
+#line 44 "tests/ebpf/progs/maps.ks"
 		__u64 __v = 2;
+#line 44 "tests/ebpf/progs/maps.ks"
 		bpf_map_update_elem(&scratch, &__k, &__v, BPF_ANY);
 	}
 #line 45 "tests/ebpf/progs/maps.ks"
 	{
+#line 45 "tests/ebpf/progs/maps.ks"
 		__u32 __k = k;
+#line 45 "tests/ebpf/progs/maps.ks"
 		bpf_map_delete_elem(&scratch, &__k);
 	}
 #line 46 "tests/ebpf/progs/maps.ks"
 	return XDP_PASS;
+#line 21 "tests/ebpf/progs/maps.ks"
 }
-#line 214 "maps.ebpf.c"
+#line 269 "maps.ebpf.c"
 

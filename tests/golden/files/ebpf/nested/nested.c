@@ -15,22 +15,30 @@ static struct nested_ebpf *ksc_skel;
 #line 15 "tests/ebpf/progs/nested.ks"
 static __s32 ksc_main(void)
 {
+#line 15 "tests/ebpf/progs/nested.ks"
 	__s32 b[2][2] = { 0 };
 
 #line 16 "tests/ebpf/progs/nested.ks"
 	memset(b, 0, sizeof(b));
+#line 16 "tests/ebpf/progs/nested.ks"
 	memset(b[0], 0, sizeof(b[0]));
+#line 16 "tests/ebpf/progs/nested.ks"
 	b[0][0] = 5;
+#line 16 "tests/ebpf/progs/nested.ks"
 	b[0][1] = 6;
+#line 16 "tests/ebpf/progs/nested.ks"
 	memset(b[1], 0, sizeof(b[1]));
+#line 16 "tests/ebpf/progs/nested.ks"
 	b[1][0] = 7;
+#line 16 "tests/ebpf/progs/nested.ks"
 	b[1][1] = 8;
 #line 17 "tests/ebpf/progs/nested.ks"
 	printf("%lld\n", (long long)b[1][0] + b[0][1]);
 #line 18 "tests/ebpf/progs/nested.ks"
 	return 0;
+#line 15 "tests/ebpf/progs/nested.ks"
 }
-#line 34 "nested.c"
+#line 42 "nested.c"
 
 static int ksc_load_object(void)
 {

@@ -22,32 +22,51 @@ int grid(struct xdp_md *ctx)
 
 #line 9 "tests/ebpf/progs/nested.ks"
 	__builtin_memset(a, 0, sizeof(a));
+#line 9 "tests/ebpf/progs/nested.ks"
 	__builtin_memset(a[0], 0, sizeof(a[0]));
+#line 9 "tests/ebpf/progs/nested.ks"
 	a[0][0] = 1;
+#line 9 "tests/ebpf/progs/nested.ks"
 	a[0][1] = 2;
+#line 9 "tests/ebpf/progs/nested.ks"
 	a[0][2] = 0;
+#line 9 "tests/ebpf/progs/nested.ks"
 	__builtin_memset(a[1], 0, sizeof(a[1]));
+#line 9 "tests/ebpf/progs/nested.ks"
 	a[1][0] = 3;
+#line 9 "tests/ebpf/progs/nested.ks"
 	a[1][1] = 4;
+#line 9 "tests/ebpf/progs/nested.ks"
 	a[1][2] = 0;
+#line 9 "tests/ebpf/progs/nested.ks"
 	__builtin_memset(a[2], 0, sizeof(a[2]));
+#line 9 "tests/ebpf/progs/nested.ks"
 	a[2][0] = 0;
+#line 9 "tests/ebpf/progs/nested.ks"
 	a[2][1] = 0;
+#line 9 "tests/ebpf/progs/nested.ks"
 	a[2][2] = 9;
 #line 10 "tests/ebpf/progs/nested.ks"
 	{
+#line 10 "tests/ebpf/progs/nested.ks"
 		__u32 __k = 0;
+#line 10 "tests/ebpf/progs/nested.ks"
 		__u32 __v = a[1][0] + a[0][1];
+#line 10 "tests/ebpf/progs/nested.ks"
 		bpf_map_update_elem(&out, &__k, &__v, BPF_ANY);
 	}
 #line 11 "tests/ebpf/progs/nested.ks"
 	{
+#line 11 "tests/ebpf/progs/nested.ks"
 		__u32 __k = 1;
+#line 11 "tests/ebpf/progs/nested.ks"
 		__u32 __v = a[2][2];
+#line 11 "tests/ebpf/progs/nested.ks"
 		bpf_map_update_elem(&out, &__k, &__v, BPF_ANY);
 	}
 #line 12 "tests/ebpf/progs/nested.ks"
 	return XDP_PASS;
+#line 8 "tests/ebpf/progs/nested.ks"
 }
-#line 53 "nested.ebpf.c"
+#line 72 "nested.ebpf.c"
 

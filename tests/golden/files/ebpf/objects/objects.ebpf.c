@@ -49,6 +49,7 @@ SEC("xdp")
 #line 16 "tests/ebpf/progs/objects.ks"
 int objects(struct xdp_md *ctx)
 {
+#line 16 "tests/ebpf/progs/objects.ks"
 	struct counter_obj *o = NULL;
 
 #line 17 "tests/ebpf/progs/objects.ks"
@@ -57,43 +58,60 @@ int objects(struct xdp_md *ctx)
 	if (o == NULL) {
 #line 19 "tests/ebpf/progs/objects.ks"
 		if (o)
+#line 19 "tests/ebpf/progs/objects.ks"
 			bpf_obj_drop(o);
+#line 19 "tests/ebpf/progs/objects.ks"
 		return XDP_ABORTED;
 	}
 #line 21 "tests/ebpf/progs/objects.ks"
 	if (o)
+#line 21 "tests/ebpf/progs/objects.ks"
 		o->a = 40;
 #line 22 "tests/ebpf/progs/objects.ks"
 	if (o)
+#line 22 "tests/ebpf/progs/objects.ks"
 		o->b = obj_mode_config()->mode;
 #line 23 "tests/ebpf/progs/objects.ks"
 	{
+#line 23 "tests/ebpf/progs/objects.ks"
 		__u32 __k = 0;
+#line 23 "tests/ebpf/progs/objects.ks"
 		__u64 __v = o->a + o->b;
+#line 23 "tests/ebpf/progs/objects.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
 #line 24 "tests/ebpf/progs/objects.ks"
 	if (obj_mode_config()->mode == 1) {
 #line 26 "tests/ebpf/progs/objects.ks"
 		if (o)
+#line 26 "tests/ebpf/progs/objects.ks"
 			bpf_obj_drop(o);
+#line 26 "tests/ebpf/progs/objects.ks"
 		return XDP_DROP;
 	}
 #line 28 "tests/ebpf/progs/objects.ks"
 	if (o) {
+#line 28 "tests/ebpf/progs/objects.ks"
 		bpf_obj_drop(o);
+#line 28 "tests/ebpf/progs/objects.ks"
 		o = NULL;
 	}
 #line 29 "tests/ebpf/progs/objects.ks"
 	{
+#line 29 "tests/ebpf/progs/objects.ks"
 		__u32 __k = 1;
+#line 29 "tests/ebpf/progs/objects.ks"
 		__u64 __v = 1;
+#line 29 "tests/ebpf/progs/objects.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
 #line 30 "tests/ebpf/progs/objects.ks"
 	if (o)
+#line 30 "tests/ebpf/progs/objects.ks"
 		bpf_obj_drop(o);
+#line 30 "tests/ebpf/progs/objects.ks"
 	return XDP_PASS;
+#line 16 "tests/ebpf/progs/objects.ks"
 }
-#line 99 "objects.ebpf.c"
+#line 117 "objects.ebpf.c"
 

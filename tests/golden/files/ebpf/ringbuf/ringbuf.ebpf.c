@@ -42,8 +42,10 @@ SEC("xdp")
 #line 17 "tests/ebpf/progs/ringbuf.ks"
 int rb_paths(struct xdp_md *ctx)
 {
+#line 17 "tests/ebpf/progs/ringbuf.ks"
 	struct event *e = NULL;
 	__u32 mode;
+#line 17 "tests/ebpf/progs/ringbuf.ks"
 	int err = 0;
 
 #line 18 "tests/ebpf/progs/ringbuf.ks"
@@ -52,14 +54,18 @@ int rb_paths(struct xdp_md *ctx)
 	if (e == NULL) {
 #line 20 "tests/ebpf/progs/ringbuf.ks"
 		if (e)
+#line 20 "tests/ebpf/progs/ringbuf.ks"
 			bpf_ringbuf_discard(e, 0);
+#line 20 "tests/ebpf/progs/ringbuf.ks"
 		return XDP_ABORTED;
 	}
 #line 22 "tests/ebpf/progs/ringbuf.ks"
 	if (e)
+#line 22 "tests/ebpf/progs/ringbuf.ks"
 		e->kind = 7;
 #line 23 "tests/ebpf/progs/ringbuf.ks"
 	if (e)
+#line 23 "tests/ebpf/progs/ringbuf.ks"
 		e->value = rb_mode_config()->mode;
 #line 24 "tests/ebpf/progs/ringbuf.ks"
 	mode = rb_mode_config()->mode;
@@ -67,19 +73,25 @@ int rb_paths(struct xdp_md *ctx)
 	if (mode == 1) {
 #line 26 "tests/ebpf/progs/ringbuf.ks"
 		if (e) {
+#line 26 "tests/ebpf/progs/ringbuf.ks"
 			bpf_ringbuf_discard(e, 0);
+#line 26 "tests/ebpf/progs/ringbuf.ks"
 			e = NULL;
 		}
 #line 27 "tests/ebpf/progs/ringbuf.ks"
 		if (e)
+#line 27 "tests/ebpf/progs/ringbuf.ks"
 			bpf_ringbuf_discard(e, 0);
+#line 27 "tests/ebpf/progs/ringbuf.ks"
 		return XDP_DROP;
 	}
 #line 29 "tests/ebpf/progs/ringbuf.ks"
 	if (mode == 2) {
 #line 31 "tests/ebpf/progs/ringbuf.ks"
 		if (e)
+#line 31 "tests/ebpf/progs/ringbuf.ks"
 			bpf_ringbuf_discard(e, 0);
+#line 31 "tests/ebpf/progs/ringbuf.ks"
 		return XDP_TX;
 	}
 #line 33 "tests/ebpf/progs/ringbuf.ks"
@@ -88,31 +100,44 @@ int rb_paths(struct xdp_md *ctx)
 	if (mode == 3) {
 #line 35 "tests/ebpf/progs/ringbuf.ks"
 		err = 3;
+#line 35 "tests/ebpf/progs/ringbuf.ks"
 		goto catch1;
 	}
+#line 35 "tests/ebpf/progs/ringbuf.ks"
 	goto try1_end;
 catch1:
+#line 35 "tests/ebpf/progs/ringbuf.ks"
 	if (err == 3) {
 #line 38 "tests/ebpf/progs/ringbuf.ks"
 		if (e)
+#line 38 "tests/ebpf/progs/ringbuf.ks"
 			bpf_ringbuf_discard(e, 0);
+#line 38 "tests/ebpf/progs/ringbuf.ks"
 		return XDP_PASS;
 	} else {
+#line 38 "tests/ebpf/progs/ringbuf.ks"
 		if (e)
+#line 38 "tests/ebpf/progs/ringbuf.ks"
 			bpf_ringbuf_discard(e, 0);
+#line 38 "tests/ebpf/progs/ringbuf.ks"
 		return err;
 	}
 try1_end:
 	;
 #line 40 "tests/ebpf/progs/ringbuf.ks"
 	if (e) {
+#line 40 "tests/ebpf/progs/ringbuf.ks"
 		bpf_ringbuf_submit(e, 0);
+#line 40 "tests/ebpf/progs/ringbuf.ks"
 		e = NULL;
 	}
 #line 41 "tests/ebpf/progs/ringbuf.ks"
 	if (e)
+#line 41 "tests/ebpf/progs/ringbuf.ks"
 		bpf_ringbuf_discard(e, 0);
+#line 41 "tests/ebpf/progs/ringbuf.ks"
 	return XDP_PASS;
+#line 17 "tests/ebpf/progs/ringbuf.ks"
 }
-#line 118 "ringbuf.ebpf.c"
+#line 143 "ringbuf.ebpf.c"
 

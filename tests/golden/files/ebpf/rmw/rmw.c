@@ -17,8 +17,9 @@ static __s32 ksc_main(void)
 {
 #line 24 "tests/ebpf/progs/rmw.ks"
 	return 0;
+#line 23 "tests/ebpf/progs/rmw.ks"
 }
-#line 22 "rmw.c"
+#line 23 "rmw.c"
 
 static int ksc_load_object(void)
 {

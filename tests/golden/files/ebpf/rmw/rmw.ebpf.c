@@ -48,65 +48,101 @@ int rmw(struct xdp_md *ctx)
 {
 #line 14 "tests/ebpf/progs/rmw.ks"
 	{
+#line 14 "tests/ebpf/progs/rmw.ks"
 		__u32 __k = 1;
+#line 14 "tests/ebpf/progs/rmw.ks"
 		__u8 *__p = bpf_map_lookup_elem(&c8, &__k);
+#line 14 "tests/ebpf/progs/rmw.ks"
 		if (__p) {
+#line 14 "tests/ebpf/progs/rmw.ks"
 			/* No BPF atomics for 1-byte values: not atomic across CPUs. */
+#line 14 "tests/ebpf/progs/rmw.ks"
 			*__p += 1;
 		} else {
+#line 14 "tests/ebpf/progs/rmw.ks"
 			__u8 __v = 0;
+#line 14 "tests/ebpf/progs/rmw.ks"
 			__v += 1;
+#line 14 "tests/ebpf/progs/rmw.ks"
 			bpf_map_update_elem(&c8, &__k, &__v, BPF_ANY);
 		}
 	}
 #line 15 "tests/ebpf/progs/rmw.ks"
 	{
+#line 15 "tests/ebpf/progs/rmw.ks"
 		__u32 __k = 1;
+#line 15 "tests/ebpf/progs/rmw.ks"
 		__u16 *__p = bpf_map_lookup_elem(&c16, &__k);
+#line 15 "tests/ebpf/progs/rmw.ks"
 		if (__p) {
+#line 15 "tests/ebpf/progs/rmw.ks"
 			/* No BPF atomics for 2-byte values: not atomic across CPUs. */
+#line 15 "tests/ebpf/progs/rmw.ks"
 			*__p -= 2;
 		} else {
+#line 15 "tests/ebpf/progs/rmw.ks"
 			__u16 __v = 0;
+#line 15 "tests/ebpf/progs/rmw.ks"
 			__v -= 2;
+#line 15 "tests/ebpf/progs/rmw.ks"
 			bpf_map_update_elem(&c16, &__k, &__v, BPF_ANY);
 		}
 	}
 #line 16 "tests/ebpf/progs/rmw.ks"
 	{
+#line 16 "tests/ebpf/progs/rmw.ks"
 		__u32 __k = 1;
+#line 16 "tests/ebpf/progs/rmw.ks"
 		__u32 *__p = bpf_map_lookup_elem(&c32, &__k);
+#line 16 "tests/ebpf/progs/rmw.ks"
 		if (__p)
+#line 16 "tests/ebpf/progs/rmw.ks"
 			__sync_fetch_and_add(__p, -(__u32)(3));
 	}
 #line 17 "tests/ebpf/progs/rmw.ks"
 	{
+#line 17 "tests/ebpf/progs/rmw.ks"
 		__u32 __k = 1;
+#line 17 "tests/ebpf/progs/rmw.ks"
 		__u64 *__p = bpf_map_lookup_elem(&c64, &__k);
+#line 17 "tests/ebpf/progs/rmw.ks"
 		if (__p)
+#line 17 "tests/ebpf/progs/rmw.ks"
 			__sync_fetch_and_add(__p, 4);
 	}
 #line 18 "tests/ebpf/progs/rmw.ks"
 	{
+#line 18 "tests/ebpf/progs/rmw.ks"
 		__u32 __k = 1;
+#line 18 "tests/ebpf/progs/rmw.ks"
 		__s64 *__p = bpf_map_lookup_elem(&i64s, &__k);
+#line 18 "tests/ebpf/progs/rmw.ks"
 		if (__p) {
+#line 18 "tests/ebpf/progs/rmw.ks"
 			__sync_fetch_and_add(__p, -(__s64)(5));
 		} else {
+#line 18 "tests/ebpf/progs/rmw.ks"
 			__s64 __v = 0;
+#line 18 "tests/ebpf/progs/rmw.ks"
 			__v -= 5;
+#line 18 "tests/ebpf/progs/rmw.ks"
 			bpf_map_update_elem(&i64s, &__k, &__v, BPF_ANY);
 		}
 	}
 #line 19 "tests/ebpf/progs/rmw.ks"
 	{
+#line 19 "tests/ebpf/progs/rmw.ks"
 		__u32 __k = 2;
+#line 19 "tests/ebpf/progs/rmw.ks"
 		__u32 *__p = bpf_map_lookup_elem(&c32, &__k);
+#line 19 "tests/ebpf/progs/rmw.ks"
 		if (__p)
+#line 19 "tests/ebpf/progs/rmw.ks"
 			*__p *= 2;
 	}
 #line 20 "tests/ebpf/progs/rmw.ks"
 	return XDP_PASS;
+#line 13 "tests/ebpf/progs/rmw.ks"
 }
-#line 112 "rmw.ebpf.c"
+#line 148 "rmw.ebpf.c"
 

@@ -35,15 +35,20 @@ int stage_three(struct xdp_md *ctx)
 {
 #line 8 "tests/ebpf/progs/tail_chain.ks"
 	{
+#line 8 "tests/ebpf/progs/tail_chain.ks"
 		__u32 __k = 3;
+#line 8 "tests/ebpf/progs/tail_chain.ks"
 		__u64 *__p = bpf_map_lookup_elem(&stages, &__k);
+#line 8 "tests/ebpf/progs/tail_chain.ks"
 		if (__p)
+#line 8 "tests/ebpf/progs/tail_chain.ks"
 			__sync_fetch_and_add(__p, 1);
 	}
 #line 9 "tests/ebpf/progs/tail_chain.ks"
 	return XDP_DROP;
+#line 7 "tests/ebpf/progs/tail_chain.ks"
 }
-#line 47 "tail_chain.ebpf.c"
+#line 52 "tail_chain.ebpf.c"
 
 SEC("xdp")
 #line 12 "tests/ebpf/progs/tail_chain.ks"
@@ -51,16 +56,22 @@ int stage_two(struct xdp_md *ctx)
 {
 #line 13 "tests/ebpf/progs/tail_chain.ks"
 	{
+#line 13 "tests/ebpf/progs/tail_chain.ks"
 		__u32 __k = 2;
+#line 13 "tests/ebpf/progs/tail_chain.ks"
 		__u64 *__p = bpf_map_lookup_elem(&stages, &__k);
+#line 13 "tests/ebpf/progs/tail_chain.ks"
 		if (__p)
+#line 13 "tests/ebpf/progs/tail_chain.ks"
 			__sync_fetch_and_add(__p, 1);
 	}
 #line 14 "tests/ebpf/progs/tail_chain.ks"
 	bpf_tail_call(ctx, &prog_array, 0);
+#line 14 "tests/ebpf/progs/tail_chain.ks"
 	return XDP_PASS;
+#line 12 "tests/ebpf/progs/tail_chain.ks"
 }
-#line 64 "tail_chain.ebpf.c"
+#line 75 "tail_chain.ebpf.c"
 
 SEC("xdp")
 #line 17 "tests/ebpf/progs/tail_chain.ks"
@@ -68,14 +79,20 @@ int stage_one(struct xdp_md *ctx)
 {
 #line 18 "tests/ebpf/progs/tail_chain.ks"
 	{
+#line 18 "tests/ebpf/progs/tail_chain.ks"
 		__u32 __k = 1;
+#line 18 "tests/ebpf/progs/tail_chain.ks"
 		__u64 *__p = bpf_map_lookup_elem(&stages, &__k);
+#line 18 "tests/ebpf/progs/tail_chain.ks"
 		if (__p)
+#line 18 "tests/ebpf/progs/tail_chain.ks"
 			__sync_fetch_and_add(__p, 1);
 	}
 #line 19 "tests/ebpf/progs/tail_chain.ks"
 	bpf_tail_call(ctx, &prog_array, 1);
+#line 19 "tests/ebpf/progs/tail_chain.ks"
 	return XDP_PASS;
+#line 17 "tests/ebpf/progs/tail_chain.ks"
 }
-#line 81 "tail_chain.ebpf.c"
+#line 98 "tail_chain.ebpf.c"
 

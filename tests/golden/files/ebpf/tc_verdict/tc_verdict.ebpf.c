@@ -61,7 +61,9 @@ SEC("tc")
 #line 33 "tests/ebpf/progs/tc_verdict.ks"
 int tc_in(struct __sk_buff *ctx)
 {
+#line 33 "tests/ebpf/progs/tc_verdict.ks"
 	void *data = (void *)(long)ctx->data;
+#line 33 "tests/ebpf/progs/tc_verdict.ks"
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ks_eth_hdr *eth;
 	struct ip4_hdr *ip;
@@ -70,9 +72,13 @@ int tc_in(struct __sk_buff *ctx)
 	if (ctx->len < limits_config()->min_len) {
 #line 35 "tests/ebpf/progs/tc_verdict.ks"
 		{
+#line 35 "tests/ebpf/progs/tc_verdict.ks"
 			__u32 __k = 1;
+#line 35 "tests/ebpf/progs/tc_verdict.ks"
 			__u64 *__p = bpf_map_lookup_elem(&stats, &__k);
+#line 35 "tests/ebpf/progs/tc_verdict.ks"
 			if (__p)
+#line 35 "tests/ebpf/progs/tc_verdict.ks"
 				__sync_fetch_and_add(__p, 1);
 		}
 #line 36 "tests/ebpf/progs/tc_verdict.ks"
@@ -86,9 +92,13 @@ int tc_in(struct __sk_buff *ctx)
 	if (((void *)(eth + 1) <= data_end ? eth->proto[0] : 0) == 8 && ((void *)(eth + 1) <= data_end ? eth->proto[1] : 0) == 0 && ((void *)(ip + 1) <= data_end ? ip->ttl : 0) == 1) {
 #line 41 "tests/ebpf/progs/tc_verdict.ks"
 		{
+#line 41 "tests/ebpf/progs/tc_verdict.ks"
 			__u32 __k = 1;
+#line 41 "tests/ebpf/progs/tc_verdict.ks"
 			__u64 *__p = bpf_map_lookup_elem(&stats, &__k);
+#line 41 "tests/ebpf/progs/tc_verdict.ks"
 			if (__p)
+#line 41 "tests/ebpf/progs/tc_verdict.ks"
 				__sync_fetch_and_add(__p, 1);
 		}
 #line 42 "tests/ebpf/progs/tc_verdict.ks"
@@ -96,15 +106,20 @@ int tc_in(struct __sk_buff *ctx)
 	}
 #line 44 "tests/ebpf/progs/tc_verdict.ks"
 	{
+#line 44 "tests/ebpf/progs/tc_verdict.ks"
 		__u32 __k = 0;
+#line 44 "tests/ebpf/progs/tc_verdict.ks"
 		__u64 *__p = bpf_map_lookup_elem(&stats, &__k);
+#line 44 "tests/ebpf/progs/tc_verdict.ks"
 		if (__p)
+#line 44 "tests/ebpf/progs/tc_verdict.ks"
 			__sync_fetch_and_add(__p, 1);
 	}
 #line 45 "tests/ebpf/progs/tc_verdict.ks"
 	return TC_ACT_OK;
+#line 33 "tests/ebpf/progs/tc_verdict.ks"
 }
-#line 108 "tc_verdict.ebpf.c"
+#line 123 "tc_verdict.ebpf.c"
 
 SEC("tc")
 #line 49 "tests/ebpf/progs/tc_verdict.ks"
@@ -112,20 +127,29 @@ int tc_out(struct __sk_buff *ctx)
 {
 #line 50 "tests/ebpf/progs/tc_verdict.ks"
 	{
+#line 50 "tests/ebpf/progs/tc_verdict.ks"
 		__u32 __k = 2;
+#line 50 "tests/ebpf/progs/tc_verdict.ks"
 		__u64 *__p = bpf_map_lookup_elem(&stats, &__k);
+#line 50 "tests/ebpf/progs/tc_verdict.ks"
 		if (__p)
+#line 50 "tests/ebpf/progs/tc_verdict.ks"
 			__sync_fetch_and_add(__p, 1);
 	}
 #line 51 "tests/ebpf/progs/tc_verdict.ks"
 	{
+#line 51 "tests/ebpf/progs/tc_verdict.ks"
 		__u32 __k = 3;
+#line 51 "tests/ebpf/progs/tc_verdict.ks"
 		__u64 *__p = bpf_map_lookup_elem(&stats, &__k);
+#line 51 "tests/ebpf/progs/tc_verdict.ks"
 		if (__p)
+#line 51 "tests/ebpf/progs/tc_verdict.ks"
 			__sync_fetch_and_add(__p, ctx->len);
 	}
 #line 52 "tests/ebpf/progs/tc_verdict.ks"
 	return TC_ACT_OK;
+#line 49 "tests/ebpf/progs/tc_verdict.ks"
 }
-#line 131 "tc_verdict.ebpf.c"
+#line 155 "tc_verdict.ebpf.c"
 

@@ -84,7 +84,9 @@ SEC("xdp")
 #line 44 "tests/ebpf/progs/xdp_filter.ks"
 int xdp_filter(struct xdp_md *ctx)
 {
+#line 44 "tests/ebpf/progs/xdp_filter.ks"
 	void *data = (void *)(long)ctx->data;
+#line 44 "tests/ebpf/progs/xdp_filter.ks"
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ks_eth_hdr *eth;
 	struct ip4_hdr *ip;
@@ -99,13 +101,20 @@ int xdp_filter(struct xdp_md *ctx)
 	if (((void *)(eth + 1) <= data_end ? eth->proto[0] : 0) != 8 || ((void *)(eth + 1) <= data_end ? eth->proto[1] : 0) != 0) {
 #line 47 "tests/ebpf/progs/xdp_filter.ks"
 		{
+#line 47 "tests/ebpf/progs/xdp_filter.ks"
 			__u32 __k = 1001;
+#line 47 "tests/ebpf/progs/xdp_filter.ks"
 			__u64 *__p = bpf_map_lookup_elem(&proto_count, &__k);
+#line 47 "tests/ebpf/progs/xdp_filter.ks"
 			if (__p) {
+#line 47 "tests/ebpf/progs/xdp_filter.ks"
 				__sync_fetch_and_add(__p, 1);
 			} else {
+#line 47 "tests/ebpf/progs/xdp_filter.ks"
 				__u64 __v = 0;
+#line 47 "tests/ebpf/progs/xdp_filter.ks"
 				__v += 1;
+#line 47 "tests/ebpf/progs/xdp_filter.ks"
 				bpf_map_update_elem(&proto_count, &__k, &__v, BPF_ANY);
 			}
 		}
@@ -120,13 +129,20 @@ int xdp_filter(struct xdp_md *ctx)
 	if (((void *)(ip + 1) <= data_end ? ip->ver_ihl : 0) / 16 != 4 || ihl < 20) {
 #line 53 "tests/ebpf/progs/xdp_filter.ks"
 		{
+#line 53 "tests/ebpf/progs/xdp_filter.ks"
 			__u32 __k = 1002;
+#line 53 "tests/ebpf/progs/xdp_filter.ks"
 			__u64 *__p = bpf_map_lookup_elem(&proto_count, &__k);
+#line 53 "tests/ebpf/progs/xdp_filter.ks"
 			if (__p) {
+#line 53 "tests/ebpf/progs/xdp_filter.ks"
 				__sync_fetch_and_add(__p, 1);
 			} else {
+#line 53 "tests/ebpf/progs/xdp_filter.ks"
 				__u64 __v = 0;
+#line 53 "tests/ebpf/progs/xdp_filter.ks"
 				__v += 1;
+#line 53 "tests/ebpf/progs/xdp_filter.ks"
 				bpf_map_update_elem(&proto_count, &__k, &__v, BPF_ANY);
 			}
 		}
@@ -135,13 +151,20 @@ int xdp_filter(struct xdp_md *ctx)
 	}
 #line 56 "tests/ebpf/progs/xdp_filter.ks"
 	{
+#line 56 "tests/ebpf/progs/xdp_filter.ks"
 		__u32 __k = ((void *)(ip + 1) <= data_end ? ip->saddr : 0);
+#line 56 "tests/ebpf/progs/xdp_filter.ks"
 		__u64 *__p = bpf_map_lookup_elem(&by_source, &__k);
+#line 56 "tests/ebpf/progs/xdp_filter.ks"
 		if (__p) {
+#line 56 "tests/ebpf/progs/xdp_filter.ks"
 			__sync_fetch_and_add(__p, bpf_xdp_get_buff_len(ctx));
 		} else {
+#line 56 "tests/ebpf/progs/xdp_filter.ks"
 			__u64 __v = 0;
+#line 56 "tests/ebpf/progs/xdp_filter.ks"
 			__v += bpf_xdp_get_buff_len(ctx);
+#line 56 "tests/ebpf/progs/xdp_filter.ks"
 			bpf_map_update_elem(&by_source, &__k, &__v, BPF_ANY);
 		}
 	}
@@ -151,13 +174,20 @@ int xdp_filter(struct xdp_md *ctx)
 	if (ks_proto != 6 && ks_proto != 17) {
 #line 59 "tests/ebpf/progs/xdp_filter.ks"
 		{
+#line 59 "tests/ebpf/progs/xdp_filter.ks"
 			__u32 __k = 1000;
+#line 59 "tests/ebpf/progs/xdp_filter.ks"
 			__u64 *__p = bpf_map_lookup_elem(&proto_count, &__k);
+#line 59 "tests/ebpf/progs/xdp_filter.ks"
 			if (__p) {
+#line 59 "tests/ebpf/progs/xdp_filter.ks"
 				__sync_fetch_and_add(__p, 1);
 			} else {
+#line 59 "tests/ebpf/progs/xdp_filter.ks"
 				__u64 __v = 0;
+#line 59 "tests/ebpf/progs/xdp_filter.ks"
 				__v += 1;
+#line 59 "tests/ebpf/progs/xdp_filter.ks"
 				bpf_map_update_elem(&proto_count, &__k, &__v, BPF_ANY);
 			}
 		}
@@ -166,13 +196,20 @@ int xdp_filter(struct xdp_md *ctx)
 	}
 #line 62 "tests/ebpf/progs/xdp_filter.ks"
 	{
+#line 62 "tests/ebpf/progs/xdp_filter.ks"
 		__u32 __k = ks_proto;
+#line 62 "tests/ebpf/progs/xdp_filter.ks"
 		__u64 *__p = bpf_map_lookup_elem(&proto_count, &__k);
+#line 62 "tests/ebpf/progs/xdp_filter.ks"
 		if (__p) {
+#line 62 "tests/ebpf/progs/xdp_filter.ks"
 			__sync_fetch_and_add(__p, 1);
 		} else {
+#line 62 "tests/ebpf/progs/xdp_filter.ks"
 			__u64 __v = 0;
+#line 62 "tests/ebpf/progs/xdp_filter.ks"
 			__v += 1;
+#line 62 "tests/ebpf/progs/xdp_filter.ks"
 			bpf_map_update_elem(&proto_count, &__k, &__v, BPF_ANY);
 		}
 	}
@@ -182,13 +219,20 @@ int xdp_filter(struct xdp_md *ctx)
 	dport = (__u32)((void *)(l4 + 1) <= data_end ? l4->dst[0] : 0) * 256 + (__u32)((void *)(l4 + 1) <= data_end ? l4->dst[1] : 0);
 #line 65 "tests/ebpf/progs/xdp_filter.ks"
 	{
+#line 65 "tests/ebpf/progs/xdp_filter.ks"
 		__u32 __k = dport;
+#line 65 "tests/ebpf/progs/xdp_filter.ks"
 		__u64 *__p = bpf_map_lookup_elem(&by_port, &__k);
+#line 65 "tests/ebpf/progs/xdp_filter.ks"
 		if (__p) {
+#line 65 "tests/ebpf/progs/xdp_filter.ks"
 			__sync_fetch_and_add(__p, 1);
 		} else {
+#line 65 "tests/ebpf/progs/xdp_filter.ks"
 			__u64 __v = 0;
+#line 65 "tests/ebpf/progs/xdp_filter.ks"
 			__v += 1;
+#line 65 "tests/ebpf/progs/xdp_filter.ks"
 			bpf_map_update_elem(&by_port, &__k, &__v, BPF_ANY);
 		}
 	}
@@ -196,9 +240,13 @@ int xdp_filter(struct xdp_md *ctx)
 	if (dport != 0 && dport == filter_config()->blocked_port) {
 #line 67 "tests/ebpf/progs/xdp_filter.ks"
 		{
+#line 67 "tests/ebpf/progs/xdp_filter.ks"
 			__u32 __k = 0;
+#line 67 "tests/ebpf/progs/xdp_filter.ks"
 			__u64 *__p = bpf_map_lookup_elem(&drops, &__k);
+#line 67 "tests/ebpf/progs/xdp_filter.ks"
 			if (__p)
+#line 67 "tests/ebpf/progs/xdp_filter.ks"
 				__sync_fetch_and_add(__p, 1);
 		}
 #line 68 "tests/ebpf/progs/xdp_filter.ks"
@@ -206,9 +254,11 @@ int xdp_filter(struct xdp_md *ctx)
 	}
 #line 71 "tests/ebpf/progs/xdp_filter.ks"
 	if ((void *)(ip + 1) <= data_end)
+#line 71 "tests/ebpf/progs/xdp_filter.ks"
 		ip->ttl = ((void *)(ip + 1) <= data_end ? ip->ttl : 0) - 1;
 #line 72 "tests/ebpf/progs/xdp_filter.ks"
 	return XDP_PASS;
+#line 44 "tests/ebpf/progs/xdp_filter.ks"
 }
-#line 214 "xdp_filter.ebpf.c"
+#line 264 "xdp_filter.ebpf.c"
 

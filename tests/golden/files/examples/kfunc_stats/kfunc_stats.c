@@ -15,6 +15,7 @@ static struct kfunc_stats_ebpf *ksc_skel;
 #line 57 "examples/kfunc_stats.ks"
 static __s32 ksc_main(void)
 {
+#line 57 "examples/kfunc_stats.ks"
 	void *prog = NULL;
 
 #line 58 "examples/kfunc_stats.ks"
@@ -27,8 +28,9 @@ static __s32 ksc_main(void)
 	ksc_detach(prog);
 #line 62 "examples/kfunc_stats.ks"
 	return 0;
+#line 57 "examples/kfunc_stats.ks"
 }
-#line 32 "kfunc_stats.c"
+#line 34 "kfunc_stats.c"
 
 static int ksc_load_object(void)
 {

@@ -28,24 +28,34 @@ int stats_xdp(struct xdp_md *ctx)
 	len = bpf_xdp_get_buff_len(ctx);
 #line 51 "examples/kfunc_stats.ks"
 	{
+#line 51 "examples/kfunc_stats.ks"
 		__u32 __k = 0;
+#line 51 "examples/kfunc_stats.ks"
 		__u64 __v = ksc_stats_count(len);
+#line 51 "examples/kfunc_stats.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
 #line 52 "examples/kfunc_stats.ks"
 	{
+#line 52 "examples/kfunc_stats.ks"
 		__u32 __k = 1;
+#line 52 "examples/kfunc_stats.ks"
 		__u64 __v = ksc_stats_avg();
+#line 52 "examples/kfunc_stats.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
 #line 53 "examples/kfunc_stats.ks"
 	{
+#line 53 "examples/kfunc_stats.ks"
 		__u32 __k = 2;
+#line 53 "examples/kfunc_stats.ks"
 		__u64 __v = ksc_stats_scale(21, 2);
+#line 53 "examples/kfunc_stats.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
 #line 54 "examples/kfunc_stats.ks"
 	return XDP_PASS;
+#line 49 "examples/kfunc_stats.ks"
 }
-#line 51 "kfunc_stats.ebpf.c"
+#line 61 "kfunc_stats.ebpf.c"
 

@@ -27,8 +27,9 @@ static __s32 ksc_main(void)
 {
 #line 63 "tests/kmod/progs/c_names.ks"
 	return 0;
+#line 62 "tests/kmod/progs/c_names.ks"
 }
-#line 32 "c_names.c"
+#line 33 "c_names.c"
 
 static int ksc_load_object(void)
 {

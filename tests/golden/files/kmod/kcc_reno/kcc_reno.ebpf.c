@@ -30,36 +30,52 @@ int kcc_reno_read(struct xdp_md *ctx)
 {
 #line 115 "tests/kmod/progs/kcc_reno.ks"
 	{
+#line 115 "tests/kmod/progs/kcc_reno.ks"
 		__u32 __k = 0;
+#line 115 "tests/kmod/progs/kcc_reno.ks"
 		__u64 __v = kcc_reno_count(KCC_INIT);
+#line 115 "tests/kmod/progs/kcc_reno.ks"
 		bpf_map_update_elem(&out, &__k, &__v, BPF_ANY);
 	}
 #line 116 "tests/kmod/progs/kcc_reno.ks"
 	{
+#line 116 "tests/kmod/progs/kcc_reno.ks"
 		__u32 __k = 1;
+#line 116 "tests/kmod/progs/kcc_reno.ks"
 		__u64 __v = kcc_reno_count(KCC_ACKED);
+#line 116 "tests/kmod/progs/kcc_reno.ks"
 		bpf_map_update_elem(&out, &__k, &__v, BPF_ANY);
 	}
 #line 117 "tests/kmod/progs/kcc_reno.ks"
 	{
+#line 117 "tests/kmod/progs/kcc_reno.ks"
 		__u32 __k = 2;
+#line 117 "tests/kmod/progs/kcc_reno.ks"
 		__u64 __v = kcc_reno_count(KCC_SLOW_START);
+#line 117 "tests/kmod/progs/kcc_reno.ks"
 		bpf_map_update_elem(&out, &__k, &__v, BPF_ANY);
 	}
 #line 118 "tests/kmod/progs/kcc_reno.ks"
 	{
+#line 118 "tests/kmod/progs/kcc_reno.ks"
 		__u32 __k = 3;
+#line 118 "tests/kmod/progs/kcc_reno.ks"
 		__u64 __v = kcc_reno_count(KCC_AVOID);
+#line 118 "tests/kmod/progs/kcc_reno.ks"
 		bpf_map_update_elem(&out, &__k, &__v, BPF_ANY);
 	}
 #line 119 "tests/kmod/progs/kcc_reno.ks"
 	{
+#line 119 "tests/kmod/progs/kcc_reno.ks"
 		__u32 __k = 4;
+#line 119 "tests/kmod/progs/kcc_reno.ks"
 		__u64 __v = kcc_reno_count(KCC_SSTHRESH);
+#line 119 "tests/kmod/progs/kcc_reno.ks"
 		bpf_map_update_elem(&out, &__k, &__v, BPF_ANY);
 	}
 #line 120 "tests/kmod/progs/kcc_reno.ks"
 	return XDP_PASS;
+#line 114 "tests/kmod/progs/kcc_reno.ks"
 }
-#line 65 "kcc_reno.ebpf.c"
+#line 81 "kcc_reno.ebpf.c"
 

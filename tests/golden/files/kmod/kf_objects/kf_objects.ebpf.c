@@ -38,8 +38,11 @@ int objects_xdp(struct xdp_md *ctx)
 	if (t == NULL) {
 #line 68 "tests/kmod/progs/kf_objects.ks"
 		{
+#line 68 "tests/kmod/progs/kf_objects.ks"
 			__u32 __k = 0;
+#line 68 "tests/kmod/progs/kf_objects.ks"
 			__u64 __v = 999;
+#line 68 "tests/kmod/progs/kf_objects.ks"
 			bpf_map_update_elem(&out, &__k, &__v, BPF_ANY);
 		}
 #line 69 "tests/kmod/progs/kf_objects.ks"
@@ -47,38 +50,54 @@ int objects_xdp(struct xdp_md *ctx)
 	}
 #line 71 "tests/kmod/progs/kf_objects.ks"
 	{
+#line 71 "tests/kmod/progs/kf_objects.ks"
 		__u32 __k = 1;
+#line 71 "tests/kmod/progs/kf_objects.ks"
 		__u64 __v = kfo_tally_hit(t, 5);
+#line 71 "tests/kmod/progs/kf_objects.ks"
 		bpf_map_update_elem(&out, &__k, &__v, BPF_ANY);
 	}
 #line 72 "tests/kmod/progs/kf_objects.ks"
 	{
+#line 72 "tests/kmod/progs/kf_objects.ks"
 		__u32 __k = 2;
+#line 72 "tests/kmod/progs/kf_objects.ks"
 		__u64 __v = kfo_tally_hit(t, 7);
+#line 72 "tests/kmod/progs/kf_objects.ks"
 		bpf_map_update_elem(&out, &__k, &__v, BPF_ANY);
 	}
 #line 73 "tests/kmod/progs/kf_objects.ks"
 	{
+#line 73 "tests/kmod/progs/kf_objects.ks"
 		__u32 __k = 3;
+#line 73 "tests/kmod/progs/kf_objects.ks"
 		__u64 __v = kfo_tally_weight(t);
+#line 73 "tests/kmod/progs/kf_objects.ks"
 		bpf_map_update_elem(&out, &__k, &__v, BPF_ANY);
 	}
 #line 74 "tests/kmod/progs/kf_objects.ks"
 	{
+#line 74 "tests/kmod/progs/kf_objects.ks"
 		__u32 __k = 4;
+#line 74 "tests/kmod/progs/kf_objects.ks"
 		__u64 __v = kfo_live();
+#line 74 "tests/kmod/progs/kf_objects.ks"
 		bpf_map_update_elem(&out, &__k, &__v, BPF_ANY);
 	}
 #line 75 "tests/kmod/progs/kf_objects.ks"
 	kfo_tally_put(t);
 #line 76 "tests/kmod/progs/kf_objects.ks"
 	{
+#line 76 "tests/kmod/progs/kf_objects.ks"
 		__u32 __k = 5;
+#line 76 "tests/kmod/progs/kf_objects.ks"
 		__u64 __v = kfo_live();
+#line 76 "tests/kmod/progs/kf_objects.ks"
 		bpf_map_update_elem(&out, &__k, &__v, BPF_ANY);
 	}
 #line 77 "tests/kmod/progs/kf_objects.ks"
 	return XDP_PASS;
+#line 65 "tests/kmod/progs/kf_objects.ks"
 }
-#line 84 "kf_objects.ebpf.c"
+#line 103 "kf_objects.ebpf.c"
 

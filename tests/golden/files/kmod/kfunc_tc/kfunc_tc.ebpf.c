@@ -38,7 +38,9 @@ SEC("tc")
 #line 67 "tests/kmod/progs/kfunc_tc.ks"
 int judge_in(struct __sk_buff *ctx)
 {
+#line 67 "tests/kmod/progs/kfunc_tc.ks"
 	void *data = (void *)(long)ctx->data;
+#line 67 "tests/kmod/progs/kfunc_tc.ks"
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ip4_hdr *ip;
 	__s32 verdict;
@@ -59,31 +61,45 @@ int judge_in(struct __sk_buff *ctx)
 	verdict = tc_judge(ctx->len);
 #line 76 "tests/kmod/progs/kfunc_tc.ks"
 	{
+#line 76 "tests/kmod/progs/kfunc_tc.ks"
 		__u32 __k = 0;
+#line 76 "tests/kmod/progs/kfunc_tc.ks"
 		__u64 __v = tc_passed();
+#line 76 "tests/kmod/progs/kfunc_tc.ks"
 		bpf_map_update_elem(&seen, &__k, &__v, BPF_ANY);
 	}
 #line 77 "tests/kmod/progs/kfunc_tc.ks"
 	{
+#line 77 "tests/kmod/progs/kfunc_tc.ks"
 		__u32 __k = 1;
+#line 77 "tests/kmod/progs/kfunc_tc.ks"
 		__u64 __v = tc_dropped();
+#line 77 "tests/kmod/progs/kfunc_tc.ks"
 		bpf_map_update_elem(&seen, &__k, &__v, BPF_ANY);
 	}
 #line 78 "tests/kmod/progs/kfunc_tc.ks"
 	{
+#line 78 "tests/kmod/progs/kfunc_tc.ks"
 		__u32 __k = 2;
+#line 78 "tests/kmod/progs/kfunc_tc.ks"
 		__u64 __v = tc_bytes();
+#line 78 "tests/kmod/progs/kfunc_tc.ks"
 		bpf_map_update_elem(&seen, &__k, &__v, BPF_ANY);
 	}
 #line 79 "tests/kmod/progs/kfunc_tc.ks"
 	{
+#line 79 "tests/kmod/progs/kfunc_tc.ks"
 		__u32 __k = 3;
+#line 79 "tests/kmod/progs/kfunc_tc.ks"
 		__u64 *__p = bpf_map_lookup_elem(&seen, &__k);
+#line 79 "tests/kmod/progs/kfunc_tc.ks"
 		if (__p)
+#line 79 "tests/kmod/progs/kfunc_tc.ks"
 			__sync_fetch_and_add(__p, 1);
 	}
 #line 80 "tests/kmod/progs/kfunc_tc.ks"
 	return verdict;
+#line 67 "tests/kmod/progs/kfunc_tc.ks"
 }
-#line 89 "kfunc_tc.ebpf.c"
+#line 105 "kfunc_tc.ebpf.c"
 

@@ -46,8 +46,9 @@ static __s32 ksc_main(void)
 	printf("loader: scale(41) = %llu\n", (unsigned long long)kstops_scale(41));
 #line 65 "tests/kmod/progs/kstops.ks"
 	return 0;
+#line 59 "tests/kmod/progs/kstops.ks"
 }
-#line 51 "kstops.c"
+#line 52 "kstops.c"
 
 static int ksc_load_object(void)
 {

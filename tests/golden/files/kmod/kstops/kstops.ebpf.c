@@ -26,27 +26,39 @@ struct __ksc_call_kstops_scale_args {
 	__u32 ret;
 };
 
+#line 34 "tests/kmod/progs/kstops.ks"
 SEC("syscall")
+#line 34 "tests/kmod/progs/kstops.ks"
 int __ksc_call_kstops_scale(struct __ksc_call_kstops_scale_args *args)
 {
+#line 34 "tests/kmod/progs/kstops.ks"
 	args->ret = kstops_scale(args->x);
+#line 34 "tests/kmod/progs/kstops.ks"
 	return 0;
+#line 34 "tests/kmod/progs/kstops.ks"
 }
 
+#line 42 "kstops.ebpf.c"
 #line 43 "tests/kmod/progs/kstops.ks"
 static __always_inline __u32 kstops_bpf_scale_body(__u32 x)
 {
 #line 44 "tests/kmod/progs/kstops.ks"
 	return x * 100;
+#line 43 "tests/kmod/progs/kstops.ks"
 }
-#line 43 "kstops.ebpf.c"
+#line 50 "kstops.ebpf.c"
 
+#line 43 "tests/kmod/progs/kstops.ks"
 SEC("struct_ops/scale")
+#line 43 "tests/kmod/progs/kstops.ks"
 __u32 BPF_PROG(kstops_bpf_scale, __u32 x)
 {
+#line 43 "tests/kmod/progs/kstops.ks"
 	return kstops_bpf_scale_body(x);
+#line 43 "tests/kmod/progs/kstops.ks"
 }
 
+#line 62 "kstops.ebpf.c"
 SEC(".struct_ops")
 struct kstops_ops kstops_bpf = {
 	.scale = (void *)kstops_bpf_scale,
@@ -58,12 +70,16 @@ int kstops_read(struct xdp_md *ctx)
 {
 #line 52 "tests/kmod/progs/kstops.ks"
 	{
+#line 52 "tests/kmod/progs/kstops.ks"
 		__u32 __k = 0;
+#line 52 "tests/kmod/progs/kstops.ks"
 		__u64 __v = kstops_scale(41);
+#line 52 "tests/kmod/progs/kstops.ks"
 		bpf_map_update_elem(&out, &__k, &__v, BPF_ANY);
 	}
 #line 53 "tests/kmod/progs/kstops.ks"
 	return XDP_PASS;
+#line 51 "tests/kmod/progs/kstops.ks"
 }
-#line 69 "kstops.ebpf.c"
+#line 85 "kstops.ebpf.c"
 

@@ -27,10 +27,15 @@ static struct aliases_structs_ebpf *ksc_skel;
 #line 45 "tests/ks/pass/aliases_structs.ks"
 static __s32 ksc_main(void)
 {
+#line 45 "tests/ks/pass/aliases_structs.ks"
 	struct Endpoint e = { 0 };
+#line 45 "tests/ks/pass/aliases_structs.ks"
 	__u64 size = 0;
+#line 45 "tests/ks/pass/aliases_structs.ks"
 	__s8 small = 0;
+#line 45 "tests/ks/pass/aliases_structs.ks"
 	__u16 w = 0;
+#line 45 "tests/ks/pass/aliases_structs.ks"
 	char c = 0;
 
 #line 46 "tests/ks/pass/aliases_structs.ks"
@@ -47,8 +52,9 @@ static __s32 ksc_main(void)
 	printf("port %llu size %llu %lld %llu %c\n", (unsigned long long)e.port, (unsigned long long)size, (long long)small, (unsigned long long)w, (char)c);
 #line 52 "tests/ks/pass/aliases_structs.ks"
 	return 0;
+#line 45 "tests/ks/pass/aliases_structs.ks"
 }
-#line 52 "aliases_structs.c"
+#line 58 "aliases_structs.c"
 
 static int ksc_load_object(void)
 {

@@ -31,8 +31,9 @@ static __always_inline struct Endpoint endpoint(__u32 addr, __u16 port)
 {
 #line 26 "tests/ks/pass/aliases_structs.ks"
 	return (struct Endpoint){ .addr = addr, .port = port };
+#line 25 "tests/ks/pass/aliases_structs.ks"
 }
-#line 36 "aliases_structs.ebpf.c"
+#line 37 "aliases_structs.ebpf.c"
 
 SEC("xdp")
 #line 30 "tests/ks/pass/aliases_structs.ks"
@@ -47,13 +48,20 @@ int record_flow(struct xdp_md *ctx)
 	ks_key = f.src;
 #line 38 "tests/ks/pass/aliases_structs.ks"
 	{
+#line 38 "tests/ks/pass/aliases_structs.ks"
 		struct Endpoint __k = ks_key;
+#line 38 "tests/ks/pass/aliases_structs.ks"
 		__u64 *__p = bpf_map_lookup_elem(&flow_seen, &__k);
+#line 38 "tests/ks/pass/aliases_structs.ks"
 		if (__p) {
+#line 38 "tests/ks/pass/aliases_structs.ks"
 			__sync_fetch_and_add(__p, 1);
 		} else {
+#line 38 "tests/ks/pass/aliases_structs.ks"
 			__u64 __v = 0;
+#line 38 "tests/ks/pass/aliases_structs.ks"
 			__v += 1;
+#line 38 "tests/ks/pass/aliases_structs.ks"
 			bpf_map_update_elem(&flow_seen, &__k, &__v, BPF_ANY);
 		}
 	}
@@ -64,6 +72,7 @@ int record_flow(struct xdp_md *ctx)
 	}
 #line 42 "tests/ks/pass/aliases_structs.ks"
 	return XDP_PASS;
+#line 30 "tests/ks/pass/aliases_structs.ks"
 }
-#line 69 "aliases_structs.ebpf.c"
+#line 78 "aliases_structs.ebpf.c"
 

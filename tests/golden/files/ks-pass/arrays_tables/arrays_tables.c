@@ -37,15 +37,22 @@ static void ports_config_sync(void)
 #line 41 "tests/ks/pass/arrays_tables.ks"
 static __s32 ksc_main(void)
 {
+#line 41 "tests/ks/pass/arrays_tables.ks"
 	__u32 weights[3] = { 0 };
+#line 41 "tests/ks/pass/arrays_tables.ks"
 	__u8 zeros[16] = { 0 };
+#line 41 "tests/ks/pass/arrays_tables.ks"
 	__u32 sum = 0;
+#line 41 "tests/ks/pass/arrays_tables.ks"
 	__s32 i = 0;
 
 #line 42 "tests/ks/pass/arrays_tables.ks"
 	memset(weights, 0, sizeof(weights));
+#line 42 "tests/ks/pass/arrays_tables.ks"
 	weights[0] = 1;
+#line 42 "tests/ks/pass/arrays_tables.ks"
 	weights[1] = 2;
+#line 42 "tests/ks/pass/arrays_tables.ks"
 	weights[2] = 3;
 #line 43 "tests/ks/pass/arrays_tables.ks"
 	memset(zeros, 0, sizeof(zeros));
@@ -62,8 +69,9 @@ static __s32 ksc_main(void)
 	printf("sum %llu, zeros[2] %llu\n", (unsigned long long)sum, (unsigned long long)zeros[2]);
 #line 50 "tests/ks/pass/arrays_tables.ks"
 	return 0;
+#line 41 "tests/ks/pass/arrays_tables.ks"
 }
-#line 67 "arrays_tables.c"
+#line 75 "arrays_tables.c"
 
 static int ksc_load_object(void)
 {

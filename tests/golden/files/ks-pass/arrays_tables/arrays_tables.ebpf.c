@@ -48,9 +48,13 @@ static __always_inline __u32 bucket_of(__u32 len)
 
 #line 19 "tests/ks/pass/arrays_tables.ks"
 	__builtin_memset(limits, 0, sizeof(limits));
+#line 19 "tests/ks/pass/arrays_tables.ks"
 	limits[0] = 64;
+#line 19 "tests/ks/pass/arrays_tables.ks"
 	limits[1] = 256;
+#line 19 "tests/ks/pass/arrays_tables.ks"
 	limits[2] = 1024;
+#line 19 "tests/ks/pass/arrays_tables.ks"
 	limits[3] = 1514;
 #line 20 "tests/ks/pass/arrays_tables.ks"
 	for (i = 0; i < 4; i++) {
@@ -62,8 +66,9 @@ static __always_inline __u32 bucket_of(__u32 len)
 	}
 #line 25 "tests/ks/pass/arrays_tables.ks"
 	return 7;
+#line 18 "tests/ks/pass/arrays_tables.ks"
 }
-#line 67 "arrays_tables.ebpf.c"
+#line 72 "arrays_tables.ebpf.c"
 
 SEC("xdp")
 #line 29 "tests/ks/pass/arrays_tables.ks"
@@ -81,8 +86,11 @@ int size_histogram(struct xdp_md *ctx)
 	h = (struct Histogram){ .buckets = { 0 }, .total = 0 };
 #line 33 "tests/ks/pass/arrays_tables.ks"
 	{
+#line 33 "tests/ks/pass/arrays_tables.ks"
 		__u64 __i2 = b;
+#line 33 "tests/ks/pass/arrays_tables.ks"
 		if (__i2 < 8)
+#line 33 "tests/ks/pass/arrays_tables.ks"
 			((h).buckets)[__i2] = 1;
 	}
 #line 34 "tests/ks/pass/arrays_tables.ks"
@@ -91,13 +99,17 @@ int size_histogram(struct xdp_md *ctx)
 	if (ports_config()->watched[0] == 22) {
 #line 36 "tests/ks/pass/arrays_tables.ks"
 		{
+#line 36 "tests/ks/pass/arrays_tables.ks"
 			__u32 __k = ctx->ingress_ifindex;
+#line 36 "tests/ks/pass/arrays_tables.ks"
 			struct Histogram __v = h;
+#line 36 "tests/ks/pass/arrays_tables.ks"
 			bpf_map_update_elem(&histograms, &__k, &__v, BPF_ANY);
 		}
 	}
 #line 38 "tests/ks/pass/arrays_tables.ks"
 	return XDP_PASS;
+#line 29 "tests/ks/pass/arrays_tables.ks"
 }
-#line 103 "arrays_tables.ebpf.c"
+#line 115 "arrays_tables.ebpf.c"
 

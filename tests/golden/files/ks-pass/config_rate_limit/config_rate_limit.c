@@ -42,17 +42,21 @@ static void limits_config_sync(void)
 #line 31 "tests/ks/pass/config_rate_limit.ks"
 static __s32 ksc_main(struct Options opts __attribute__((unused)))
 {
+#line 31 "tests/ks/pass/config_rate_limit.ks"
 	void *prog = NULL;
+#line 31 "tests/ks/pass/config_rate_limit.ks"
 	__u32 ks_rc = 0;
 
 #line 32 "tests/ks/pass/config_rate_limit.ks"
 	if (opts.max_packets > 0) {
 #line 33 "tests/ks/pass/config_rate_limit.ks"
 		limits_config.max_packets = opts.max_packets;
+#line 33 "tests/ks/pass/config_rate_limit.ks"
 		limits_config_sync();
 	}
 #line 35 "tests/ks/pass/config_rate_limit.ks"
 	limits_config.enforce = !opts.dry_run;
+#line 35 "tests/ks/pass/config_rate_limit.ks"
 	limits_config_sync();
 #line 36 "tests/ks/pass/config_rate_limit.ks"
 	prog = ksc_prog(ksc_skel->progs.enforce_budget);
@@ -71,8 +75,9 @@ static __s32 ksc_main(struct Options opts __attribute__((unused)))
 	ksc_detach(prog);
 #line 44 "tests/ks/pass/config_rate_limit.ks"
 	return 0;
+#line 31 "tests/ks/pass/config_rate_limit.ks"
 }
-#line 76 "config_rate_limit.c"
+#line 81 "config_rate_limit.c"
 
 static int ksc_load_object(void)
 {

@@ -54,13 +54,20 @@ int enforce_budget(struct xdp_md *ctx)
 	source = ctx->ingress_ifindex;
 #line 23 "tests/ks/pass/config_rate_limit.ks"
 	{
+#line 23 "tests/ks/pass/config_rate_limit.ks"
 		__u32 __k = source;
+#line 23 "tests/ks/pass/config_rate_limit.ks"
 		__u64 *__p = bpf_map_lookup_elem(&budget_used, &__k);
+#line 23 "tests/ks/pass/config_rate_limit.ks"
 		if (__p) {
+#line 23 "tests/ks/pass/config_rate_limit.ks"
 			__sync_fetch_and_add(__p, 1);
 		} else {
+#line 23 "tests/ks/pass/config_rate_limit.ks"
 			__u64 __v = 0;
+#line 23 "tests/ks/pass/config_rate_limit.ks"
 			__v += 1;
+#line 23 "tests/ks/pass/config_rate_limit.ks"
 			bpf_map_update_elem(&budget_used, &__k, &__v, BPF_ANY);
 		}
 	}
@@ -73,6 +80,7 @@ int enforce_budget(struct xdp_md *ctx)
 	}
 #line 28 "tests/ks/pass/config_rate_limit.ks"
 	return XDP_PASS;
+#line 21 "tests/ks/pass/config_rate_limit.ks"
 }
-#line 78 "config_rate_limit.ebpf.c"
+#line 86 "config_rate_limit.ebpf.c"
 

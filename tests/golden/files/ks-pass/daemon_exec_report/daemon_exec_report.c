@@ -19,6 +19,7 @@ static struct daemon_exec_report_ebpf *ksc_skel;
 #line 21 "tests/ks/pass/daemon_exec_report.ks"
 static __s32 ksc_main(struct Args args __attribute__((unused)))
 {
+#line 21 "tests/ks/pass/daemon_exec_report.ks"
 	void *prog = NULL;
 
 #line 22 "tests/ks/pass/daemon_exec_report.ks"
@@ -37,8 +38,9 @@ static __s32 ksc_main(struct Args args __attribute__((unused)))
 	ksc_exec("lib/report.py");
 #line 30 "tests/ks/pass/daemon_exec_report.ks"
 	return 0;
+#line 21 "tests/ks/pass/daemon_exec_report.ks"
 }
-#line 42 "daemon_exec_report.c"
+#line 44 "daemon_exec_report.c"
 
 static int ksc_load_object(void)
 {

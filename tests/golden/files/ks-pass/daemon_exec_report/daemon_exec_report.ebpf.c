@@ -30,14 +30,19 @@ int count_queues(struct xdp_md *ctx)
 	if (q < 64) {
 #line 16 "tests/ks/pass/daemon_exec_report.ks"
 		{
+#line 16 "tests/ks/pass/daemon_exec_report.ks"
 			__u32 __k = q;
+#line 16 "tests/ks/pass/daemon_exec_report.ks"
 			__u64 *__p = bpf_map_lookup_elem(&frames_by_queue, &__k);
+#line 16 "tests/ks/pass/daemon_exec_report.ks"
 			if (__p)
+#line 16 "tests/ks/pass/daemon_exec_report.ks"
 				__sync_fetch_and_add(__p, 1);
 		}
 	}
 #line 18 "tests/ks/pass/daemon_exec_report.ks"
 	return XDP_PASS;
+#line 13 "tests/ks/pass/daemon_exec_report.ks"
 }
-#line 43 "daemon_exec_report.ebpf.c"
+#line 48 "daemon_exec_report.ebpf.c"
 

@@ -24,15 +24,20 @@ static __s32 release_table(void)
 	printf("route table released\n");
 #line 58 "tests/ks/pass/errors_defer.ks"
 	return 0;
+#line 56 "tests/ks/pass/errors_defer.ks"
 }
-#line 29 "errors_defer.c"
+#line 30 "errors_defer.c"
 
 #line 61 "tests/ks/pass/errors_defer.ks"
 static __s32 ksc_main(void)
 {
+#line 61 "tests/ks/pass/errors_defer.ks"
 	__s32 ret = 0;
+#line 61 "tests/ks/pass/errors_defer.ks"
 	void *prog = NULL;
+#line 61 "tests/ks/pass/errors_defer.ks"
 	bool defer1 = false;
+#line 61 "tests/ks/pass/errors_defer.ks"
 	int err = 0;
 
 #line 62 "tests/ks/pass/errors_defer.ks"
@@ -47,33 +52,44 @@ static __s32 ksc_main(void)
 	if (ksc_attach(prog, "eth0", 0) != 0) {
 #line 67 "tests/ks/pass/errors_defer.ks"
 		err = 10;
+#line 67 "tests/ks/pass/errors_defer.ks"
 		goto catch1;
 	}
 #line 69 "tests/ks/pass/errors_defer.ks"
 	ksc_detach(prog);
+#line 69 "tests/ks/pass/errors_defer.ks"
 	goto try1_end;
 catch1:
+#line 69 "tests/ks/pass/errors_defer.ks"
 	if (err == 10) {
 #line 71 "tests/ks/pass/errors_defer.ks"
 		printf("attach failed\n");
 #line 72 "tests/ks/pass/errors_defer.ks"
 		ret = 1;
+#line 72 "tests/ks/pass/errors_defer.ks"
 		goto out;
 	} else {
+#line 72 "tests/ks/pass/errors_defer.ks"
 		ksc_throw(err);
+#line 72 "tests/ks/pass/errors_defer.ks"
 		goto out;
 	}
 try1_end:
 	;
 #line 74 "tests/ks/pass/errors_defer.ks"
 	ret = 0;
+#line 74 "tests/ks/pass/errors_defer.ks"
 	goto out;
 out:
+#line 62 "tests/ks/pass/errors_defer.ks"
 	if (defer1)
+#line 62 "tests/ks/pass/errors_defer.ks"
 		release_table();
+#line 61 "tests/ks/pass/errors_defer.ks"
 	return ret;
+#line 61 "tests/ks/pass/errors_defer.ks"
 }
-#line 77 "errors_defer.c"
+#line 93 "errors_defer.c"
 
 static int ksc_load_object(void)
 {

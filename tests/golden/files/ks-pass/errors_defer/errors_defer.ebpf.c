@@ -26,20 +26,26 @@ static __always_inline __u32 note_failure(__u32 kind)
 {
 #line 11 "tests/ks/pass/errors_defer.ks"
 	{
+#line 11 "tests/ks/pass/errors_defer.ks"
 		__u32 __k = kind;
+#line 11 "tests/ks/pass/errors_defer.ks"
 		__u64 *__p = bpf_map_lookup_elem(&failures, &__k);
+#line 11 "tests/ks/pass/errors_defer.ks"
 		if (__p)
+#line 11 "tests/ks/pass/errors_defer.ks"
 			__sync_fetch_and_add(__p, 1);
 	}
 #line 12 "tests/ks/pass/errors_defer.ks"
 	return kind;
+#line 10 "tests/ks/pass/errors_defer.ks"
 }
-#line 38 "errors_defer.ebpf.c"
+#line 43 "errors_defer.ebpf.c"
 
 #line 16 "tests/ks/pass/errors_defer.ks"
 static __always_inline __u32 next_hop(__u32 ifindex)
 {
 	__u32 hop;
+#line 16 "tests/ks/pass/errors_defer.ks"
 	int err = 0;
 
 #line 17 "tests/ks/pass/errors_defer.ks"
@@ -52,39 +58,47 @@ static __always_inline __u32 next_hop(__u32 ifindex)
 	if (hop == 0) {
 #line 21 "tests/ks/pass/errors_defer.ks"
 		err = 2;
+#line 21 "tests/ks/pass/errors_defer.ks"
 		goto catch1;
 	}
 #line 23 "tests/ks/pass/errors_defer.ks"
 	if (hop > 4096) {
 #line 24 "tests/ks/pass/errors_defer.ks"
 		err = 3;
+#line 24 "tests/ks/pass/errors_defer.ks"
 		goto catch1;
 	}
+#line 24 "tests/ks/pass/errors_defer.ks"
 	goto try1_end;
 catch1:
+#line 24 "tests/ks/pass/errors_defer.ks"
 	if (err == 2) {
 #line 27 "tests/ks/pass/errors_defer.ks"
 		return 0;
+#line 27 "tests/ks/pass/errors_defer.ks"
 	} else if (err == 3) {
 #line 29 "tests/ks/pass/errors_defer.ks"
 		note_failure(3);
 #line 30 "tests/ks/pass/errors_defer.ks"
 		return 0;
 	} else {
+#line 30 "tests/ks/pass/errors_defer.ks"
 		return err;
 	}
 try1_end:
 	;
 #line 32 "tests/ks/pass/errors_defer.ks"
 	return hop;
+#line 16 "tests/ks/pass/errors_defer.ks"
 }
-#line 82 "errors_defer.ebpf.c"
+#line 95 "errors_defer.ebpf.c"
 
 SEC("xdp")
 #line 36 "tests/ks/pass/errors_defer.ks"
 int route(struct xdp_md *ctx)
 {
 	__u32 hop;
+#line 36 "tests/ks/pass/errors_defer.ks"
 	int err = 0;
 
 #line 37 "tests/ks/pass/errors_defer.ks"
@@ -95,6 +109,7 @@ int route(struct xdp_md *ctx)
 	if (hop == 0) {
 #line 40 "tests/ks/pass/errors_defer.ks"
 		err = 2;
+#line 40 "tests/ks/pass/errors_defer.ks"
 		goto catch1;
 	}
 #line 42 "tests/ks/pass/errors_defer.ks"
@@ -104,9 +119,12 @@ int route(struct xdp_md *ctx)
 	}
 #line 45 "tests/ks/pass/errors_defer.ks"
 	err = 5;
+#line 45 "tests/ks/pass/errors_defer.ks"
 	goto catch1;
+#line 45 "tests/ks/pass/errors_defer.ks"
 	goto try1_end;
 catch1:
+#line 45 "tests/ks/pass/errors_defer.ks"
 	if (err == 2) {
 #line 47 "tests/ks/pass/errors_defer.ks"
 		note_failure(2);
@@ -122,6 +140,7 @@ try1_end:
 	;
 #line 53 "tests/ks/pass/errors_defer.ks"
 	return XDP_PASS;
+#line 36 "tests/ks/pass/errors_defer.ks"
 }
-#line 127 "errors_defer.ebpf.c"
+#line 146 "errors_defer.ebpf.c"
 

@@ -15,6 +15,7 @@ static struct extern_kfuncs_ebpf *ksc_skel;
 #line 25 "tests/ks/pass/extern_kfuncs.ks"
 static __s32 ksc_main(void)
 {
+#line 25 "tests/ks/pass/extern_kfuncs.ks"
 	void *prog = NULL;
 
 #line 26 "tests/ks/pass/extern_kfuncs.ks"
@@ -25,8 +26,9 @@ static __s32 ksc_main(void)
 	ksc_detach(prog);
 #line 29 "tests/ks/pass/extern_kfuncs.ks"
 	return 0;
+#line 25 "tests/ks/pass/extern_kfuncs.ks"
 }
-#line 30 "extern_kfuncs.c"
+#line 32 "extern_kfuncs.c"
 
 static int ksc_load_object(void)
 {

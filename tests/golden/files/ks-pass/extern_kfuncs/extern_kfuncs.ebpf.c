@@ -28,8 +28,11 @@ int BPF_PROG(exit_with_parent, __s64 ks_code)
 	now = bpf_ktime_get_ns();
 #line 16 "tests/ks/pass/extern_kfuncs.ks"
 	{
+#line 16 "tests/ks/pass/extern_kfuncs.ks"
 		__u32 __k = 0;
+#line 16 "tests/ks/pass/extern_kfuncs.ks"
 		__u64 __v = now;
+#line 16 "tests/ks/pass/extern_kfuncs.ks"
 		bpf_map_update_elem(&last_exit_ns, &__k, &__v, BPF_ANY);
 	}
 #line 17 "tests/ks/pass/extern_kfuncs.ks"
@@ -43,6 +46,7 @@ int BPF_PROG(exit_with_parent, __s64 ks_code)
 	}
 #line 22 "tests/ks/pass/extern_kfuncs.ks"
 	return 0;
+#line 14 "tests/ks/pass/extern_kfuncs.ks"
 }
-#line 48 "extern_kfuncs.ebpf.c"
+#line 52 "extern_kfuncs.ebpf.c"
 

@@ -22,27 +22,32 @@ static __u32 netmath_mask_bits(__u32 prefix __attribute__((unused)))
 	}
 #line 7 "tests/ks/pass/lib/netmath.ks"
 	return prefix;
+#line 3 "tests/ks/pass/lib/netmath.ks"
 }
-#line 27 "imports_utils.c"
+#line 28 "imports_utils.c"
 
 #line 10 "tests/ks/pass/lib/netmath.ks"
 __attribute__((unused)) static __u64 netmath_hosts_in(__u32 prefix __attribute__((unused)))
 {
+#line 10 "tests/ks/pass/lib/netmath.ks"
 	__u64 hosts = 0;
+#line 10 "tests/ks/pass/lib/netmath.ks"
 	__u32 i = 0;
 
 #line 11 "tests/ks/pass/lib/netmath.ks"
 	hosts = 1;
 #line 12 "tests/ks/pass/lib/netmath.ks"
 	__u32 end1 = 32 - netmath_mask_bits(prefix);
+#line 12 "tests/ks/pass/lib/netmath.ks"
 	for (i = 0; i < end1; i++) {
 #line 13 "tests/ks/pass/lib/netmath.ks"
 		hosts = hosts * 2;
 	}
 #line 15 "tests/ks/pass/lib/netmath.ks"
 	return hosts;
+#line 10 "tests/ks/pass/lib/netmath.ks"
 }
-#line 46 "imports_utils.c"
+#line 51 "imports_utils.c"
 
 #line 20 "tests/ks/pass/lib/netmath.ks"
 __attribute__((unused)) static __u64 netmath_ks_clamp(__u64 v __attribute__((unused)), __u64 limit __attribute__((unused)))
@@ -54,14 +59,18 @@ __attribute__((unused)) static __u64 netmath_ks_clamp(__u64 v __attribute__((unu
 	}
 #line 24 "tests/ks/pass/lib/netmath.ks"
 	return v;
+#line 20 "tests/ks/pass/lib/netmath.ks"
 }
-#line 59 "imports_utils.c"
+#line 65 "imports_utils.c"
 
 #line 13 "tests/ks/pass/imports_utils.ks"
 static __s32 ksc_main(void)
 {
+#line 13 "tests/ks/pass/imports_utils.ks"
 	__u64 hosts = 0;
+#line 13 "tests/ks/pass/imports_utils.ks"
 	__s64 mtu = 0;
+#line 13 "tests/ks/pass/imports_utils.ks"
 	void *prog = NULL;
 
 #line 14 "tests/ks/pass/imports_utils.ks"
@@ -78,8 +87,9 @@ static __s32 ksc_main(void)
 	ksc_detach(prog);
 #line 20 "tests/ks/pass/imports_utils.ks"
 	return 0;
+#line 13 "tests/ks/pass/imports_utils.ks"
 }
-#line 83 "imports_utils.c"
+#line 93 "imports_utils.c"
 
 static int ksc_load_object(void)
 {

@@ -13,6 +13,7 @@ int pass_all(struct xdp_md *ctx)
 {
 #line 10 "tests/ks/pass/imports_utils.ks"
 	return XDP_PASS;
+#line 9 "tests/ks/pass/imports_utils.ks"
 }
-#line 18 "imports_utils.ebpf.c"
+#line 19 "imports_utils.ebpf.c"
 

@@ -15,7 +15,9 @@ static struct kernel_types_probe_ebpf *ksc_skel;
 #line 24 "tests/ks/pass/kernel_types_probe.ks"
 static __s32 ksc_main(void)
 {
+#line 24 "tests/ks/pass/kernel_types_probe.ks"
 	void *c = NULL;
+#line 24 "tests/ks/pass/kernel_types_probe.ks"
 	void *u = NULL;
 
 #line 25 "tests/ks/pass/kernel_types_probe.ks"
@@ -32,8 +34,9 @@ static __s32 ksc_main(void)
 	ksc_detach(c);
 #line 31 "tests/ks/pass/kernel_types_probe.ks"
 	return 0;
+#line 24 "tests/ks/pass/kernel_types_probe.ks"
 }
-#line 37 "kernel_types_probe.c"
+#line 40 "kernel_types_probe.c"
 
 static int ksc_load_object(void)
 {

@@ -24,13 +24,20 @@ int BPF_PROG(on_connect, struct sock *sk, struct sockaddr *uaddr, __s32 addr_len
 	dport = sk->__sk_common.skc_dport;
 #line 11 "tests/ks/pass/kernel_types_probe.ks"
 	{
+#line 11 "tests/ks/pass/kernel_types_probe.ks"
 		__u16 __k = dport;
+#line 11 "tests/ks/pass/kernel_types_probe.ks"
 		__u64 *__p = bpf_map_lookup_elem(&connects_by_port, &__k);
+#line 11 "tests/ks/pass/kernel_types_probe.ks"
 		if (__p) {
+#line 11 "tests/ks/pass/kernel_types_probe.ks"
 			__sync_fetch_and_add(__p, 1);
 		} else {
+#line 11 "tests/ks/pass/kernel_types_probe.ks"
 			__u64 __v = 0;
+#line 11 "tests/ks/pass/kernel_types_probe.ks"
 			__v += 1;
+#line 11 "tests/ks/pass/kernel_types_probe.ks"
 			bpf_map_update_elem(&connects_by_port, &__k, &__v, BPF_ANY);
 		}
 	}
@@ -41,8 +48,9 @@ int BPF_PROG(on_connect, struct sock *sk, struct sockaddr *uaddr, __s32 addr_len
 	}
 #line 15 "tests/ks/pass/kernel_types_probe.ks"
 	return 0;
+#line 9 "tests/ks/pass/kernel_types_probe.ks"
 }
-#line 46 "kernel_types_probe.ebpf.c"
+#line 54 "kernel_types_probe.ebpf.c"
 
 SEC("kprobe/do_unlinkat+4")
 #line 19 "tests/ks/pass/kernel_types_probe.ks"
@@ -52,6 +60,7 @@ int BPF_KPROBE(in_unlinkat)
 	bpf_printk("unlinkat reached");
 #line 21 "tests/ks/pass/kernel_types_probe.ks"
 	return 0;
+#line 19 "tests/ks/pass/kernel_types_probe.ks"
 }
-#line 57 "kernel_types_probe.ebpf.c"
+#line 66 "kernel_types_probe.ebpf.c"
 

@@ -45,7 +45,9 @@ static __u64 module_queries(void)
 #line 30 "tests/ks/pass/kfunc_from_user.ks"
 static __s32 ksc_main(void)
 {
+#line 30 "tests/ks/pass/kfunc_from_user.ks"
 	__u64 sum = 0;
+#line 30 "tests/ks/pass/kfunc_from_user.ks"
 	__u64 n = 0;
 
 #line 31 "tests/ks/pass/kfunc_from_user.ks"
@@ -56,8 +58,9 @@ static __s32 ksc_main(void)
 	printf("checksum %llu after %llu queries\n", (unsigned long long)sum, (unsigned long long)n);
 #line 34 "tests/ks/pass/kfunc_from_user.ks"
 	return 0;
+#line 30 "tests/ks/pass/kfunc_from_user.ks"
 }
-#line 61 "kfunc_from_user.c"
+#line 64 "kfunc_from_user.c"
 
 static int ksc_load_object(void)
 {

@@ -14,23 +14,35 @@ struct __ksc_call_module_queries_args {
 	__u64 ret;
 };
 
+#line 15 "tests/ks/pass/kfunc_from_user.ks"
 SEC("syscall")
+#line 15 "tests/ks/pass/kfunc_from_user.ks"
 int __ksc_call_module_queries(struct __ksc_call_module_queries_args *args)
 {
+#line 15 "tests/ks/pass/kfunc_from_user.ks"
 	args->ret = module_queries();
+#line 15 "tests/ks/pass/kfunc_from_user.ks"
 	return 0;
+#line 15 "tests/ks/pass/kfunc_from_user.ks"
 }
 
+#line 30 "kfunc_from_user.ebpf.c"
 struct __ksc_call_checksum_range_args {
 	__u64 start;
 	__u32 len;
 	__u64 ret;
 };
 
+#line 21 "tests/ks/pass/kfunc_from_user.ks"
 SEC("syscall")
+#line 21 "tests/ks/pass/kfunc_from_user.ks"
 int __ksc_call_checksum_range(struct __ksc_call_checksum_range_args *args)
 {
+#line 21 "tests/ks/pass/kfunc_from_user.ks"
 	args->ret = checksum_range(args->start, args->len);
+#line 21 "tests/ks/pass/kfunc_from_user.ks"
 	return 0;
+#line 21 "tests/ks/pass/kfunc_from_user.ks"
 }
 
+#line 49 "kfunc_from_user.ebpf.c"

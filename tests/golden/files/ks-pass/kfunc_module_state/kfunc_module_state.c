@@ -20,6 +20,7 @@ static struct kfunc_module_state_ebpf *ksc_skel;
 #line 56 "tests/ks/pass/kfunc_module_state.ks"
 static __s32 ksc_main(void)
 {
+#line 56 "tests/ks/pass/kfunc_module_state.ks"
 	void *prog = NULL;
 
 #line 57 "tests/ks/pass/kfunc_module_state.ks"
@@ -30,8 +31,9 @@ static __s32 ksc_main(void)
 	ksc_detach(prog);
 #line 60 "tests/ks/pass/kfunc_module_state.ks"
 	return 0;
+#line 56 "tests/ks/pass/kfunc_module_state.ks"
 }
-#line 35 "kfunc_module_state.c"
+#line 37 "kfunc_module_state.c"
 
 static int ksc_load_object(void)
 {

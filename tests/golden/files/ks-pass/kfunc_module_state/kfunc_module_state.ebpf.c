@@ -39,6 +39,7 @@ int scaled(struct xdp_md *ctx)
 	}
 #line 53 "tests/ks/pass/kfunc_module_state.ks"
 	return XDP_PASS;
+#line 44 "tests/ks/pass/kfunc_module_state.ks"
 }
-#line 44 "kfunc_module_state.ebpf.c"
+#line 45 "kfunc_module_state.ebpf.c"
 

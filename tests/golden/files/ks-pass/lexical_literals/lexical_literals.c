@@ -22,6 +22,7 @@ static struct lexical_literals_ebpf *ksc_skel;
 #line 14 "tests/ks/pass/lexical_literals.ks"
 static __s64 arithmetic(__s64 a __attribute__((unused)), __s64 b __attribute__((unused)))
 {
+#line 14 "tests/ks/pass/lexical_literals.ks"
 	__s64 x = 0;
 
 #line 15 "tests/ks/pass/lexical_literals.ks"
@@ -38,17 +39,24 @@ static __s64 arithmetic(__s64 a __attribute__((unused)), __s64 b __attribute__((
 	x %= 1000;
 #line 21 "tests/ks/pass/lexical_literals.ks"
 	return -x;
+#line 14 "tests/ks/pass/lexical_literals.ks"
 }
-#line 43 "lexical_literals.c"
+#line 45 "lexical_literals.c"
 
 #line 24 "tests/ks/pass/lexical_literals.ks"
 static bool logic(__u32 a __attribute__((unused)), __u32 b __attribute__((unused)))
 {
+#line 24 "tests/ks/pass/lexical_literals.ks"
 	bool lt = false;
+#line 24 "tests/ks/pass/lexical_literals.ks"
 	bool le = false;
+#line 24 "tests/ks/pass/lexical_literals.ks"
 	bool gt = false;
+#line 24 "tests/ks/pass/lexical_literals.ks"
 	bool ge = false;
+#line 24 "tests/ks/pass/lexical_literals.ks"
 	bool eq = false;
+#line 24 "tests/ks/pass/lexical_literals.ks"
 	bool ne = false;
 
 #line 25 "tests/ks/pass/lexical_literals.ks"
@@ -65,24 +73,38 @@ static bool logic(__u32 a __attribute__((unused)), __u32 b __attribute__((unused
 	ne = a != b;
 #line 31 "tests/ks/pass/lexical_literals.ks"
 	return ((lt || gt) && !(le && ge)) || eq != ne;
+#line 24 "tests/ks/pass/lexical_literals.ks"
 }
-#line 70 "lexical_literals.c"
+#line 79 "lexical_literals.c"
 
 #line 34 "tests/ks/pass/lexical_literals.ks"
 static __s32 ksc_main(void)
 {
+#line 34 "tests/ks/pass/lexical_literals.ks"
 	__u32 MASK_BITS = 0;
+#line 34 "tests/ks/pass/lexical_literals.ks"
 	__u64 BIG = 0;
+#line 34 "tests/ks/pass/lexical_literals.ks"
 	__u32 hex = 0;
+#line 34 "tests/ks/pass/lexical_literals.ks"
 	__u8 bin = 0;
+#line 34 "tests/ks/pass/lexical_literals.ks"
 	__s16 dec = 0;
+#line 34 "tests/ks/pass/lexical_literals.ks"
 	char chars[6] __attribute__((unused)) __attribute__((unused)) = { 0 };
+#line 34 "tests/ks/pass/lexical_literals.ks"
 	char dq __attribute__((unused)) __attribute__((unused)) = 0;
+#line 34 "tests/ks/pass/lexical_literals.ks"
 	char zero __attribute__((unused)) __attribute__((unused)) = 0;
+#line 34 "tests/ks/pass/lexical_literals.ks"
 	bool yes = false;
+#line 34 "tests/ks/pass/lexical_literals.ks"
 	bool no = false;
+#line 34 "tests/ks/pass/lexical_literals.ks"
 	__u8 *nothing = NULL;
+#line 34 "tests/ks/pass/lexical_literals.ks"
 	enum Level lvl = 0;
+#line 34 "tests/ks/pass/lexical_literals.ks"
 	__s64 r __attribute__((unused)) __attribute__((unused)) = 0;
 
 #line 35 "tests/ks/pass/lexical_literals.ks"
@@ -97,11 +119,17 @@ static __s32 ksc_main(void)
 	dec = -32768;
 #line 40 "tests/ks/pass/lexical_literals.ks"
 	memset(chars, 0, sizeof(chars));
+#line 40 "tests/ks/pass/lexical_literals.ks"
 	chars[0] = 10;
+#line 40 "tests/ks/pass/lexical_literals.ks"
 	chars[1] = 9;
+#line 40 "tests/ks/pass/lexical_literals.ks"
 	chars[2] = 13;
+#line 40 "tests/ks/pass/lexical_literals.ks"
 	chars[3] = 92;
+#line 40 "tests/ks/pass/lexical_literals.ks"
 	chars[4] = 39;
+#line 40 "tests/ks/pass/lexical_literals.ks"
 	chars[5] = 'A';
 #line 41 "tests/ks/pass/lexical_literals.ks"
 	dq = '"';
@@ -129,8 +157,9 @@ static __s32 ksc_main(void)
 	}
 #line 54 "tests/ks/pass/lexical_literals.ks"
 	return 1;
+#line 34 "tests/ks/pass/lexical_literals.ks"
 }
-#line 134 "lexical_literals.c"
+#line 163 "lexical_literals.c"
 
 static int ksc_load_object(void)
 {

@@ -20,8 +20,11 @@ static void thresholds_set(__u32 key, __u32 value)
 #line 45 "tests/ks/pass/loops_scan.ks"
 static __s32 ksc_main(void)
 {
+#line 45 "tests/ks/pass/loops_scan.ks"
 	__u32 n = 0;
+#line 45 "tests/ks/pass/loops_scan.ks"
 	__u32 steps = 0;
+#line 45 "tests/ks/pass/loops_scan.ks"
 	__s32 i = 0;
 
 #line 46 "tests/ks/pass/loops_scan.ks"
@@ -54,8 +57,9 @@ static __s32 ksc_main(void)
 	printf("steps %llu\n", (unsigned long long)steps);
 #line 62 "tests/ks/pass/loops_scan.ks"
 	return 0;
+#line 45 "tests/ks/pass/loops_scan.ks"
 }
-#line 59 "loops_scan.c"
+#line 63 "loops_scan.c"
 
 static int ksc_load_object(void)
 {

@@ -41,8 +41,9 @@ static __always_inline __u32 first_exceeded(__u32 value)
 	}
 #line 19 "tests/ks/pass/loops_scan.ks"
 	return 16;
+#line 10 "tests/ks/pass/loops_scan.ks"
 }
-#line 46 "loops_scan.ebpf.c"
+#line 47 "loops_scan.ebpf.c"
 
 struct __ksc_loop1 {
 	__u32 v0;
@@ -52,13 +53,18 @@ struct __ksc_loop1 {
 	int returned;
 };
 
+#line 25 "tests/ks/pass/loops_scan.ks"
 static int __ksc_loop1_body(__u64 __index, void *__ctx)
 {
+#line 25 "tests/ks/pass/loops_scan.ks"
 	struct __ksc_loop1 *__c = __ctx;
 	__u32 __ksc_i;
 
+#line 25 "tests/ks/pass/loops_scan.ks"
 	if (__c->lo >= __c->hi || __index >= (__u64)__c->hi - (__u64)__c->lo)
+#line 25 "tests/ks/pass/loops_scan.ks"
 		return 1;
+#line 25 "tests/ks/pass/loops_scan.ks"
 	__ksc_i = __c->lo + __index;
 
 #line 26 "tests/ks/pass/loops_scan.ks"
@@ -68,9 +74,11 @@ static int __ksc_loop1_body(__u64 __index, void *__ctx)
 	}
 #line 29 "tests/ks/pass/loops_scan.ks"
 	__c->v0 += 1;
+#line 25 "tests/ks/pass/loops_scan.ks"
 	return 0;
+#line 25 "tests/ks/pass/loops_scan.ks"
 }
-#line 74 "loops_scan.ebpf.c"
+#line 82 "loops_scan.ebpf.c"
 
 #line 23 "tests/ks/pass/loops_scan.ks"
 static __always_inline __u32 count_small(__u32 n)
@@ -84,20 +92,30 @@ static __always_inline __u32 count_small(__u32 n)
 	{
 		struct __ksc_loop1 __l1;
 
+#line 25 "tests/ks/pass/loops_scan.ks"
 		(void)i; /* the callback has its own */
+#line 25 "tests/ks/pass/loops_scan.ks"
 		__builtin_memset(&__l1, 0, sizeof(__l1));
+#line 25 "tests/ks/pass/loops_scan.ks"
 		__builtin_memcpy(&__l1.v0, &small, sizeof(__l1.v0));
+#line 25 "tests/ks/pass/loops_scan.ks"
 		__builtin_memcpy(&__l1.v1, &n, sizeof(__l1.v1));
+#line 25 "tests/ks/pass/loops_scan.ks"
 		__l1.lo = 0;
+#line 25 "tests/ks/pass/loops_scan.ks"
 		__l1.hi = n;
+#line 25 "tests/ks/pass/loops_scan.ks"
 		bpf_loop((1U << 23), __ksc_loop1_body, &__l1, 0);
+#line 25 "tests/ks/pass/loops_scan.ks"
 		__builtin_memcpy(&small, &__l1.v0, sizeof(__l1.v0));
+#line 25 "tests/ks/pass/loops_scan.ks"
 		__builtin_memcpy(&n, &__l1.v1, sizeof(__l1.v1));
 	}
 #line 31 "tests/ks/pass/loops_scan.ks"
 	return small;
+#line 23 "tests/ks/pass/loops_scan.ks"
 }
-#line 101 "loops_scan.ebpf.c"
+#line 119 "loops_scan.ebpf.c"
 
 SEC("xdp")
 #line 35 "tests/ks/pass/loops_scan.ks"
@@ -120,6 +138,7 @@ int scan(struct xdp_md *ctx)
 	}
 #line 42 "tests/ks/pass/loops_scan.ks"
 	return XDP_PASS;
+#line 35 "tests/ks/pass/loops_scan.ks"
 }
-#line 125 "loops_scan.ebpf.c"
+#line 144 "loops_scan.ebpf.c"
 

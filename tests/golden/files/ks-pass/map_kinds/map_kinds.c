@@ -25,7 +25,9 @@ static struct map_kinds_ebpf *ksc_skel;
 #line 55 "tests/ks/pass/map_kinds.ks"
 static __s32 ksc_main(void)
 {
+#line 55 "tests/ks/pass/map_kinds.ks"
 	void *x = NULL;
+#line 55 "tests/ks/pass/map_kinds.ks"
 	void *t = NULL;
 
 #line 56 "tests/ks/pass/map_kinds.ks"
@@ -42,8 +44,9 @@ static __s32 ksc_main(void)
 	ksc_detach(x);
 #line 62 "tests/ks/pass/map_kinds.ks"
 	return 0;
+#line 55 "tests/ks/pass/map_kinds.ks"
 }
-#line 47 "map_kinds.c"
+#line 50 "map_kinds.c"
 
 static int ksc_load_object(void)
 {

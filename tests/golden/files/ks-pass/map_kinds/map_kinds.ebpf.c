@@ -71,8 +71,11 @@ int ingress_counts(struct xdp_md *ctx)
 	len = bpf_xdp_get_buff_len(ctx);
 #line 26 "tests/ks/pass/map_kinds.ks"
 	{
+#line 26 "tests/ks/pass/map_kinds.ks"
 		__u32 __k = ctx->ingress_ifindex;
+#line 26 "tests/ks/pass/map_kinds.ks"
 		c = bpf_map_lookup_elem(&by_ifindex, &__k);
+#line 26 "tests/ks/pass/map_kinds.ks"
 		if (c) {
 #line 27 "tests/ks/pass/map_kinds.ks"
 			c->packets += 1;
@@ -81,16 +84,22 @@ int ingress_counts(struct xdp_md *ctx)
 		} else {
 #line 30 "tests/ks/pass/map_kinds.ks"
 			{
+#line 30 "tests/ks/pass/map_kinds.ks"
 				__u32 __k = ctx->ingress_ifindex;
+#line 30 "tests/ks/pass/map_kinds.ks"
 				struct Counter __v = (struct Counter){ .packets = 1, .bytes = len };
+#line 30 "tests/ks/pass/map_kinds.ks"
 				bpf_map_update_elem(&by_ifindex, &__k, &__v, BPF_ANY);
 			}
 		}
 	}
 #line 32 "tests/ks/pass/map_kinds.ks"
 	{
+#line 32 "tests/ks/pass/map_kinds.ks"
 		__u32 __k = 0;
+#line 32 "tests/ks/pass/map_kinds.ks"
 		t = bpf_map_lookup_elem(&per_cpu_totals, &__k);
+#line 32 "tests/ks/pass/map_kinds.ks"
 		if (t) {
 #line 33 "tests/ks/pass/map_kinds.ks"
 			t->packets += 1;
@@ -98,41 +107,57 @@ int ingress_counts(struct xdp_md *ctx)
 	}
 #line 35 "tests/ks/pass/map_kinds.ks"
 	{
+#line 35 "tests/ks/pass/map_kinds.ks"
 		__u32 __k = ctx->rx_queue_index % 64;
+#line 35 "tests/ks/pass/map_kinds.ks"
 		__u64 *__p = bpf_map_lookup_elem(&by_queue, &__k);
+#line 35 "tests/ks/pass/map_kinds.ks"
 		if (__p)
+#line 35 "tests/ks/pass/map_kinds.ks"
 			__sync_fetch_and_add(__p, 1);
 	}
 #line 36 "tests/ks/pass/map_kinds.ks"
 	{
+#line 36 "tests/ks/pass/map_kinds.ks"
 		__u32 __k = ctx->ingress_ifindex;
+#line 36 "tests/ks/pass/map_kinds.ks"
 		__u64 *__p = bpf_map_lookup_elem(&per_cpu_flows, &__k);
+#line 36 "tests/ks/pass/map_kinds.ks"
 		if (__p) {
+#line 36 "tests/ks/pass/map_kinds.ks"
 			__sync_fetch_and_add(__p, 1);
 		} else {
+#line 36 "tests/ks/pass/map_kinds.ks"
 			__u64 __v = 0;
+#line 36 "tests/ks/pass/map_kinds.ks"
 			__v += 1;
+#line 36 "tests/ks/pass/map_kinds.ks"
 			bpf_map_update_elem(&per_cpu_flows, &__k, &__v, BPF_ANY);
 		}
 	}
 #line 37 "tests/ks/pass/map_kinds.ks"
 	return XDP_PASS;
+#line 24 "tests/ks/pass/map_kinds.ks"
 }
-#line 122 "map_kinds.ebpf.c"
+#line 143 "map_kinds.ebpf.c"
 
 SEC("tc")
 #line 41 "tests/ks/pass/map_kinds.ks"
 int tc_counts(struct __sk_buff *ctx)
 {
 	__u64 ks_key;
+#line 41 "tests/ks/pass/map_kinds.ks"
 	struct Alert *a = NULL;
 
 #line 42 "tests/ks/pass/map_kinds.ks"
 	ks_key = ctx->hash;
 #line 43 "tests/ks/pass/map_kinds.ks"
 	{
+#line 43 "tests/ks/pass/map_kinds.ks"
 		__u64 __k = ks_key;
+#line 43 "tests/ks/pass/map_kinds.ks"
 		__u32 __v = ctx->len;
+#line 43 "tests/ks/pass/map_kinds.ks"
 		bpf_map_update_elem(&recent, &__k, &__v, BPF_ANY);
 	}
 #line 44 "tests/ks/pass/map_kinds.ks"
@@ -143,21 +168,28 @@ int tc_counts(struct __sk_buff *ctx)
 		if (a != NULL) {
 #line 47 "tests/ks/pass/map_kinds.ks"
 			if (a)
+#line 47 "tests/ks/pass/map_kinds.ks"
 				a->ifindex = ctx->ifindex;
 #line 48 "tests/ks/pass/map_kinds.ks"
 			if (a)
+#line 48 "tests/ks/pass/map_kinds.ks"
 				a->len = ctx->len;
 #line 49 "tests/ks/pass/map_kinds.ks"
 			if (a) {
+#line 49 "tests/ks/pass/map_kinds.ks"
 				bpf_ringbuf_submit(a, 0);
+#line 49 "tests/ks/pass/map_kinds.ks"
 				a = NULL;
 			}
 		}
 	}
 #line 52 "tests/ks/pass/map_kinds.ks"
 	if (a)
+#line 52 "tests/ks/pass/map_kinds.ks"
 		bpf_ringbuf_discard(a, 0);
+#line 52 "tests/ks/pass/map_kinds.ks"
 	return TC_ACT_OK;
+#line 41 "tests/ks/pass/map_kinds.ks"
 }
-#line 163 "map_kinds.ebpf.c"
+#line 195 "map_kinds.ebpf.c"
 

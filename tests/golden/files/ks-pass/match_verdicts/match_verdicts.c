@@ -28,19 +28,26 @@ static struct match_verdicts_ebpf *ksc_skel;
 static __u32 describe(char *name __attribute__((unused)))
 {
 #line 61 "tests/ks/pass/match_verdicts.ks"
+#line 62 "tests/ks/pass/match_verdicts.ks"
 	if (!strcmp(name, "tcp")) {
+#line 62 "tests/ks/pass/match_verdicts.ks"
 		return 6;
+#line 63 "tests/ks/pass/match_verdicts.ks"
 	} else if (!strcmp(name, "udp")) {
+#line 63 "tests/ks/pass/match_verdicts.ks"
 		return 17;
 	} else {
+#line 63 "tests/ks/pass/match_verdicts.ks"
 		return 0;
 	}
+#line 60 "tests/ks/pass/match_verdicts.ks"
 }
-#line 40 "match_verdicts.c"
+#line 46 "match_verdicts.c"
 
 #line 68 "tests/ks/pass/match_verdicts.ks"
 static __s32 ksc_main(void)
 {
+#line 68 "tests/ks/pass/match_verdicts.ks"
 	__u32 ks_proto = 0;
 
 #line 69 "tests/ks/pass/match_verdicts.ks"
@@ -49,8 +56,9 @@ static __s32 ksc_main(void)
 	printf("udp is protocol %llu\n", (unsigned long long)ks_proto);
 #line 71 "tests/ks/pass/match_verdicts.ks"
 	return 0;
+#line 68 "tests/ks/pass/match_verdicts.ks"
 }
-#line 54 "match_verdicts.c"
+#line 62 "match_verdicts.c"
 
 static int ksc_load_object(void)
 {

@@ -23,52 +23,73 @@ enum Verdict {
 static __always_inline enum Verdict verdict_for(__u32 ks_proto, __u32 port)
 {
 #line 20 "tests/ks/pass/match_verdicts.ks"
+#line 21 "tests/ks/pass/match_verdicts.ks"
 	if (ks_proto == ICMP) {
+#line 21 "tests/ks/pass/match_verdicts.ks"
 		return ALLOW;
+#line 22 "tests/ks/pass/match_verdicts.ks"
 	} else if (ks_proto == TCP) {
 #line 23 "tests/ks/pass/match_verdicts.ks"
 		if (port == 23) {
 #line 24 "tests/ks/pass/match_verdicts.ks"
 			bpf_printk("telnet seen");
 		}
+#line 27 "tests/ks/pass/match_verdicts.ks"
 		if (port == 22) {
+#line 27 "tests/ks/pass/match_verdicts.ks"
 			return ALLOW;
+#line 28 "tests/ks/pass/match_verdicts.ks"
 		} else if (port == 23) {
+#line 28 "tests/ks/pass/match_verdicts.ks"
 			return DENY;
 		} else {
+#line 28 "tests/ks/pass/match_verdicts.ks"
 			return INSPECT;
 		}
+#line 32 "tests/ks/pass/match_verdicts.ks"
 	} else if (ks_proto == UDP) {
+#line 33 "tests/ks/pass/match_verdicts.ks"
 		if (port == 53) {
+#line 33 "tests/ks/pass/match_verdicts.ks"
 			return ALLOW;
 		} else {
+#line 33 "tests/ks/pass/match_verdicts.ks"
 			return INSPECT;
 		}
 	} else {
+#line 33 "tests/ks/pass/match_verdicts.ks"
 		return DENY;
 	}
+#line 19 "tests/ks/pass/match_verdicts.ks"
 }
-#line 52 "match_verdicts.ebpf.c"
+#line 66 "match_verdicts.ebpf.c"
 
 #line 41 "tests/ks/pass/match_verdicts.ks"
 static __always_inline __u32 grade(char level)
 {
 #line 42 "tests/ks/pass/match_verdicts.ks"
+#line 43 "tests/ks/pass/match_verdicts.ks"
 	if (level == 97) {
+#line 43 "tests/ks/pass/match_verdicts.ks"
 		return 3;
+#line 44 "tests/ks/pass/match_verdicts.ks"
 	} else if (level == 98) {
+#line 44 "tests/ks/pass/match_verdicts.ks"
 		return 2;
 	} else {
+#line 44 "tests/ks/pass/match_verdicts.ks"
 		return 0;
 	}
+#line 41 "tests/ks/pass/match_verdicts.ks"
 }
-#line 66 "match_verdicts.ebpf.c"
+#line 86 "match_verdicts.ebpf.c"
 
 SEC("xdp")
 #line 50 "tests/ks/pass/match_verdicts.ks"
 int verdicts(struct xdp_md *ctx)
 {
 	enum Verdict v;
+#line 50 "tests/ks/pass/match_verdicts.ks"
 	__u32 score __attribute__((unused));
 
 #line 51 "tests/ks/pass/match_verdicts.ks"
@@ -76,13 +97,19 @@ int verdicts(struct xdp_md *ctx)
 #line 52 "tests/ks/pass/match_verdicts.ks"
 	score = grade('a');
 #line 53 "tests/ks/pass/match_verdicts.ks"
+#line 54 "tests/ks/pass/match_verdicts.ks"
 	if (v == ALLOW) {
+#line 54 "tests/ks/pass/match_verdicts.ks"
 		return XDP_PASS;
+#line 55 "tests/ks/pass/match_verdicts.ks"
 	} else if (v == DENY) {
+#line 55 "tests/ks/pass/match_verdicts.ks"
 		return XDP_DROP;
 	} else {
+#line 55 "tests/ks/pass/match_verdicts.ks"
 		return XDP_PASS;
 	}
+#line 50 "tests/ks/pass/match_verdicts.ks"
 }
-#line 88 "match_verdicts.ebpf.c"
+#line 115 "match_verdicts.ebpf.c"
 

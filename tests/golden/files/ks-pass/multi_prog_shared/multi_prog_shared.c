@@ -29,8 +29,11 @@ static __u64 iface_bytes_get(__u32 key)
 #line 25 "tests/ks/pass/multi_prog_shared.ks"
 static __s32 ksc_main(void)
 {
+#line 25 "tests/ks/pass/multi_prog_shared.ks"
 	void *rx = NULL;
+#line 25 "tests/ks/pass/multi_prog_shared.ks"
 	void *tx = NULL;
+#line 25 "tests/ks/pass/multi_prog_shared.ks"
 	__u64 bytes = 0;
 
 #line 26 "tests/ks/pass/multi_prog_shared.ks"
@@ -54,8 +57,9 @@ static __s32 ksc_main(void)
 	ksc_detach(rx);
 #line 36 "tests/ks/pass/multi_prog_shared.ks"
 	return 0;
+#line 25 "tests/ks/pass/multi_prog_shared.ks"
 }
-#line 59 "multi_prog_shared.c"
+#line 63 "multi_prog_shared.c"
 
 static int ksc_load_object(void)
 {

@@ -28,13 +28,20 @@ int rx_bytes(struct xdp_md *ctx)
 	len = bpf_xdp_get_buff_len(ctx);
 #line 13 "tests/ks/pass/multi_prog_shared.ks"
 	{
+#line 13 "tests/ks/pass/multi_prog_shared.ks"
 		__u32 __k = ctx->ingress_ifindex;
+#line 13 "tests/ks/pass/multi_prog_shared.ks"
 		__u64 *__p = bpf_map_lookup_elem(&iface_bytes, &__k);
+#line 13 "tests/ks/pass/multi_prog_shared.ks"
 		if (__p) {
+#line 13 "tests/ks/pass/multi_prog_shared.ks"
 			__sync_fetch_and_add(__p, len);
 		} else {
+#line 13 "tests/ks/pass/multi_prog_shared.ks"
 			__u64 __v = 0;
+#line 13 "tests/ks/pass/multi_prog_shared.ks"
 			__v += len;
+#line 13 "tests/ks/pass/multi_prog_shared.ks"
 			bpf_map_update_elem(&iface_bytes, &__k, &__v, BPF_ANY);
 		}
 	}
@@ -42,8 +49,9 @@ int rx_bytes(struct xdp_md *ctx)
 	programs_run = programs_run + 1;
 #line 15 "tests/ks/pass/multi_prog_shared.ks"
 	return XDP_PASS;
+#line 11 "tests/ks/pass/multi_prog_shared.ks"
 }
-#line 47 "multi_prog_shared.ebpf.c"
+#line 55 "multi_prog_shared.ebpf.c"
 
 SEC("tc")
 #line 19 "tests/ks/pass/multi_prog_shared.ks"
@@ -51,13 +59,20 @@ int tx_bytes(struct __sk_buff *ctx)
 {
 #line 20 "tests/ks/pass/multi_prog_shared.ks"
 	{
+#line 20 "tests/ks/pass/multi_prog_shared.ks"
 		__u32 __k = ctx->ifindex;
+#line 20 "tests/ks/pass/multi_prog_shared.ks"
 		__u64 *__p = bpf_map_lookup_elem(&iface_bytes, &__k);
+#line 20 "tests/ks/pass/multi_prog_shared.ks"
 		if (__p) {
+#line 20 "tests/ks/pass/multi_prog_shared.ks"
 			__sync_fetch_and_add(__p, ctx->len);
 		} else {
+#line 20 "tests/ks/pass/multi_prog_shared.ks"
 			__u64 __v = 0;
+#line 20 "tests/ks/pass/multi_prog_shared.ks"
 			__v += ctx->len;
+#line 20 "tests/ks/pass/multi_prog_shared.ks"
 			bpf_map_update_elem(&iface_bytes, &__k, &__v, BPF_ANY);
 		}
 	}
@@ -65,6 +80,7 @@ int tx_bytes(struct __sk_buff *ctx)
 	programs_run = programs_run + 1;
 #line 22 "tests/ks/pass/multi_prog_shared.ks"
 	return TC_ACT_OK;
+#line 19 "tests/ks/pass/multi_prog_shared.ks"
 }
-#line 70 "multi_prog_shared.ebpf.c"
+#line 86 "multi_prog_shared.ebpf.c"
 

@@ -16,8 +16,10 @@ static struct named_returns_fnptr_ebpf *ksc_skel;
 static __u64 additive(__u32 seed __attribute__((unused)), __u32 len __attribute__((unused)))
 {
 	__u64 sum;
+#line 9 "tests/ks/pass/named_returns_fnptr.ks"
 	__u32 i = 0;
 
+#line 9 "tests/ks/pass/named_returns_fnptr.ks"
 	sum = 0;
 #line 10 "tests/ks/pass/named_returns_fnptr.ks"
 	sum = seed;
@@ -28,15 +30,18 @@ static __u64 additive(__u32 seed __attribute__((unused)), __u32 len __attribute_
 	}
 #line 14 "tests/ks/pass/named_returns_fnptr.ks"
 	return sum;
+#line 9 "tests/ks/pass/named_returns_fnptr.ks"
 	return sum;
+#line 9 "tests/ks/pass/named_returns_fnptr.ks"
 }
-#line 34 "named_returns_fnptr.c"
+#line 38 "named_returns_fnptr.c"
 
 #line 17 "tests/ks/pass/named_returns_fnptr.ks"
 static __u64 multiplicative(__u32 seed __attribute__((unused)), __u32 len __attribute__((unused)))
 {
 	__u64 product;
 
+#line 17 "tests/ks/pass/named_returns_fnptr.ks"
 	product = 0;
 #line 18 "tests/ks/pass/named_returns_fnptr.ks"
 	product = 1;
@@ -49,23 +54,29 @@ static __u64 multiplicative(__u32 seed __attribute__((unused)), __u32 len __attr
 	product = seed * len;
 #line 23 "tests/ks/pass/named_returns_fnptr.ks"
 	return product;
+#line 17 "tests/ks/pass/named_returns_fnptr.ks"
 	return product;
+#line 17 "tests/ks/pass/named_returns_fnptr.ks"
 }
-#line 55 "named_returns_fnptr.c"
+#line 62 "named_returns_fnptr.c"
 
 #line 26 "tests/ks/pass/named_returns_fnptr.ks"
 static __u64 run(__u64 (*check)(__u32, __u32) __attribute__((unused)), __u32 seed __attribute__((unused)))
 {
 #line 27 "tests/ks/pass/named_returns_fnptr.ks"
 	return check(seed, 10);
+#line 26 "tests/ks/pass/named_returns_fnptr.ks"
 }
-#line 63 "named_returns_fnptr.c"
+#line 71 "named_returns_fnptr.c"
 
 #line 48 "tests/ks/pass/named_returns_fnptr.ks"
 static __s32 ksc_main(void)
 {
+#line 48 "tests/ks/pass/named_returns_fnptr.ks"
 	__u64 (*pick)(__u32, __u32) = NULL;
+#line 48 "tests/ks/pass/named_returns_fnptr.ks"
 	__u64 a = 0;
+#line 48 "tests/ks/pass/named_returns_fnptr.ks"
 	__u64 b = 0;
 
 #line 49 "tests/ks/pass/named_returns_fnptr.ks"
@@ -80,8 +91,9 @@ static __s32 ksc_main(void)
 	printf("additive %llu multiplicative %llu\n", (unsigned long long)a, (unsigned long long)b);
 #line 54 "tests/ks/pass/named_returns_fnptr.ks"
 	return 0;
+#line 48 "tests/ks/pass/named_returns_fnptr.ks"
 }
-#line 85 "named_returns_fnptr.c"
+#line 97 "named_returns_fnptr.c"
 
 static int ksc_load_object(void)
 {

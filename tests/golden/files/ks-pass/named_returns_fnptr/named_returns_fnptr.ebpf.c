@@ -12,6 +12,7 @@ static __always_inline __u16 clamp_port(__u32 p)
 {
 	__u16 port;
 
+#line 31 "tests/ks/pass/named_returns_fnptr.ks"
 	port = 0;
 #line 32 "tests/ks/pass/named_returns_fnptr.ks"
 	port = 0;
@@ -22,9 +23,11 @@ static __always_inline __u16 clamp_port(__u32 p)
 	}
 #line 36 "tests/ks/pass/named_returns_fnptr.ks"
 	return port;
+#line 31 "tests/ks/pass/named_returns_fnptr.ks"
 	return port;
+#line 31 "tests/ks/pass/named_returns_fnptr.ks"
 }
-#line 28 "named_returns_fnptr.ebpf.c"
+#line 31 "named_returns_fnptr.ebpf.c"
 
 SEC("xdp")
 #line 40 "tests/ks/pass/named_returns_fnptr.ks"
@@ -32,6 +35,7 @@ int ports_only(struct xdp_md *ctx)
 {
 	enum xdp_action verdict;
 
+#line 40 "tests/ks/pass/named_returns_fnptr.ks"
 	verdict = 0;
 #line 41 "tests/ks/pass/named_returns_fnptr.ks"
 	verdict = XDP_PASS;
@@ -42,7 +46,9 @@ int ports_only(struct xdp_md *ctx)
 	}
 #line 45 "tests/ks/pass/named_returns_fnptr.ks"
 	return verdict;
+#line 40 "tests/ks/pass/named_returns_fnptr.ks"
 	return verdict;
+#line 40 "tests/ks/pass/named_returns_fnptr.ks"
 }
-#line 48 "named_returns_fnptr.ebpf.c"
+#line 54 "named_returns_fnptr.ebpf.c"
 

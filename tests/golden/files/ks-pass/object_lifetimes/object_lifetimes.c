@@ -44,7 +44,9 @@ static void flows_delete(__u32 key)
 #line 31 "tests/ks/pass/object_lifetimes.ks"
 static __s32 ksc_main(void)
 {
+#line 31 "tests/ks/pass/object_lifetimes.ks"
 	struct FlowState *st = NULL;
+#line 31 "tests/ks/pass/object_lifetimes.ks"
 	__u64 ks_before = 0;
 
 #line 32 "tests/ks/pass/object_lifetimes.ks"
@@ -63,8 +65,9 @@ static __s32 ksc_main(void)
 	free(st);
 #line 39 "tests/ks/pass/object_lifetimes.ks"
 	return 0;
+#line 31 "tests/ks/pass/object_lifetimes.ks"
 }
-#line 68 "object_lifetimes.c"
+#line 71 "object_lifetimes.c"
 
 static int ksc_load_object(void)
 {

@@ -29,6 +29,7 @@ SEC("xdp")
 #line 14 "tests/ks/pass/object_lifetimes.ks"
 int ks_track(struct xdp_md *ctx)
 {
+#line 14 "tests/ks/pass/object_lifetimes.ks"
 	struct FlowState *st = NULL;
 	__u32 ks_key;
 
@@ -38,14 +39,18 @@ int ks_track(struct xdp_md *ctx)
 	if (st == NULL) {
 #line 17 "tests/ks/pass/object_lifetimes.ks"
 		if (st)
+#line 17 "tests/ks/pass/object_lifetimes.ks"
 			bpf_obj_drop(st);
+#line 17 "tests/ks/pass/object_lifetimes.ks"
 		return XDP_PASS;
 	}
 #line 19 "tests/ks/pass/object_lifetimes.ks"
 	if (st)
+#line 19 "tests/ks/pass/object_lifetimes.ks"
 		st->packets = 1;
 #line 20 "tests/ks/pass/object_lifetimes.ks"
 	if (st)
+#line 20 "tests/ks/pass/object_lifetimes.ks"
 		st->last_len = bpf_xdp_get_buff_len(ctx);
 #line 21 "tests/ks/pass/object_lifetimes.ks"
 	ks_key = ctx->ingress_ifindex;
@@ -53,32 +58,46 @@ int ks_track(struct xdp_md *ctx)
 	if (st->last_len < 14) {
 #line 23 "tests/ks/pass/object_lifetimes.ks"
 		{
+#line 23 "tests/ks/pass/object_lifetimes.ks"
 			__u32 __k = ks_key;
+#line 23 "tests/ks/pass/object_lifetimes.ks"
 			bpf_map_delete_elem(&flows, &__k);
 		}
 	} else {
 #line 25 "tests/ks/pass/object_lifetimes.ks"
 		{
+#line 25 "tests/ks/pass/object_lifetimes.ks"
 			__u32 __k = ks_key;
+#line 25 "tests/ks/pass/object_lifetimes.ks"
 			__u64 *__p = bpf_map_lookup_elem(&flows, &__k);
+#line 25 "tests/ks/pass/object_lifetimes.ks"
 			if (__p) {
+#line 25 "tests/ks/pass/object_lifetimes.ks"
 				__sync_fetch_and_add(__p, st->packets);
 			} else {
+#line 25 "tests/ks/pass/object_lifetimes.ks"
 				__u64 __v = 0;
+#line 25 "tests/ks/pass/object_lifetimes.ks"
 				__v += st->packets;
+#line 25 "tests/ks/pass/object_lifetimes.ks"
 				bpf_map_update_elem(&flows, &__k, &__v, BPF_ANY);
 			}
 		}
 	}
 #line 27 "tests/ks/pass/object_lifetimes.ks"
 	if (st) {
+#line 27 "tests/ks/pass/object_lifetimes.ks"
 		bpf_obj_drop(st);
+#line 27 "tests/ks/pass/object_lifetimes.ks"
 		st = NULL;
 	}
 #line 28 "tests/ks/pass/object_lifetimes.ks"
 	if (st)
+#line 28 "tests/ks/pass/object_lifetimes.ks"
 		bpf_obj_drop(st);
+#line 28 "tests/ks/pass/object_lifetimes.ks"
 	return XDP_PASS;
+#line 14 "tests/ks/pass/object_lifetimes.ks"
 }
-#line 84 "object_lifetimes.ebpf.c"
+#line 103 "object_lifetimes.ebpf.c"
 

@@ -15,11 +15,17 @@ static struct perf_cache_sampling_ebpf *ksc_skel;
 #line 17 "tests/ks/pass/perf_cache_sampling.ks"
 static __s32 ksc_main(void)
 {
+#line 17 "tests/ks/pass/perf_cache_sampling.ks"
 	void *prog = NULL;
+#line 17 "tests/ks/pass/perf_cache_sampling.ks"
 	__u64 l1_miss = 0;
+#line 17 "tests/ks/pass/perf_cache_sampling.ks"
 	struct PerfAttachment misses = { 0 };
+#line 17 "tests/ks/pass/perf_cache_sampling.ks"
 	struct PerfAttachment faults = { 0 };
+#line 17 "tests/ks/pass/perf_cache_sampling.ks"
 	__s64 miss_count = 0;
+#line 17 "tests/ks/pass/perf_cache_sampling.ks"
 	__s64 fault_count = 0;
 
 #line 18 "tests/ks/pass/perf_cache_sampling.ks"
@@ -44,8 +50,9 @@ static __s32 ksc_main(void)
 	ksc_detach(prog);
 #line 38 "tests/ks/pass/perf_cache_sampling.ks"
 	return 0;
+#line 17 "tests/ks/pass/perf_cache_sampling.ks"
 }
-#line 49 "perf_cache_sampling.c"
+#line 56 "perf_cache_sampling.c"
 
 static int ksc_load_object(void)
 {

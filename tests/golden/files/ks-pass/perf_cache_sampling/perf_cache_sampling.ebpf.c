@@ -20,9 +20,13 @@ int on_sample(struct bpf_perf_event_data *ctx)
 {
 #line 10 "tests/ks/pass/perf_cache_sampling.ks"
 	{
+#line 10 "tests/ks/pass/perf_cache_sampling.ks"
 		__u32 __k = 0;
+#line 10 "tests/ks/pass/perf_cache_sampling.ks"
 		__u64 *__p = bpf_map_lookup_elem(&samples, &__k);
+#line 10 "tests/ks/pass/perf_cache_sampling.ks"
 		if (__p)
+#line 10 "tests/ks/pass/perf_cache_sampling.ks"
 			__sync_fetch_and_add(__p, 1);
 	}
 #line 11 "tests/ks/pass/perf_cache_sampling.ks"
@@ -32,6 +36,7 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	}
 #line 14 "tests/ks/pass/perf_cache_sampling.ks"
 	return 0;
+#line 9 "tests/ks/pass/perf_cache_sampling.ks"
 }
-#line 37 "perf_cache_sampling.ebpf.c"
+#line 42 "perf_cache_sampling.ebpf.c"
 

@@ -42,10 +42,12 @@ static void blocked_set(__u32 key, __u8 value)
 #line 26 "tests/ks/pass/pinned_state.ks"
 static __s32 ksc_main(void)
 {
+#line 26 "tests/ks/pass/pinned_state.ks"
 	void *prog = NULL;
 
 #line 27 "tests/ks/pass/pinned_state.ks"
 	pinned_globals_fetch()->generation = pinned_globals_fetch()->generation + 1;
+#line 27 "tests/ks/pass/pinned_state.ks"
 	pinned_globals_store();
 #line 28 "tests/ks/pass/pinned_state.ks"
 	blocked_set(7, 1);
@@ -59,8 +61,9 @@ static __s32 ksc_main(void)
 	ksc_detach(prog);
 #line 33 "tests/ks/pass/pinned_state.ks"
 	return 0;
+#line 26 "tests/ks/pass/pinned_state.ks"
 }
-#line 64 "pinned_state.c"
+#line 67 "pinned_state.c"
 
 static int ksc_load_object(void)
 {

@@ -41,6 +41,7 @@ SEC("xdp")
 int drop_blocked(struct xdp_md *ctx)
 {
 	__u32 ifindex;
+#line 15 "tests/ks/pass/pinned_state.ks"
 	__u8 hit __attribute__((unused));
 
 #line 16 "tests/ks/pass/pinned_state.ks"
@@ -49,16 +50,24 @@ int drop_blocked(struct xdp_md *ctx)
 	last_ifindex = ifindex;
 #line 18 "tests/ks/pass/pinned_state.ks"
 	{
+#line 18 "tests/ks/pass/pinned_state.ks"
 		__u32 __k = 0;
+#line 18 "tests/ks/pass/pinned_state.ks"
 		__u64 *__p = bpf_map_lookup_elem(&seen_total, &__k);
+#line 18 "tests/ks/pass/pinned_state.ks"
 		if (__p)
+#line 18 "tests/ks/pass/pinned_state.ks"
 			__sync_fetch_and_add(__p, 1);
 	}
 #line 19 "tests/ks/pass/pinned_state.ks"
 	{
+#line 19 "tests/ks/pass/pinned_state.ks"
 		__u32 __k = ifindex;
+#line 19 "tests/ks/pass/pinned_state.ks"
 		__u8 *__p = bpf_map_lookup_elem(&blocked, &__k);
+#line 19 "tests/ks/pass/pinned_state.ks"
 		if (__p) {
+#line 19 "tests/ks/pass/pinned_state.ks"
 			hit = *__p;
 #line 20 "tests/ks/pass/pinned_state.ks"
 			scratch_hits = scratch_hits + 1;
@@ -68,6 +77,7 @@ int drop_blocked(struct xdp_md *ctx)
 	}
 #line 23 "tests/ks/pass/pinned_state.ks"
 	return XDP_PASS;
+#line 15 "tests/ks/pass/pinned_state.ks"
 }
-#line 73 "pinned_state.ebpf.c"
+#line 83 "pinned_state.ebpf.c"
 

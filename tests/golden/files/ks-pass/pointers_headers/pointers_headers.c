@@ -39,8 +39,11 @@ static struct pointers_headers_ebpf *ksc_skel;
 #line 62 "tests/ks/pass/pointers_headers.ks"
 static __s32 ksc_main(void)
 {
+#line 62 "tests/ks/pass/pointers_headers.ks"
 	struct Summary s = { 0 };
+#line 62 "tests/ks/pass/pointers_headers.ks"
 	struct Summary *p = NULL;
+#line 62 "tests/ks/pass/pointers_headers.ks"
 	struct Summary *ks_none = NULL;
 
 #line 63 "tests/ks/pass/pointers_headers.ks"
@@ -58,8 +61,9 @@ static __s32 ksc_main(void)
 	}
 #line 70 "tests/ks/pass/pointers_headers.ks"
 	return 0;
+#line 62 "tests/ks/pass/pointers_headers.ks"
 }
-#line 63 "pointers_headers.c"
+#line 67 "pointers_headers.c"
 
 static int ksc_load_object(void)
 {

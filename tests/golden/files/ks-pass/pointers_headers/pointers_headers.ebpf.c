@@ -52,14 +52,17 @@ static __always_inline bool fill_summary(struct Summary *out, __u8 ks_proto, __u
 	out->ttl = ttl;
 #line 39 "tests/ks/pass/pointers_headers.ks"
 	return true;
+#line 33 "tests/ks/pass/pointers_headers.ks"
 }
-#line 57 "pointers_headers.ebpf.c"
+#line 58 "pointers_headers.ebpf.c"
 
 SEC("xdp")
 #line 43 "tests/ks/pass/pointers_headers.ks"
 int parse_headers(struct xdp_md *ctx)
 {
+#line 43 "tests/ks/pass/pointers_headers.ks"
 	void *data = (void *)(long)ctx->data;
+#line 43 "tests/ks/pass/pointers_headers.ks"
 	void *data_end = (void *)(long)ctx->data_end;
 	struct EthHdr *eth;
 	__u8 first;
@@ -86,9 +89,13 @@ int parse_headers(struct xdp_md *ctx)
 	if (fill_summary(sp, ((void *)(ip + 1) <= data_end ? ip->protocol : 0), ((void *)(ip + 1) <= data_end ? ip->ttl : 0)) && s.ttl < 2) {
 #line 53 "tests/ks/pass/pointers_headers.ks"
 		{
+#line 53 "tests/ks/pass/pointers_headers.ks"
 			__u32 __k = 0;
+#line 53 "tests/ks/pass/pointers_headers.ks"
 			__u64 *__p = bpf_map_lookup_elem(&low_ttl, &__k);
+#line 53 "tests/ks/pass/pointers_headers.ks"
 			if (__p)
+#line 53 "tests/ks/pass/pointers_headers.ks"
 				__sync_fetch_and_add(__p, 1);
 		}
 #line 54 "tests/ks/pass/pointers_headers.ks"
@@ -101,6 +108,7 @@ int parse_headers(struct xdp_md *ctx)
 	}
 #line 59 "tests/ks/pass/pointers_headers.ks"
 	return XDP_PASS;
+#line 43 "tests/ks/pass/pointers_headers.ks"
 }
-#line 106 "pointers_headers.ebpf.c"
+#line 114 "pointers_headers.ebpf.c"
 

@@ -15,7 +15,9 @@ static struct probe_exit_signals_ebpf *ksc_skel;
 #line 28 "tests/ks/pass/probe_exit_signals.ks"
 static __s32 ksc_main(void)
 {
+#line 28 "tests/ks/pass/probe_exit_signals.ks"
 	void *exits = NULL;
+#line 28 "tests/ks/pass/probe_exit_signals.ks"
 	void *reads = NULL;
 
 #line 29 "tests/ks/pass/probe_exit_signals.ks"
@@ -32,8 +34,9 @@ static __s32 ksc_main(void)
 	ksc_detach(exits);
 #line 35 "tests/ks/pass/probe_exit_signals.ks"
 	return 0;
+#line 28 "tests/ks/pass/probe_exit_signals.ks"
 }
-#line 37 "probe_exit_signals.c"
+#line 40 "probe_exit_signals.c"
 
 static int ksc_load_object(void)
 {

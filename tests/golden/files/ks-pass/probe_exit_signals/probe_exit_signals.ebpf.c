@@ -33,13 +33,20 @@ int BPF_PROG(on_do_exit, __s64 ks_code)
 	if (sig == SIGKILL || sig == SIGSEGV || sig == SIGABRT) {
 #line 13 "tests/ks/pass/probe_exit_signals.ks"
 		{
+#line 13 "tests/ks/pass/probe_exit_signals.ks"
 			__u32 __k = sig;
+#line 13 "tests/ks/pass/probe_exit_signals.ks"
 			__u64 *__p = bpf_map_lookup_elem(&killed_by_signal, &__k);
+#line 13 "tests/ks/pass/probe_exit_signals.ks"
 			if (__p) {
+#line 13 "tests/ks/pass/probe_exit_signals.ks"
 				__sync_fetch_and_add(__p, 1);
 			} else {
+#line 13 "tests/ks/pass/probe_exit_signals.ks"
 				__u64 __v = 0;
+#line 13 "tests/ks/pass/probe_exit_signals.ks"
 				__v += 1;
+#line 13 "tests/ks/pass/probe_exit_signals.ks"
 				bpf_map_update_elem(&killed_by_signal, &__k, &__v, BPF_ANY);
 			}
 		}
@@ -48,8 +55,9 @@ int BPF_PROG(on_do_exit, __s64 ks_code)
 	}
 #line 16 "tests/ks/pass/probe_exit_signals.ks"
 	return 0;
+#line 9 "tests/ks/pass/probe_exit_signals.ks"
 }
-#line 53 "probe_exit_signals.ebpf.c"
+#line 61 "probe_exit_signals.ebpf.c"
 
 SEC("fentry/vfs_read")
 #line 20 "tests/ks/pass/probe_exit_signals.ks"
@@ -66,6 +74,7 @@ int BPF_PROG(on_vfs_read, struct file *ks_file, __u8 *buf, __u64 count, __s64 *p
 	}
 #line 25 "tests/ks/pass/probe_exit_signals.ks"
 	return 0;
+#line 20 "tests/ks/pass/probe_exit_signals.ks"
 }
-#line 71 "probe_exit_signals.ebpf.c"
+#line 80 "probe_exit_signals.ebpf.c"
 

@@ -39,12 +39,14 @@ static __s32 on_exit_event(struct ExitEvent *ev __attribute__((unused)))
 	printf("pid %llu exited with %lld\n", (unsigned long long)ev->pid, (long long)ev->code);
 #line 33 "tests/ks/pass/ringbuf_exec_events.ks"
 	return 0;
+#line 31 "tests/ks/pass/ringbuf_exec_events.ks"
 }
-#line 44 "ringbuf_exec_events.c"
+#line 45 "ringbuf_exec_events.c"
 
 #line 36 "tests/ks/pass/ringbuf_exec_events.ks"
 static __s32 ksc_main(void)
 {
+#line 36 "tests/ks/pass/ringbuf_exec_events.ks"
 	void *prog = NULL;
 
 #line 37 "tests/ks/pass/ringbuf_exec_events.ks"
@@ -60,8 +62,9 @@ static __s32 ksc_main(void)
 	ksc_dispatch((struct bpf_map *[]){ ksc_skel->maps.exit_events }, 1);
 #line 43 "tests/ks/pass/ringbuf_exec_events.ks"
 	return 0;
+#line 36 "tests/ks/pass/ringbuf_exec_events.ks"
 }
-#line 65 "ringbuf_exec_events.c"
+#line 68 "ringbuf_exec_events.c"
 
 static int ksc_load_object(void)
 {

@@ -22,6 +22,7 @@ SEC("fentry/do_exit")
 #line 15 "tests/ks/pass/ringbuf_exec_events.ks"
 int BPF_PROG(report_exit, __s64 ks_code)
 {
+#line 15 "tests/ks/pass/ringbuf_exec_events.ks"
 	struct ExitEvent *ev = NULL;
 
 #line 16 "tests/ks/pass/ringbuf_exec_events.ks"
@@ -30,36 +31,48 @@ int BPF_PROG(report_exit, __s64 ks_code)
 	if (ev == NULL) {
 #line 18 "tests/ks/pass/ringbuf_exec_events.ks"
 		if (ev)
+#line 18 "tests/ks/pass/ringbuf_exec_events.ks"
 			bpf_ringbuf_discard(ev, 0);
+#line 18 "tests/ks/pass/ringbuf_exec_events.ks"
 		return 0;
 	}
 #line 20 "tests/ks/pass/ringbuf_exec_events.ks"
 	if (ev)
+#line 20 "tests/ks/pass/ringbuf_exec_events.ks"
 		ev->code = ks_code;
 #line 21 "tests/ks/pass/ringbuf_exec_events.ks"
 	if (ev)
+#line 21 "tests/ks/pass/ringbuf_exec_events.ks"
 		ev->pid = 0;
 #line 22 "tests/ks/pass/ringbuf_exec_events.ks"
 	if (ev)
+#line 22 "tests/ks/pass/ringbuf_exec_events.ks"
 		ev->kernel_thread = ks_code == 0;
 #line 23 "tests/ks/pass/ringbuf_exec_events.ks"
 	if (ev->kernel_thread) {
 #line 24 "tests/ks/pass/ringbuf_exec_events.ks"
 		if (ev) {
+#line 24 "tests/ks/pass/ringbuf_exec_events.ks"
 			bpf_ringbuf_discard(ev, 0);
+#line 24 "tests/ks/pass/ringbuf_exec_events.ks"
 			ev = NULL;
 		}
 	} else {
 #line 26 "tests/ks/pass/ringbuf_exec_events.ks"
 		if (ev) {
+#line 26 "tests/ks/pass/ringbuf_exec_events.ks"
 			bpf_ringbuf_submit(ev, 0);
+#line 26 "tests/ks/pass/ringbuf_exec_events.ks"
 			ev = NULL;
 		}
 	}
 #line 28 "tests/ks/pass/ringbuf_exec_events.ks"
 	if (ev)
+#line 28 "tests/ks/pass/ringbuf_exec_events.ks"
 		bpf_ringbuf_discard(ev, 0);
+#line 28 "tests/ks/pass/ringbuf_exec_events.ks"
 	return 0;
+#line 15 "tests/ks/pass/ringbuf_exec_events.ks"
 }
-#line 65 "ringbuf_exec_events.ebpf.c"
+#line 78 "ringbuf_exec_events.ebpf.c"
 

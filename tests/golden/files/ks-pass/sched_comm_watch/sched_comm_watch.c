@@ -15,6 +15,7 @@ static struct sched_comm_watch_ebpf *ksc_skel;
 #line 26 "tests/ks/pass/sched_comm_watch.ks"
 static __s32 ksc_main(void)
 {
+#line 26 "tests/ks/pass/sched_comm_watch.ks"
 	void *prog = NULL;
 
 #line 27 "tests/ks/pass/sched_comm_watch.ks"
@@ -25,8 +26,9 @@ static __s32 ksc_main(void)
 	ksc_detach(prog);
 #line 30 "tests/ks/pass/sched_comm_watch.ks"
 	return 0;
+#line 26 "tests/ks/pass/sched_comm_watch.ks"
 }
-#line 30 "sched_comm_watch.c"
+#line 32 "sched_comm_watch.c"
 
 static int ksc_load_object(void)
 {

@@ -27,9 +27,13 @@ int comm_watch(struct trace_event_raw_sched_switch *ctx)
 
 #line 10 "tests/ks/pass/sched_comm_watch.ks"
 	__builtin_memset(want, 0, sizeof(want));
+#line 10 "tests/ks/pass/sched_comm_watch.ks"
 	want[0] = 107;
+#line 10 "tests/ks/pass/sched_comm_watch.ks"
 	want[1] = 119;
+#line 10 "tests/ks/pass/sched_comm_watch.ks"
 	want[2] = 111;
+#line 10 "tests/ks/pass/sched_comm_watch.ks"
 	want[3] = 114;
 #line 11 "tests/ks/pass/sched_comm_watch.ks"
 	same = true;
@@ -45,9 +49,13 @@ int comm_watch(struct trace_event_raw_sched_switch *ctx)
 	if (same) {
 #line 18 "tests/ks/pass/sched_comm_watch.ks"
 		{
+#line 18 "tests/ks/pass/sched_comm_watch.ks"
 			__u32 __k = 0;
+#line 18 "tests/ks/pass/sched_comm_watch.ks"
 			__u64 *__p = bpf_map_lookup_elem(&prefix_hits, &__k);
+#line 18 "tests/ks/pass/sched_comm_watch.ks"
 			if (__p)
+#line 18 "tests/ks/pass/sched_comm_watch.ks"
 				__sync_fetch_and_add(__p, 1);
 		}
 	}
@@ -58,6 +66,7 @@ int comm_watch(struct trace_event_raw_sched_switch *ctx)
 	}
 #line 23 "tests/ks/pass/sched_comm_watch.ks"
 	return 0;
+#line 9 "tests/ks/pass/sched_comm_watch.ks"
 }
-#line 63 "sched_comm_watch.ebpf.c"
+#line 72 "sched_comm_watch.ebpf.c"
 

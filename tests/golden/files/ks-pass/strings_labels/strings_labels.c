@@ -15,11 +15,17 @@ static struct strings_labels_ebpf *ksc_skel;
 #line 24 "tests/ks/pass/strings_labels.ks"
 static __s32 ksc_main(void)
 {
+#line 24 "tests/ks/pass/strings_labels.ks"
 	char prefix[9] = { 0 };
+#line 24 "tests/ks/pass/strings_labels.ks"
 	char suffix[5] = { 0 };
+#line 24 "tests/ks/pass/strings_labels.ks"
 	char label[13] = { 0 };
+#line 24 "tests/ks/pass/strings_labels.ks"
 	char quoted[33] = { 0 };
+#line 24 "tests/ks/pass/strings_labels.ks"
 	char nul[5] __attribute__((unused)) __attribute__((unused)) = { 0 };
+#line 24 "tests/ks/pass/strings_labels.ks"
 	char multi[33] __attribute__((unused)) __attribute__((unused)) = { 0 };
 
 #line 25 "tests/ks/pass/strings_labels.ks"
@@ -45,8 +51,9 @@ static __s32 ksc_main(void)
 	printf("%s %c\n", quoted, (char)label[3]);
 #line 37 "tests/ks/pass/strings_labels.ks"
 	return 0;
+#line 24 "tests/ks/pass/strings_labels.ks"
 }
-#line 50 "strings_labels.c"
+#line 57 "strings_labels.c"
 
 static int ksc_load_object(void)
 {

@@ -23,8 +23,9 @@ static __always_inline bool is_loopback(char name[17])
 {
 #line 8 "tests/ks/pass/strings_labels.ks"
 	return ksc_streq(name, 17, "lo", sizeof("lo"));
+#line 7 "tests/ks/pass/strings_labels.ks"
 }
-#line 28 "strings_labels.ebpf.c"
+#line 29 "strings_labels.ebpf.c"
 
 SEC("xdp")
 #line 12 "tests/ks/pass/strings_labels.ks"
@@ -35,6 +36,7 @@ int tag_frames(struct xdp_md *ctx)
 
 #line 13 "tests/ks/pass/strings_labels.ks"
 	__builtin_memset(name, 0, sizeof(name));
+#line 13 "tests/ks/pass/strings_labels.ks"
 	__builtin_memcpy(name, "lo", 3);
 #line 14 "tests/ks/pass/strings_labels.ks"
 	if (is_loopback(name)) {
@@ -50,6 +52,7 @@ int tag_frames(struct xdp_md *ctx)
 	}
 #line 21 "tests/ks/pass/strings_labels.ks"
 	return XDP_PASS;
+#line 12 "tests/ks/pass/strings_labels.ks"
 }
-#line 55 "strings_labels.ebpf.c"
+#line 58 "strings_labels.ebpf.c"
 

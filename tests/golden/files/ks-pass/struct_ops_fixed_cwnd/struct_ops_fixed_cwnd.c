@@ -17,8 +17,9 @@ static __s32 ksc_main(void)
 {
 #line 33 "tests/ks/pass/struct_ops_fixed_cwnd.ks"
 	return ksc_register(ksc_skel->maps.fixed_cwnd);
+#line 32 "tests/ks/pass/struct_ops_fixed_cwnd.ks"
 }
-#line 22 "struct_ops_fixed_cwnd.c"
+#line 23 "struct_ops_fixed_cwnd.c"
 
 static int ksc_load_object(void)
 {

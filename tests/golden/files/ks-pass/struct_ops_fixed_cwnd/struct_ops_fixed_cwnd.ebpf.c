@@ -15,41 +15,59 @@ static __always_inline __u32 fixed_cwnd_ssthresh_body(struct sock *sk)
 {
 #line 9 "tests/ks/pass/struct_ops_fixed_cwnd.ks"
 	return TCP_INIT_CWND * 4;
+#line 8 "tests/ks/pass/struct_ops_fixed_cwnd.ks"
 }
-#line 20 "struct_ops_fixed_cwnd.ebpf.c"
+#line 21 "struct_ops_fixed_cwnd.ebpf.c"
 
+#line 8 "tests/ks/pass/struct_ops_fixed_cwnd.ks"
 SEC("struct_ops/ssthresh")
+#line 8 "tests/ks/pass/struct_ops_fixed_cwnd.ks"
 __u32 BPF_PROG(fixed_cwnd_ssthresh, struct sock *sk)
 {
+#line 8 "tests/ks/pass/struct_ops_fixed_cwnd.ks"
 	return fixed_cwnd_ssthresh_body(sk);
+#line 8 "tests/ks/pass/struct_ops_fixed_cwnd.ks"
 }
 
+#line 33 "struct_ops_fixed_cwnd.ebpf.c"
 #line 12 "tests/ks/pass/struct_ops_fixed_cwnd.ks"
 static __always_inline __u32 fixed_cwnd_undo_cwnd_body(struct sock *sk)
 {
 #line 13 "tests/ks/pass/struct_ops_fixed_cwnd.ks"
 	return fixed_cwnd_ssthresh_body(sk);
+#line 12 "tests/ks/pass/struct_ops_fixed_cwnd.ks"
 }
-#line 34 "struct_ops_fixed_cwnd.ebpf.c"
+#line 41 "struct_ops_fixed_cwnd.ebpf.c"
 
+#line 12 "tests/ks/pass/struct_ops_fixed_cwnd.ks"
 SEC("struct_ops/undo_cwnd")
+#line 12 "tests/ks/pass/struct_ops_fixed_cwnd.ks"
 __u32 BPF_PROG(fixed_cwnd_undo_cwnd, struct sock *sk)
 {
+#line 12 "tests/ks/pass/struct_ops_fixed_cwnd.ks"
 	return fixed_cwnd_undo_cwnd_body(sk);
+#line 12 "tests/ks/pass/struct_ops_fixed_cwnd.ks"
 }
 
+#line 53 "struct_ops_fixed_cwnd.ebpf.c"
 #line 16 "tests/ks/pass/struct_ops_fixed_cwnd.ks"
 static __always_inline void fixed_cwnd_cong_avoid_body(struct sock *sk, __u32 ack, __u32 acked)
 {
+#line 16 "tests/ks/pass/struct_ops_fixed_cwnd.ks"
 }
-#line 46 "struct_ops_fixed_cwnd.ebpf.c"
+#line 59 "struct_ops_fixed_cwnd.ebpf.c"
 
+#line 16 "tests/ks/pass/struct_ops_fixed_cwnd.ks"
 SEC("struct_ops/cong_avoid")
+#line 16 "tests/ks/pass/struct_ops_fixed_cwnd.ks"
 void BPF_PROG(fixed_cwnd_cong_avoid, struct sock *sk, __u32 ack, __u32 acked)
 {
+#line 16 "tests/ks/pass/struct_ops_fixed_cwnd.ks"
 	fixed_cwnd_cong_avoid_body(sk, ack, acked);
+#line 16 "tests/ks/pass/struct_ops_fixed_cwnd.ks"
 }
 
+#line 71 "struct_ops_fixed_cwnd.ebpf.c"
 #line 19 "tests/ks/pass/struct_ops_fixed_cwnd.ks"
 static __always_inline void fixed_cwnd_set_state_body(struct sock *sk, __u8 new_state)
 {
@@ -58,27 +76,39 @@ static __always_inline void fixed_cwnd_set_state_body(struct sock *sk, __u8 new_
 #line 21 "tests/ks/pass/struct_ops_fixed_cwnd.ks"
 		bpf_printk("entering loss state");
 	}
+#line 19 "tests/ks/pass/struct_ops_fixed_cwnd.ks"
 }
-#line 63 "struct_ops_fixed_cwnd.ebpf.c"
+#line 82 "struct_ops_fixed_cwnd.ebpf.c"
 
+#line 19 "tests/ks/pass/struct_ops_fixed_cwnd.ks"
 SEC("struct_ops/set_state")
+#line 19 "tests/ks/pass/struct_ops_fixed_cwnd.ks"
 void BPF_PROG(fixed_cwnd_set_state, struct sock *sk, __u8 new_state)
 {
+#line 19 "tests/ks/pass/struct_ops_fixed_cwnd.ks"
 	fixed_cwnd_set_state_body(sk, new_state);
+#line 19 "tests/ks/pass/struct_ops_fixed_cwnd.ks"
 }
 
+#line 94 "struct_ops_fixed_cwnd.ebpf.c"
 #line 25 "tests/ks/pass/struct_ops_fixed_cwnd.ks"
 static __always_inline void fixed_cwnd_cwnd_event_body(struct sock *sk, enum tcp_ca_event ev)
 {
+#line 25 "tests/ks/pass/struct_ops_fixed_cwnd.ks"
 }
-#line 75 "struct_ops_fixed_cwnd.ebpf.c"
+#line 100 "struct_ops_fixed_cwnd.ebpf.c"
 
+#line 25 "tests/ks/pass/struct_ops_fixed_cwnd.ks"
 SEC("struct_ops/cwnd_event")
+#line 25 "tests/ks/pass/struct_ops_fixed_cwnd.ks"
 void BPF_PROG(fixed_cwnd_cwnd_event, struct sock *sk, enum tcp_ca_event ev)
 {
+#line 25 "tests/ks/pass/struct_ops_fixed_cwnd.ks"
 	fixed_cwnd_cwnd_event_body(sk, ev);
+#line 25 "tests/ks/pass/struct_ops_fixed_cwnd.ks"
 }
 
+#line 112 "struct_ops_fixed_cwnd.ebpf.c"
 SEC(".struct_ops")
 struct tcp_congestion_ops fixed_cwnd = {
 	.ssthresh = (void *)fixed_cwnd_ssthresh,

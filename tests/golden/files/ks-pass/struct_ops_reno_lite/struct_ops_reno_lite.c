@@ -15,6 +15,7 @@ static struct struct_ops_reno_lite_ebpf *ksc_skel;
 #line 35 "tests/ks/pass/struct_ops_reno_lite.ks"
 static __s32 ksc_main(void)
 {
+#line 35 "tests/ks/pass/struct_ops_reno_lite.ks"
 	__u32 ks_rc = 0;
 
 #line 36 "tests/ks/pass/struct_ops_reno_lite.ks"
@@ -26,8 +27,9 @@ static __s32 ksc_main(void)
 	}
 #line 40 "tests/ks/pass/struct_ops_reno_lite.ks"
 	return ks_rc;
+#line 35 "tests/ks/pass/struct_ops_reno_lite.ks"
 }
-#line 31 "struct_ops_reno_lite.c"
+#line 33 "struct_ops_reno_lite.c"
 
 static int ksc_load_object(void)
 {

@@ -26,15 +26,21 @@ static __always_inline __u32 reno_lite_ssthresh_body(struct sock *sk)
 	}
 #line 14 "tests/ks/pass/struct_ops_reno_lite.ks"
 	return half;
+#line 8 "tests/ks/pass/struct_ops_reno_lite.ks"
 }
-#line 31 "struct_ops_reno_lite.ebpf.c"
+#line 32 "struct_ops_reno_lite.ebpf.c"
 
+#line 8 "tests/ks/pass/struct_ops_reno_lite.ks"
 SEC("struct_ops/ssthresh")
+#line 8 "tests/ks/pass/struct_ops_reno_lite.ks"
 __u32 BPF_PROG(reno_lite_ssthresh, struct sock *sk)
 {
+#line 8 "tests/ks/pass/struct_ops_reno_lite.ks"
 	return reno_lite_ssthresh_body(sk);
+#line 8 "tests/ks/pass/struct_ops_reno_lite.ks"
 }
 
+#line 44 "struct_ops_reno_lite.ebpf.c"
 #line 17 "tests/ks/pass/struct_ops_reno_lite.ks"
 static __always_inline void reno_lite_cong_avoid_body(struct sock *sk, __u32 ack, __u32 acked)
 {
@@ -46,19 +52,26 @@ static __always_inline void reno_lite_cong_avoid_body(struct sock *sk, __u32 ack
 	if (tp->snd_cwnd < tp->snd_ssthresh) {
 #line 20 "tests/ks/pass/struct_ops_reno_lite.ks"
 		tp->snd_cwnd = tp->snd_cwnd + acked;
+#line 21 "tests/ks/pass/struct_ops_reno_lite.ks"
 	} else if (tp->snd_cwnd < TCP_INFINITE_SSTHRESH) {
 #line 22 "tests/ks/pass/struct_ops_reno_lite.ks"
 		tp->snd_cwnd_cnt = tp->snd_cwnd_cnt + 1;
 	}
+#line 17 "tests/ks/pass/struct_ops_reno_lite.ks"
 }
-#line 55 "struct_ops_reno_lite.ebpf.c"
+#line 63 "struct_ops_reno_lite.ebpf.c"
 
+#line 17 "tests/ks/pass/struct_ops_reno_lite.ks"
 SEC("struct_ops/cong_avoid")
+#line 17 "tests/ks/pass/struct_ops_reno_lite.ks"
 void BPF_PROG(reno_lite_cong_avoid, struct sock *sk, __u32 ack, __u32 acked)
 {
+#line 17 "tests/ks/pass/struct_ops_reno_lite.ks"
 	reno_lite_cong_avoid_body(sk, ack, acked);
+#line 17 "tests/ks/pass/struct_ops_reno_lite.ks"
 }
 
+#line 75 "struct_ops_reno_lite.ebpf.c"
 #line 26 "tests/ks/pass/struct_ops_reno_lite.ks"
 static __always_inline __u32 reno_lite_undo_cwnd_body(struct sock *sk)
 {
@@ -68,15 +81,21 @@ static __always_inline __u32 reno_lite_undo_cwnd_body(struct sock *sk)
 	tp = (struct tcp_sock *)sk;
 #line 28 "tests/ks/pass/struct_ops_reno_lite.ks"
 	return tp->snd_cwnd;
+#line 26 "tests/ks/pass/struct_ops_reno_lite.ks"
 }
-#line 73 "struct_ops_reno_lite.ebpf.c"
+#line 87 "struct_ops_reno_lite.ebpf.c"
 
+#line 26 "tests/ks/pass/struct_ops_reno_lite.ks"
 SEC("struct_ops/undo_cwnd")
+#line 26 "tests/ks/pass/struct_ops_reno_lite.ks"
 __u32 BPF_PROG(reno_lite_undo_cwnd, struct sock *sk)
 {
+#line 26 "tests/ks/pass/struct_ops_reno_lite.ks"
 	return reno_lite_undo_cwnd_body(sk);
+#line 26 "tests/ks/pass/struct_ops_reno_lite.ks"
 }
 
+#line 99 "struct_ops_reno_lite.ebpf.c"
 SEC(".struct_ops")
 struct tcp_congestion_ops reno_lite = {
 	.ssthresh = (void *)reno_lite_ssthresh,

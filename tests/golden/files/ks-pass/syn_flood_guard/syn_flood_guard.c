@@ -85,12 +85,14 @@ static __s32 on_report(struct FloodReport *r __attribute__((unused)))
 	printf("SYN flood from %llx: %llu SYNs\n", (unsigned long long)r->saddr, (unsigned long long)r->syns);
 #line 70 "tests/ks/pass/syn_flood_guard.ks"
 	return 0;
+#line 68 "tests/ks/pass/syn_flood_guard.ks"
 }
-#line 90 "syn_flood_guard.c"
+#line 91 "syn_flood_guard.c"
 
 #line 73 "tests/ks/pass/syn_flood_guard.ks"
 static __s32 ksc_main(void)
 {
+#line 73 "tests/ks/pass/syn_flood_guard.ks"
 	void *prog = NULL;
 
 #line 74 "tests/ks/pass/syn_flood_guard.ks"
@@ -103,8 +105,9 @@ static __s32 ksc_main(void)
 	ksc_dispatch((struct bpf_map *[]){ ksc_skel->maps.reports }, 1);
 #line 78 "tests/ks/pass/syn_flood_guard.ks"
 	return 0;
+#line 73 "tests/ks/pass/syn_flood_guard.ks"
 }
-#line 108 "syn_flood_guard.c"
+#line 111 "syn_flood_guard.c"
 
 static int ksc_load_object(void)
 {

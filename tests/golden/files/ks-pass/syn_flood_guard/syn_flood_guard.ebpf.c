@@ -78,25 +78,32 @@ struct {
 static __always_inline bool is_syn(__u8 flags)
 {
 #line 30 "tests/ks/pass/syn_flood_guard.ks"
+#line 31 "tests/ks/pass/syn_flood_guard.ks"
 	if (flags == 2) {
+#line 31 "tests/ks/pass/syn_flood_guard.ks"
 		return true;
 	} else {
+#line 31 "tests/ks/pass/syn_flood_guard.ks"
 		return false;
 	}
+#line 29 "tests/ks/pass/syn_flood_guard.ks"
 }
-#line 88 "syn_flood_guard.ebpf.c"
+#line 92 "syn_flood_guard.ebpf.c"
 
 SEC("xdp")
 #line 37 "tests/ks/pass/syn_flood_guard.ks"
 int syn_guard(struct xdp_md *ctx)
 {
+#line 37 "tests/ks/pass/syn_flood_guard.ks"
 	void *data = (void *)(long)ctx->data;
+#line 37 "tests/ks/pass/syn_flood_guard.ks"
 	void *data_end = (void *)(long)ctx->data_end;
 	struct Eth *eth;
 	struct Ip4 *ip;
 	struct Tcp *tcp;
 	__u32 src;
 	__u64 n;
+#line 37 "tests/ks/pass/syn_flood_guard.ks"
 	struct FloodReport *r = NULL;
 
 #line 38 "tests/ks/pass/syn_flood_guard.ks"
@@ -105,7 +112,9 @@ int syn_guard(struct xdp_md *ctx)
 	if (((void *)(eth + 1) <= data_end ? eth->proto : 0) != 0x8) {
 #line 40 "tests/ks/pass/syn_flood_guard.ks"
 		if (r)
+#line 40 "tests/ks/pass/syn_flood_guard.ks"
 			bpf_ringbuf_discard(r, 0);
+#line 40 "tests/ks/pass/syn_flood_guard.ks"
 		return XDP_PASS;
 	}
 #line 42 "tests/ks/pass/syn_flood_guard.ks"
@@ -114,7 +123,9 @@ int syn_guard(struct xdp_md *ctx)
 	if (((void *)(ip + 1) <= data_end ? ip->proto : 0) != 6) {
 #line 44 "tests/ks/pass/syn_flood_guard.ks"
 		if (r)
+#line 44 "tests/ks/pass/syn_flood_guard.ks"
 			bpf_ringbuf_discard(r, 0);
+#line 44 "tests/ks/pass/syn_flood_guard.ks"
 		return XDP_PASS;
 	}
 #line 46 "tests/ks/pass/syn_flood_guard.ks"
@@ -123,28 +134,41 @@ int syn_guard(struct xdp_md *ctx)
 	if (!is_syn(((void *)(tcp + 1) <= data_end ? tcp->flags : 0))) {
 #line 48 "tests/ks/pass/syn_flood_guard.ks"
 		if (r)
+#line 48 "tests/ks/pass/syn_flood_guard.ks"
 			bpf_ringbuf_discard(r, 0);
+#line 48 "tests/ks/pass/syn_flood_guard.ks"
 		return XDP_PASS;
 	}
 #line 50 "tests/ks/pass/syn_flood_guard.ks"
 	src = ((void *)(ip + 1) <= data_end ? ip->saddr : 0);
 #line 51 "tests/ks/pass/syn_flood_guard.ks"
 	{
+#line 51 "tests/ks/pass/syn_flood_guard.ks"
 		__u32 __k = src;
+#line 51 "tests/ks/pass/syn_flood_guard.ks"
 		__u64 *__p = bpf_map_lookup_elem(&syn_count, &__k);
+#line 51 "tests/ks/pass/syn_flood_guard.ks"
 		if (__p) {
+#line 51 "tests/ks/pass/syn_flood_guard.ks"
 			__sync_fetch_and_add(__p, 1);
 		} else {
+#line 51 "tests/ks/pass/syn_flood_guard.ks"
 			__u64 __v = 0;
+#line 51 "tests/ks/pass/syn_flood_guard.ks"
 			__v += 1;
+#line 51 "tests/ks/pass/syn_flood_guard.ks"
 			bpf_map_update_elem(&syn_count, &__k, &__v, BPF_ANY);
 		}
 	}
 #line 52 "tests/ks/pass/syn_flood_guard.ks"
 	{
+#line 52 "tests/ks/pass/syn_flood_guard.ks"
 		__u32 __k = src;
+#line 52 "tests/ks/pass/syn_flood_guard.ks"
 		__u64 *__p = bpf_map_lookup_elem(&syn_count, &__k);
+#line 52 "tests/ks/pass/syn_flood_guard.ks"
 		if (__p) {
+#line 52 "tests/ks/pass/syn_flood_guard.ks"
 			n = *__p;
 #line 53 "tests/ks/pass/syn_flood_guard.ks"
 			if (n > guard_config()->syn_limit) {
@@ -156,28 +180,37 @@ int syn_guard(struct xdp_md *ctx)
 					if (r != NULL) {
 #line 57 "tests/ks/pass/syn_flood_guard.ks"
 						if (r)
+#line 57 "tests/ks/pass/syn_flood_guard.ks"
 							r->saddr = src;
 #line 58 "tests/ks/pass/syn_flood_guard.ks"
 						if (r)
+#line 58 "tests/ks/pass/syn_flood_guard.ks"
 							r->syns = n;
 #line 59 "tests/ks/pass/syn_flood_guard.ks"
 						if (r) {
+#line 59 "tests/ks/pass/syn_flood_guard.ks"
 							bpf_ringbuf_submit(r, 0);
+#line 59 "tests/ks/pass/syn_flood_guard.ks"
 							r = NULL;
 						}
 					}
 				}
 #line 62 "tests/ks/pass/syn_flood_guard.ks"
 				if (r)
+#line 62 "tests/ks/pass/syn_flood_guard.ks"
 					bpf_ringbuf_discard(r, 0);
+#line 62 "tests/ks/pass/syn_flood_guard.ks"
 				return XDP_DROP;
 			}
 		}
 	}
 #line 65 "tests/ks/pass/syn_flood_guard.ks"
 	if (r)
+#line 65 "tests/ks/pass/syn_flood_guard.ks"
 		bpf_ringbuf_discard(r, 0);
+#line 65 "tests/ks/pass/syn_flood_guard.ks"
 	return XDP_PASS;
+#line 37 "tests/ks/pass/syn_flood_guard.ks"
 }
-#line 183 "syn_flood_guard.ebpf.c"
+#line 216 "syn_flood_guard.ebpf.c"
 

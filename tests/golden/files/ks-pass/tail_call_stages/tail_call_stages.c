@@ -15,7 +15,9 @@ static struct tail_call_stages_ebpf *ksc_skel;
 #line 27 "tests/ks/pass/tail_call_stages.ks"
 static __s32 ksc_main(void)
 {
+#line 27 "tests/ks/pass/tail_call_stages.ks"
 	void *entry = NULL;
+#line 27 "tests/ks/pass/tail_call_stages.ks"
 	void *jumbo __attribute__((unused)) __attribute__((unused)) = NULL;
 
 #line 28 "tests/ks/pass/tail_call_stages.ks"
@@ -28,8 +30,9 @@ static __s32 ksc_main(void)
 	ksc_detach(entry);
 #line 32 "tests/ks/pass/tail_call_stages.ks"
 	return 0;
+#line 27 "tests/ks/pass/tail_call_stages.ks"
 }
-#line 33 "tail_call_stages.c"
+#line 36 "tail_call_stages.c"
 
 static int ksc_load_object(void)
 {

@@ -32,8 +32,9 @@ static __always_inline bool is_jumbo(struct xdp_md *ctx)
 {
 #line 10 "tests/ks/pass/tail_call_stages.ks"
 	return bpf_xdp_get_buff_len(ctx) > 1514;
+#line 9 "tests/ks/pass/tail_call_stages.ks"
 }
-#line 37 "tail_call_stages.ebpf.c"
+#line 38 "tail_call_stages.ebpf.c"
 
 SEC("xdp")
 #line 14 "tests/ks/pass/tail_call_stages.ks"
@@ -41,15 +42,20 @@ int handle_jumbo(struct xdp_md *ctx)
 {
 #line 15 "tests/ks/pass/tail_call_stages.ks"
 	{
+#line 15 "tests/ks/pass/tail_call_stages.ks"
 		__u32 __k = 0;
+#line 15 "tests/ks/pass/tail_call_stages.ks"
 		__u64 *__p = bpf_map_lookup_elem(&oversized, &__k);
+#line 15 "tests/ks/pass/tail_call_stages.ks"
 		if (__p)
+#line 15 "tests/ks/pass/tail_call_stages.ks"
 			__sync_fetch_and_add(__p, 1);
 	}
 #line 16 "tests/ks/pass/tail_call_stages.ks"
 	return XDP_DROP;
+#line 14 "tests/ks/pass/tail_call_stages.ks"
 }
-#line 53 "tail_call_stages.ebpf.c"
+#line 59 "tail_call_stages.ebpf.c"
 
 SEC("xdp")
 #line 20 "tests/ks/pass/tail_call_stages.ks"
@@ -59,10 +65,12 @@ int classify_entry(struct xdp_md *ctx)
 	if (is_jumbo(ctx)) {
 #line 22 "tests/ks/pass/tail_call_stages.ks"
 		bpf_tail_call(ctx, &prog_array, 0);
+#line 22 "tests/ks/pass/tail_call_stages.ks"
 		return XDP_PASS;
 	}
 #line 24 "tests/ks/pass/tail_call_stages.ks"
 	return XDP_PASS;
+#line 20 "tests/ks/pass/tail_call_stages.ks"
 }
-#line 68 "tail_call_stages.ebpf.c"
+#line 76 "tail_call_stages.ebpf.c"
 

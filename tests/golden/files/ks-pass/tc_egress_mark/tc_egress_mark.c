@@ -26,6 +26,7 @@ static struct tc_egress_mark_ebpf *ksc_skel;
 #line 41 "tests/ks/pass/tc_egress_mark.ks"
 static __s32 ksc_main(void)
 {
+#line 41 "tests/ks/pass/tc_egress_mark.ks"
 	void *prog = NULL;
 
 #line 42 "tests/ks/pass/tc_egress_mark.ks"
@@ -41,8 +42,9 @@ static __s32 ksc_main(void)
 	ksc_detach(prog);
 #line 48 "tests/ks/pass/tc_egress_mark.ks"
 	return 0;
+#line 41 "tests/ks/pass/tc_egress_mark.ks"
 }
-#line 46 "tc_egress_mark.c"
+#line 48 "tc_egress_mark.c"
 
 static int ksc_load_object(void)
 {

@@ -35,14 +35,16 @@ static __always_inline enum TrafficClass class_of(__u32 priority)
 	if (priority >= 6) {
 #line 22 "tests/ks/pass/tc_egress_mark.ks"
 		return CONTROL;
+#line 23 "tests/ks/pass/tc_egress_mark.ks"
 	} else if (priority >= 4) {
 #line 24 "tests/ks/pass/tc_egress_mark.ks"
 		return INTERACTIVE;
 	}
 #line 26 "tests/ks/pass/tc_egress_mark.ks"
 	return BULK;
+#line 20 "tests/ks/pass/tc_egress_mark.ks"
 }
-#line 46 "tc_egress_mark.ebpf.c"
+#line 48 "tc_egress_mark.ebpf.c"
 
 SEC("tc")
 #line 30 "tests/ks/pass/tc_egress_mark.ks"
@@ -62,15 +64,20 @@ int mark_egress(struct __sk_buff *ctx)
 	ks_slot = rule.class;
 #line 36 "tests/ks/pass/tc_egress_mark.ks"
 	{
+#line 36 "tests/ks/pass/tc_egress_mark.ks"
 		__u32 __k = ks_slot;
+#line 36 "tests/ks/pass/tc_egress_mark.ks"
 		__u64 *__p = bpf_map_lookup_elem(&class_hits, &__k);
+#line 36 "tests/ks/pass/tc_egress_mark.ks"
 		if (__p)
+#line 36 "tests/ks/pass/tc_egress_mark.ks"
 			__sync_fetch_and_add(__p, 1);
 	}
 #line 37 "tests/ks/pass/tc_egress_mark.ks"
 	ctx->mark = 0x100 + ks_slot;
 #line 38 "tests/ks/pass/tc_egress_mark.ks"
 	return TC_ACT_OK;
+#line 30 "tests/ks/pass/tc_egress_mark.ks"
 }
-#line 76 "tc_egress_mark.ebpf.c"
+#line 83 "tc_egress_mark.ebpf.c"
 

@@ -34,10 +34,12 @@ static void policer_config_sync(void)
 #line 36 "tests/ks/pass/tc_policer_defer.ks"
 static __s32 ksc_main(void)
 {
+#line 36 "tests/ks/pass/tc_policer_defer.ks"
 	void *prog = NULL;
 
 #line 37 "tests/ks/pass/tc_policer_defer.ks"
 	policer_config.max_len = 9000;
+#line 37 "tests/ks/pass/tc_policer_defer.ks"
 	policer_config_sync();
 #line 38 "tests/ks/pass/tc_policer_defer.ks"
 	prog = ksc_prog(ksc_skel->progs.police);
@@ -47,8 +49,9 @@ static __s32 ksc_main(void)
 	ksc_detach(prog);
 #line 41 "tests/ks/pass/tc_policer_defer.ks"
 	return 0;
+#line 36 "tests/ks/pass/tc_policer_defer.ks"
 }
-#line 52 "tc_policer_defer.c"
+#line 55 "tc_policer_defer.c"
 
 static int ksc_load_object(void)
 {

@@ -44,20 +44,27 @@ static __always_inline void record(__u32 ks_slot)
 {
 #line 15 "tests/ks/pass/tc_policer_defer.ks"
 	{
+#line 15 "tests/ks/pass/tc_policer_defer.ks"
 		__u32 __k = ks_slot;
+#line 15 "tests/ks/pass/tc_policer_defer.ks"
 		__u64 *__p = bpf_map_lookup_elem(&decisions, &__k);
+#line 15 "tests/ks/pass/tc_policer_defer.ks"
 		if (__p)
+#line 15 "tests/ks/pass/tc_policer_defer.ks"
 			__sync_fetch_and_add(__p, 1);
 	}
+#line 14 "tests/ks/pass/tc_policer_defer.ks"
 }
-#line 54 "tc_policer_defer.ebpf.c"
+#line 59 "tc_policer_defer.ebpf.c"
 
 SEC("tc")
 #line 19 "tests/ks/pass/tc_policer_defer.ks"
 int police(struct __sk_buff *ctx)
 {
 	__s32 ret;
+#line 19 "tests/ks/pass/tc_policer_defer.ks"
 	bool defer1 = false;
+#line 19 "tests/ks/pass/tc_policer_defer.ks"
 	int err = 0;
 
 #line 20 "tests/ks/pass/tc_policer_defer.ks"
@@ -68,10 +75,13 @@ int police(struct __sk_buff *ctx)
 	if (ctx->len > policer_config()->max_len) {
 #line 23 "tests/ks/pass/tc_policer_defer.ks"
 		err = 1;
+#line 23 "tests/ks/pass/tc_policer_defer.ks"
 		goto catch1;
 	}
+#line 23 "tests/ks/pass/tc_policer_defer.ks"
 	goto try1_end;
 catch1:
+#line 23 "tests/ks/pass/tc_policer_defer.ks"
 	if (err == 1) {
 #line 26 "tests/ks/pass/tc_policer_defer.ks"
 		record(1);
@@ -81,24 +91,33 @@ catch1:
 			ctx->mark = 1;
 #line 29 "tests/ks/pass/tc_policer_defer.ks"
 			ret = TC_ACT_OK;
+#line 29 "tests/ks/pass/tc_policer_defer.ks"
 			goto out;
 		}
 #line 31 "tests/ks/pass/tc_policer_defer.ks"
 		ret = TC_ACT_SHOT;
+#line 31 "tests/ks/pass/tc_policer_defer.ks"
 		goto out;
 	} else {
+#line 31 "tests/ks/pass/tc_policer_defer.ks"
 		ret = err;
+#line 31 "tests/ks/pass/tc_policer_defer.ks"
 		goto out;
 	}
 try1_end:
 	;
 #line 33 "tests/ks/pass/tc_policer_defer.ks"
 	ret = TC_ACT_OK;
+#line 33 "tests/ks/pass/tc_policer_defer.ks"
 	goto out;
 out:
+#line 20 "tests/ks/pass/tc_policer_defer.ks"
 	if (defer1)
+#line 20 "tests/ks/pass/tc_policer_defer.ks"
 		record(0);
+#line 19 "tests/ks/pass/tc_policer_defer.ks"
 	return ret;
+#line 19 "tests/ks/pass/tc_policer_defer.ks"
 }
-#line 104 "tc_policer_defer.ebpf.c"
+#line 123 "tc_policer_defer.ebpf.c"
 

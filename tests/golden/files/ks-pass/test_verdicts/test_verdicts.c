@@ -20,7 +20,9 @@ static struct test_verdicts_ebpf *ksc_skel;
 #line 20 "tests/ks/pass/test_verdicts.ks"
 static __s32 passes_small_frames(void)
 {
+#line 20 "tests/ks/pass/test_verdicts.ks"
 	struct FrameCase frame = { 0 };
+#line 20 "tests/ks/pass/test_verdicts.ks"
 	__u32 verdict = 0;
 
 #line 21 "tests/ks/pass/test_verdicts.ks"
@@ -36,12 +38,14 @@ static __s32 passes_small_frames(void)
 	}
 #line 27 "tests/ks/pass/test_verdicts.ks"
 	return 0;
+#line 20 "tests/ks/pass/test_verdicts.ks"
 }
-#line 41 "test_verdicts.c"
+#line 44 "test_verdicts.c"
 
 #line 31 "tests/ks/pass/test_verdicts.ks"
 static __s32 drops_large_frames(void)
 {
+#line 31 "tests/ks/pass/test_verdicts.ks"
 	struct FrameCase frame = { 0 };
 
 #line 32 "tests/ks/pass/test_verdicts.ks"
@@ -53,16 +57,18 @@ static __s32 drops_large_frames(void)
 	}
 #line 36 "tests/ks/pass/test_verdicts.ks"
 	return 0;
+#line 31 "tests/ks/pass/test_verdicts.ks"
 }
-#line 58 "test_verdicts.c"
+#line 63 "test_verdicts.c"
 
 #line 39 "tests/ks/pass/test_verdicts.ks"
 static __s32 ksc_main(void)
 {
 #line 40 "tests/ks/pass/test_verdicts.ks"
 	return 0;
+#line 39 "tests/ks/pass/test_verdicts.ks"
 }
-#line 66 "test_verdicts.c"
+#line 72 "test_verdicts.c"
 
 /* One "ok NAME" or "not ok NAME" line per test; 1 when it failed. */
 static int ksc_report(const char *name, bool passed)

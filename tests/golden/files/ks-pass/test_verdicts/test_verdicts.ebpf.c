@@ -23,6 +23,7 @@ int short_frames_only(struct xdp_md *ctx)
 	}
 #line 16 "tests/ks/pass/test_verdicts.ks"
 	return XDP_PASS;
+#line 12 "tests/ks/pass/test_verdicts.ks"
 }
-#line 28 "test_verdicts.ebpf.c"
+#line 29 "test_verdicts.ebpf.c"
 

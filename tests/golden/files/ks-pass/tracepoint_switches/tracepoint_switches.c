@@ -29,8 +29,11 @@ static __u64 switches_by_state_get(__u32 key)
 #line 38 "tests/ks/pass/tracepoint_switches.ks"
 static __s32 ksc_main(void)
 {
+#line 38 "tests/ks/pass/tracepoint_switches.ks"
 	void *sw = NULL;
+#line 38 "tests/ks/pass/tracepoint_switches.ks"
 	void *op = NULL;
+#line 38 "tests/ks/pass/tracepoint_switches.ks"
 	__u64 running = 0;
 
 #line 39 "tests/ks/pass/tracepoint_switches.ks"
@@ -51,8 +54,9 @@ static __s32 ksc_main(void)
 	ksc_detach(sw);
 #line 47 "tests/ks/pass/tracepoint_switches.ks"
 	return 0;
+#line 38 "tests/ks/pass/tracepoint_switches.ks"
 }
-#line 56 "tracepoint_switches.c"
+#line 60 "tracepoint_switches.c"
 
 static int ksc_load_object(void)
 {

@@ -25,17 +25,20 @@ static __always_inline __u32 state_slot(__u64 ks_state)
 	if (ks_state == TASK_RUNNING) {
 #line 10 "tests/ks/pass/tracepoint_switches.ks"
 		return 0;
+#line 11 "tests/ks/pass/tracepoint_switches.ks"
 	} else if (ks_state == TASK_INTERRUPTIBLE) {
 #line 12 "tests/ks/pass/tracepoint_switches.ks"
 		return 1;
+#line 13 "tests/ks/pass/tracepoint_switches.ks"
 	} else if (ks_state == TASK_UNINTERRUPTIBLE) {
 #line 14 "tests/ks/pass/tracepoint_switches.ks"
 		return 2;
 	}
 #line 16 "tests/ks/pass/tracepoint_switches.ks"
 	return 3;
+#line 8 "tests/ks/pass/tracepoint_switches.ks"
 }
-#line 39 "tracepoint_switches.ebpf.c"
+#line 42 "tracepoint_switches.ebpf.c"
 
 SEC("tracepoint/sched/sched_switch")
 #line 20 "tests/ks/pass/tracepoint_switches.ks"
@@ -47,9 +50,13 @@ int on_switch(struct trace_event_raw_sched_switch *ctx)
 	ks_slot = state_slot(ctx->prev_state);
 #line 22 "tests/ks/pass/tracepoint_switches.ks"
 	{
+#line 22 "tests/ks/pass/tracepoint_switches.ks"
 		__u32 __k = ks_slot;
+#line 22 "tests/ks/pass/tracepoint_switches.ks"
 		__u64 *__p = bpf_map_lookup_elem(&switches_by_state, &__k);
+#line 22 "tests/ks/pass/tracepoint_switches.ks"
 		if (__p)
+#line 22 "tests/ks/pass/tracepoint_switches.ks"
 			__sync_fetch_and_add(__p, 1);
 	}
 #line 23 "tests/ks/pass/tracepoint_switches.ks"
@@ -59,8 +66,9 @@ int on_switch(struct trace_event_raw_sched_switch *ctx)
 	}
 #line 26 "tests/ks/pass/tracepoint_switches.ks"
 	return 0;
+#line 20 "tests/ks/pass/tracepoint_switches.ks"
 }
-#line 64 "tracepoint_switches.ebpf.c"
+#line 72 "tracepoint_switches.ebpf.c"
 
 SEC("tracepoint/syscalls/sys_enter_openat")
 #line 30 "tests/ks/pass/tracepoint_switches.ks"
@@ -77,6 +85,7 @@ int on_openat(struct trace_event_raw_sys_enter *ctx)
 	}
 #line 35 "tests/ks/pass/tracepoint_switches.ks"
 	return 0;
+#line 30 "tests/ks/pass/tracepoint_switches.ks"
 }
-#line 82 "tracepoint_switches.ebpf.c"
+#line 91 "tracepoint_switches.ebpf.c"
 

@@ -28,6 +28,7 @@ static __u64 fib(__u32 n __attribute__((unused)))
 {
 	__u64 r;
 
+#line 13 "tests/ks/pass/user_control_flow.ks"
 	r = 0;
 #line 14 "tests/ks/pass/user_control_flow.ks"
 	if (n < 2) {
@@ -40,19 +41,24 @@ static __u64 fib(__u32 n __attribute__((unused)))
 	r = fib(n - 1) + fib(n - 2);
 #line 19 "tests/ks/pass/user_control_flow.ks"
 	return r;
+#line 13 "tests/ks/pass/user_control_flow.ks"
 	return r;
+#line 13 "tests/ks/pass/user_control_flow.ks"
 }
-#line 46 "user_control_flow.c"
+#line 49 "user_control_flow.c"
 
 #line 22 "tests/ks/pass/user_control_flow.ks"
 static __u32 require_setting(__u32 ks_key __attribute__((unused)))
 {
+#line 22 "tests/ks/pass/user_control_flow.ks"
 	__u32 v = 0;
 
 #line 23 "tests/ks/pass/user_control_flow.ks"
 	{
+#line 23 "tests/ks/pass/user_control_flow.ks"
 		__u32 ksc_key = ks_key;
 
+#line 23 "tests/ks/pass/user_control_flow.ks"
 		if (settings_lookup(ksc_key, &v)) {
 #line 24 "tests/ks/pass/user_control_flow.ks"
 			return v;
@@ -60,9 +66,11 @@ static __u32 require_setting(__u32 ks_key __attribute__((unused)))
 	}
 #line 26 "tests/ks/pass/user_control_flow.ks"
 	ksc_throw(404);
+#line 26 "tests/ks/pass/user_control_flow.ks"
 	return 0;
+#line 22 "tests/ks/pass/user_control_flow.ks"
 }
-#line 66 "user_control_flow.c"
+#line 74 "user_control_flow.c"
 
 #line 29 "tests/ks/pass/user_control_flow.ks"
 static __s32 log_done(void)
@@ -71,18 +79,26 @@ static __s32 log_done(void)
 	printf("done\n");
 #line 31 "tests/ks/pass/user_control_flow.ks"
 	return 0;
+#line 29 "tests/ks/pass/user_control_flow.ks"
 }
-#line 76 "user_control_flow.c"
+#line 85 "user_control_flow.c"
 
 #line 34 "tests/ks/pass/user_control_flow.ks"
 static __s32 ksc_main(void)
 {
+#line 34 "tests/ks/pass/user_control_flow.ks"
 	__s32 ret = 0;
+#line 34 "tests/ks/pass/user_control_flow.ks"
 	__s32 level = 0;
+#line 34 "tests/ks/pass/user_control_flow.ks"
 	__s32 label = 0;
+#line 34 "tests/ks/pass/user_control_flow.ks"
 	__u64 f = 0;
+#line 34 "tests/ks/pass/user_control_flow.ks"
 	__u32 i = 0;
+#line 34 "tests/ks/pass/user_control_flow.ks"
 	bool defer1 = false;
+#line 34 "tests/ks/pass/user_control_flow.ks"
 	int err = 0;
 
 #line 35 "tests/ks/pass/user_control_flow.ks"
@@ -97,31 +113,43 @@ static __s32 ksc_main(void)
 	level = ({ __u32 ksc_r = require_setting(1); if (ksc_thrown()) { err = ksc_catch(); goto catch1; } ksc_r; });
 #line 40 "tests/ks/pass/user_control_flow.ks"
 	require_setting(2);
+#line 40 "tests/ks/pass/user_control_flow.ks"
 	if (ksc_thrown()) {
+#line 40 "tests/ks/pass/user_control_flow.ks"
 		err = ksc_catch();
+#line 40 "tests/ks/pass/user_control_flow.ks"
 		goto catch1;
 	}
+#line 40 "tests/ks/pass/user_control_flow.ks"
 	goto try1_end;
 catch1:
+#line 40 "tests/ks/pass/user_control_flow.ks"
 	if (err == 404) {
 #line 42 "tests/ks/pass/user_control_flow.ks"
 		printf("setting 2 is missing\n");
 	} else {
+#line 42 "tests/ks/pass/user_control_flow.ks"
 		ksc_throw(err);
+#line 42 "tests/ks/pass/user_control_flow.ks"
 		goto out;
 	}
 try1_end:
 	;
 #line 44 "tests/ks/pass/user_control_flow.ks"
+#line 45 "tests/ks/pass/user_control_flow.ks"
 	if (level == 0) {
+#line 45 "tests/ks/pass/user_control_flow.ks"
 		label = 100;
+#line 46 "tests/ks/pass/user_control_flow.ks"
 	} else if (level == 5) {
 #line 47 "tests/ks/pass/user_control_flow.ks"
 		f = fib(10);
 #line 48 "tests/ks/pass/user_control_flow.ks"
 		printf("fib(10) = %llu\n", (unsigned long long)f);
+#line 48 "tests/ks/pass/user_control_flow.ks"
 		label = 200;
 	} else {
+#line 48 "tests/ks/pass/user_control_flow.ks"
 		label = 300;
 	}
 #line 53 "tests/ks/pass/user_control_flow.ks"
@@ -138,13 +166,18 @@ try1_end:
 	}
 #line 60 "tests/ks/pass/user_control_flow.ks"
 	ret = label - 200;
+#line 60 "tests/ks/pass/user_control_flow.ks"
 	goto out;
 out:
+#line 35 "tests/ks/pass/user_control_flow.ks"
 	if (defer1)
+#line 35 "tests/ks/pass/user_control_flow.ks"
 		log_done();
+#line 34 "tests/ks/pass/user_control_flow.ks"
 	return ret;
+#line 34 "tests/ks/pass/user_control_flow.ks"
 }
-#line 148 "user_control_flow.c"
+#line 181 "user_control_flow.c"
 
 static int ksc_load_object(void)
 {

@@ -20,6 +20,7 @@ int noop(struct xdp_md *ctx)
 {
 #line 10 "tests/ks/pass/user_control_flow.ks"
 	return XDP_PASS;
+#line 9 "tests/ks/pass/user_control_flow.ks"
 }
-#line 25 "user_control_flow.ebpf.c"
+#line 26 "user_control_flow.ebpf.c"
 

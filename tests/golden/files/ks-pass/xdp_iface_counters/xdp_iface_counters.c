@@ -35,8 +35,11 @@ static __u64 total_packets_get(__u32 key)
 #line 44 "tests/ks/pass/xdp_iface_counters.ks"
 static __s32 ksc_main(void)
 {
+#line 44 "tests/ks/pass/xdp_iface_counters.ks"
 	void *prog = NULL;
+#line 44 "tests/ks/pass/xdp_iface_counters.ks"
 	__u32 ks_rc = 0;
+#line 44 "tests/ks/pass/xdp_iface_counters.ks"
 	__u64 seen = 0;
 
 #line 45 "tests/ks/pass/xdp_iface_counters.ks"
@@ -58,8 +61,9 @@ static __s32 ksc_main(void)
 	ksc_detach(prog);
 #line 54 "tests/ks/pass/xdp_iface_counters.ks"
 	return 0;
+#line 44 "tests/ks/pass/xdp_iface_counters.ks"
 }
-#line 63 "xdp_iface_counters.c"
+#line 67 "xdp_iface_counters.c"
 
 static int ksc_load_object(void)
 {

@@ -32,16 +32,18 @@ static __always_inline __u32 frame_length(struct xdp_md *ctx)
 {
 #line 18 "tests/ks/pass/xdp_iface_counters.ks"
 	return bpf_xdp_get_buff_len(ctx);
+#line 17 "tests/ks/pass/xdp_iface_counters.ks"
 }
-#line 37 "xdp_iface_counters.ebpf.c"
+#line 38 "xdp_iface_counters.ebpf.c"
 
 #line 22 "tests/ks/pass/xdp_iface_counters.ks"
 static __always_inline bool is_runt(__u32 len)
 {
 #line 23 "tests/ks/pass/xdp_iface_counters.ks"
 	return len < 60;
+#line 22 "tests/ks/pass/xdp_iface_counters.ks"
 }
-#line 45 "xdp_iface_counters.ebpf.c"
+#line 47 "xdp_iface_counters.ebpf.c"
 
 SEC("xdp")
 #line 27 "tests/ks/pass/xdp_iface_counters.ks"
@@ -57,15 +59,22 @@ int count_frames(struct xdp_md *ctx)
 	len = frame_length(ctx);
 #line 30 "tests/ks/pass/xdp_iface_counters.ks"
 	{
+#line 30 "tests/ks/pass/xdp_iface_counters.ks"
 		__u32 __k = 0;
+#line 30 "tests/ks/pass/xdp_iface_counters.ks"
 		__u64 *__p = bpf_map_lookup_elem(&total_packets, &__k);
+#line 30 "tests/ks/pass/xdp_iface_counters.ks"
 		if (__p)
+#line 30 "tests/ks/pass/xdp_iface_counters.ks"
 			__sync_fetch_and_add(__p, 1);
 	}
 #line 31 "tests/ks/pass/xdp_iface_counters.ks"
 	{
+#line 31 "tests/ks/pass/xdp_iface_counters.ks"
 		__u32 __k = ifindex;
+#line 31 "tests/ks/pass/xdp_iface_counters.ks"
 		s = bpf_map_lookup_elem(&iface_stats, &__k);
+#line 31 "tests/ks/pass/xdp_iface_counters.ks"
 		if (s) {
 #line 32 "tests/ks/pass/xdp_iface_counters.ks"
 			s->packets = s->packets + 1;
@@ -81,14 +90,18 @@ int count_frames(struct xdp_md *ctx)
 		} else {
 #line 39 "tests/ks/pass/xdp_iface_counters.ks"
 			{
+#line 39 "tests/ks/pass/xdp_iface_counters.ks"
 				__u32 __k = ifindex;
+#line 39 "tests/ks/pass/xdp_iface_counters.ks"
 				struct IfaceStats __v = (struct IfaceStats){ .packets = 1, .bytes = len, .runts = 0 };
+#line 39 "tests/ks/pass/xdp_iface_counters.ks"
 				bpf_map_update_elem(&iface_stats, &__k, &__v, BPF_ANY);
 			}
 		}
 	}
 #line 41 "tests/ks/pass/xdp_iface_counters.ks"
 	return XDP_PASS;
+#line 27 "tests/ks/pass/xdp_iface_counters.ks"
 }
-#line 94 "xdp_iface_counters.ebpf.c"
+#line 107 "xdp_iface_counters.ebpf.c"
 

@@ -20,20 +20,25 @@ static struct c_names_ebpf *ksc_skel;
 #line 27 "tests/user/progs/c_names.ks"
 static struct Pair *user_pair(__u32 a __attribute__((unused)))
 {
+#line 27 "tests/user/progs/c_names.ks"
 	static struct Pair pair = { 0 };
 
 #line 28 "tests/user/progs/c_names.ks"
 	pair = (struct Pair){ .first = a, .second = a * 10 };
 #line 29 "tests/user/progs/c_names.ks"
 	return &pair;
+#line 27 "tests/user/progs/c_names.ks"
 }
-#line 31 "c_names.c"
+#line 33 "c_names.c"
 
 #line 32 "tests/user/progs/c_names.ks"
 static __s32 ksc_main(void)
 {
+#line 32 "tests/user/progs/c_names.ks"
 	__u64 ks_long = 0;
+#line 32 "tests/user/progs/c_names.ks"
 	__u32 ks_int = 0;
+#line 32 "tests/user/progs/c_names.ks"
 	struct Pair *p = NULL;
 
 #line 33 "tests/user/progs/c_names.ks"
@@ -46,8 +51,9 @@ static __s32 ksc_main(void)
 	printf("%llu %llu %llu\n", (unsigned long long)ks_long, (unsigned long long)ks_int, (unsigned long long)p->second);
 #line 37 "tests/user/progs/c_names.ks"
 	return 0;
+#line 32 "tests/user/progs/c_names.ks"
 }
-#line 51 "c_names.c"
+#line 57 "c_names.c"
 
 static int ksc_load_object(void)
 {

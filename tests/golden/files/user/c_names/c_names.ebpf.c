@@ -21,8 +21,9 @@ static __always_inline struct Pair *make_pair(__u32 a)
 	pair = (struct Pair){ .first = a, .second = a + 1 };
 #line 14 "tests/user/progs/c_names.ks"
 	return &pair;
+#line 12 "tests/user/progs/c_names.ks"
 }
-#line 26 "c_names.ebpf.c"
+#line 27 "c_names.ebpf.c"
 
 SEC("xdp")
 #line 18 "tests/user/progs/c_names.ks"
@@ -42,6 +43,7 @@ int pairs(struct xdp_md *ctx)
 	}
 #line 24 "tests/user/progs/c_names.ks"
 	return XDP_DROP;
+#line 18 "tests/user/progs/c_names.ks"
 }
-#line 47 "c_names.ebpf.c"
+#line 49 "c_names.ebpf.c"
 

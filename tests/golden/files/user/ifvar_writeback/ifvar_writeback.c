@@ -39,13 +39,17 @@ static void slots_set(__u32 key, struct Slot value)
 #line 23 "tests/user/progs/ifvar_writeback.ks"
 static __u32 bump_return(__u32 k __attribute__((unused)))
 {
+#line 23 "tests/user/progs/ifvar_writeback.ks"
 	struct Slot *s = NULL;
+#line 23 "tests/user/progs/ifvar_writeback.ks"
 	struct Slot s_value = { 0 };
 	__u32 s_key;
 
 #line 24 "tests/user/progs/ifvar_writeback.ks"
 	s_key = k;
+#line 24 "tests/user/progs/ifvar_writeback.ks"
 	s = &s_value;
+#line 24 "tests/user/progs/ifvar_writeback.ks"
 	if (slots_lookup(s_key, s)) {
 #line 25 "tests/user/progs/ifvar_writeback.ks"
 		s->hits = s->hits + 1;
@@ -53,23 +57,30 @@ static __u32 bump_return(__u32 k __attribute__((unused)))
 		if (s->hits > 1) {
 #line 27 "tests/user/progs/ifvar_writeback.ks"
 			slots_set(s_key, *s);
+#line 27 "tests/user/progs/ifvar_writeback.ks"
 			return 2;
 		}
 #line 29 "tests/user/progs/ifvar_writeback.ks"
 		s->last = 9;
+#line 29 "tests/user/progs/ifvar_writeback.ks"
 		slots_set(s_key, *s);
 	}
 #line 31 "tests/user/progs/ifvar_writeback.ks"
 	return 0;
+#line 23 "tests/user/progs/ifvar_writeback.ks"
 }
-#line 66 "ifvar_writeback.c"
+#line 73 "ifvar_writeback.c"
 
 #line 34 "tests/user/progs/ifvar_writeback.ks"
 static __u32 bump_break(void)
 {
+#line 34 "tests/user/progs/ifvar_writeback.ks"
 	__u32 ks_found = 0;
+#line 34 "tests/user/progs/ifvar_writeback.ks"
 	__s32 i = 0;
+#line 34 "tests/user/progs/ifvar_writeback.ks"
 	struct Slot *s = NULL;
+#line 34 "tests/user/progs/ifvar_writeback.ks"
 	struct Slot s_value = { 0 };
 	__u32 s_key;
 
@@ -79,7 +90,9 @@ static __u32 bump_break(void)
 	for (i = 0; i < 8; i++) {
 #line 37 "tests/user/progs/ifvar_writeback.ks"
 		s_key = i;
+#line 37 "tests/user/progs/ifvar_writeback.ks"
 		s = &s_value;
+#line 37 "tests/user/progs/ifvar_writeback.ks"
 		if (slots_lookup(s_key, s)) {
 #line 38 "tests/user/progs/ifvar_writeback.ks"
 			s->hits = s->hits + 10;
@@ -87,20 +100,26 @@ static __u32 bump_break(void)
 			ks_found = i;
 #line 40 "tests/user/progs/ifvar_writeback.ks"
 			slots_set(s_key, *s);
+#line 40 "tests/user/progs/ifvar_writeback.ks"
 			break;
 		}
 	}
 #line 43 "tests/user/progs/ifvar_writeback.ks"
 	return ks_found;
+#line 34 "tests/user/progs/ifvar_writeback.ks"
 }
-#line 97 "ifvar_writeback.c"
+#line 112 "ifvar_writeback.c"
 
 #line 46 "tests/user/progs/ifvar_writeback.ks"
 static __u32 bump_continue(void)
 {
+#line 46 "tests/user/progs/ifvar_writeback.ks"
 	__u32 seen = 0;
+#line 46 "tests/user/progs/ifvar_writeback.ks"
 	__s32 i = 0;
+#line 46 "tests/user/progs/ifvar_writeback.ks"
 	struct Slot *s = NULL;
+#line 46 "tests/user/progs/ifvar_writeback.ks"
 	struct Slot s_value = { 0 };
 	__u32 s_key;
 
@@ -110,7 +129,9 @@ static __u32 bump_continue(void)
 	for (i = 0; i < 8; i++) {
 #line 49 "tests/user/progs/ifvar_writeback.ks"
 		s_key = i;
+#line 49 "tests/user/progs/ifvar_writeback.ks"
 		s = &s_value;
+#line 49 "tests/user/progs/ifvar_writeback.ks"
 		if (slots_lookup(s_key, s)) {
 #line 50 "tests/user/progs/ifvar_writeback.ks"
 			s->hits = s->hits + 1000;
@@ -118,45 +139,60 @@ static __u32 bump_continue(void)
 			seen += 1;
 #line 52 "tests/user/progs/ifvar_writeback.ks"
 			slots_set(s_key, *s);
+#line 52 "tests/user/progs/ifvar_writeback.ks"
 			continue;
 		}
 	}
 #line 55 "tests/user/progs/ifvar_writeback.ks"
 	return seen;
+#line 46 "tests/user/progs/ifvar_writeback.ks"
 }
-#line 128 "ifvar_writeback.c"
+#line 151 "ifvar_writeback.c"
 
 #line 58 "tests/user/progs/ifvar_writeback.ks"
 static __u32 bump_throw(__u32 k __attribute__((unused)))
 {
+#line 58 "tests/user/progs/ifvar_writeback.ks"
 	struct Slot *s = NULL;
+#line 58 "tests/user/progs/ifvar_writeback.ks"
 	struct Slot s_value = { 0 };
 	__u32 s_key;
 
 #line 59 "tests/user/progs/ifvar_writeback.ks"
 	s_key = k;
+#line 59 "tests/user/progs/ifvar_writeback.ks"
 	s = &s_value;
+#line 59 "tests/user/progs/ifvar_writeback.ks"
 	if (slots_lookup(s_key, s)) {
 #line 60 "tests/user/progs/ifvar_writeback.ks"
 		s->hits = s->hits + 100;
 #line 61 "tests/user/progs/ifvar_writeback.ks"
 		ksc_throw(7);
+#line 61 "tests/user/progs/ifvar_writeback.ks"
 		slots_set(s_key, *s);
+#line 61 "tests/user/progs/ifvar_writeback.ks"
 		return 0;
 	}
 #line 63 "tests/user/progs/ifvar_writeback.ks"
 	return 0;
+#line 58 "tests/user/progs/ifvar_writeback.ks"
 }
-#line 151 "ifvar_writeback.c"
+#line 181 "ifvar_writeback.c"
 
 #line 66 "tests/user/progs/ifvar_writeback.ks"
 static __s32 ksc_main(void)
 {
+#line 66 "tests/user/progs/ifvar_writeback.ks"
 	__u32 r1 = 0;
+#line 66 "tests/user/progs/ifvar_writeback.ks"
 	__u32 r2 = 0;
+#line 66 "tests/user/progs/ifvar_writeback.ks"
 	__u32 b = 0;
+#line 66 "tests/user/progs/ifvar_writeback.ks"
 	__u32 c = 0;
+#line 66 "tests/user/progs/ifvar_writeback.ks"
 	struct Slot s = { 0 };
+#line 66 "tests/user/progs/ifvar_writeback.ks"
 	int err = 0;
 
 #line 67 "tests/user/progs/ifvar_writeback.ks"
@@ -173,17 +209,24 @@ static __s32 ksc_main(void)
 	err = 0;
 #line 73 "tests/user/progs/ifvar_writeback.ks"
 	bump_throw(3);
+#line 73 "tests/user/progs/ifvar_writeback.ks"
 	if (ksc_thrown()) {
+#line 73 "tests/user/progs/ifvar_writeback.ks"
 		err = ksc_catch();
+#line 73 "tests/user/progs/ifvar_writeback.ks"
 		goto catch1;
 	}
+#line 73 "tests/user/progs/ifvar_writeback.ks"
 	goto try1_end;
 catch1:
+#line 73 "tests/user/progs/ifvar_writeback.ks"
 	if (err == 7) {
 #line 75 "tests/user/progs/ifvar_writeback.ks"
 		printf("caught\n");
 	} else {
+#line 75 "tests/user/progs/ifvar_writeback.ks"
 		ksc_throw(err);
+#line 75 "tests/user/progs/ifvar_writeback.ks"
 		return 0;
 	}
 try1_end:
@@ -194,8 +237,9 @@ try1_end:
 	printf("returns %llu %llu break %llu continue %llu hits %llu last %llu\n", (unsigned long long)r1, (unsigned long long)r2, (unsigned long long)b, (unsigned long long)c, (unsigned long long)s.hits, (unsigned long long)s.last);
 #line 79 "tests/user/progs/ifvar_writeback.ks"
 	return 0;
+#line 66 "tests/user/progs/ifvar_writeback.ks"
 }
-#line 199 "ifvar_writeback.c"
+#line 243 "ifvar_writeback.c"
 
 static int ksc_load_object(void)
 {

@@ -27,8 +27,11 @@ int count_slot(struct xdp_md *ctx)
 
 #line 14 "tests/user/progs/ifvar_writeback.ks"
 	{
+#line 14 "tests/user/progs/ifvar_writeback.ks"
 		__u32 __k = ctx->ingress_ifindex;
+#line 14 "tests/user/progs/ifvar_writeback.ks"
 		s = bpf_map_lookup_elem(&slots, &__k);
+#line 14 "tests/user/progs/ifvar_writeback.ks"
 		if (s) {
 #line 15 "tests/user/progs/ifvar_writeback.ks"
 			s->hits += 1;
@@ -41,6 +44,7 @@ int count_slot(struct xdp_md *ctx)
 	}
 #line 20 "tests/user/progs/ifvar_writeback.ks"
 	return XDP_PASS;
+#line 13 "tests/user/progs/ifvar_writeback.ks"
 }
-#line 46 "ifvar_writeback.ebpf.c"
+#line 50 "ifvar_writeback.ebpf.c"
 

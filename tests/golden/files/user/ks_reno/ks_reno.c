@@ -29,10 +29,15 @@ static __u64 acks_get(__u32 key)
 #line 47 "tests/user/progs/ks_reno.ks"
 static __s32 ksc_main(void)
 {
+#line 47 "tests/user/progs/ks_reno.ks"
 	__u32 ks_rc = 0;
+#line 47 "tests/user/progs/ks_reno.ks"
 	__u64 last = 0;
+#line 47 "tests/user/progs/ks_reno.ks"
 	__u64 stable = 0;
+#line 47 "tests/user/progs/ks_reno.ks"
 	__u64 spins = 0;
+#line 47 "tests/user/progs/ks_reno.ks"
 	__u64 n = 0;
 
 #line 48 "tests/user/progs/ks_reno.ks"
@@ -73,8 +78,9 @@ static __s32 ksc_main(void)
 	printf("acks %llu cong_avoid %llu\n", (unsigned long long)acks_get(0), (unsigned long long)acks_get(1));
 #line 68 "tests/user/progs/ks_reno.ks"
 	return 0;
+#line 47 "tests/user/progs/ks_reno.ks"
 }
-#line 78 "ks_reno.c"
+#line 84 "ks_reno.c"
 
 static int ksc_load_object(void)
 {

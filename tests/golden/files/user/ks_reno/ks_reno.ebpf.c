@@ -31,15 +31,21 @@ static __always_inline __u32 ks_reno_ssthresh_body(struct sock *sk)
 	}
 #line 17 "tests/user/progs/ks_reno.ks"
 	return half;
+#line 11 "tests/user/progs/ks_reno.ks"
 }
-#line 36 "ks_reno.ebpf.c"
+#line 37 "ks_reno.ebpf.c"
 
+#line 11 "tests/user/progs/ks_reno.ks"
 SEC("struct_ops/ssthresh")
+#line 11 "tests/user/progs/ks_reno.ks"
 __u32 BPF_PROG(ks_reno_ssthresh, struct sock *sk)
 {
+#line 11 "tests/user/progs/ks_reno.ks"
 	return ks_reno_ssthresh_body(sk);
+#line 11 "tests/user/progs/ks_reno.ks"
 }
 
+#line 49 "ks_reno.ebpf.c"
 #line 20 "tests/user/progs/ks_reno.ks"
 static __always_inline void ks_reno_cong_avoid_body(struct sock *sk, __u32 ack, __u32 acked)
 {
@@ -47,9 +53,13 @@ static __always_inline void ks_reno_cong_avoid_body(struct sock *sk, __u32 ack, 
 
 #line 21 "tests/user/progs/ks_reno.ks"
 	{
+#line 21 "tests/user/progs/ks_reno.ks"
 		__u32 __k = 1;
+#line 21 "tests/user/progs/ks_reno.ks"
 		__u64 *__p = bpf_map_lookup_elem(&acks, &__k);
+#line 21 "tests/user/progs/ks_reno.ks"
 		if (__p)
+#line 21 "tests/user/progs/ks_reno.ks"
 			__sync_fetch_and_add(__p, 1);
 	}
 #line 22 "tests/user/progs/ks_reno.ks"
@@ -70,15 +80,21 @@ static __always_inline void ks_reno_cong_avoid_body(struct sock *sk, __u32 ack, 
 #line 30 "tests/user/progs/ks_reno.ks"
 		tp->snd_cwnd = tp->snd_cwnd + 1;
 	}
+#line 20 "tests/user/progs/ks_reno.ks"
 }
-#line 75 "ks_reno.ebpf.c"
+#line 86 "ks_reno.ebpf.c"
 
+#line 20 "tests/user/progs/ks_reno.ks"
 SEC("struct_ops/cong_avoid")
+#line 20 "tests/user/progs/ks_reno.ks"
 void BPF_PROG(ks_reno_cong_avoid, struct sock *sk, __u32 ack, __u32 acked)
 {
+#line 20 "tests/user/progs/ks_reno.ks"
 	ks_reno_cong_avoid_body(sk, ack, acked);
+#line 20 "tests/user/progs/ks_reno.ks"
 }
 
+#line 98 "ks_reno.ebpf.c"
 #line 34 "tests/user/progs/ks_reno.ks"
 static __always_inline __u32 ks_reno_undo_cwnd_body(struct sock *sk)
 {
@@ -88,34 +104,50 @@ static __always_inline __u32 ks_reno_undo_cwnd_body(struct sock *sk)
 	tp = (struct tcp_sock *)sk;
 #line 36 "tests/user/progs/ks_reno.ks"
 	return tp->snd_cwnd;
+#line 34 "tests/user/progs/ks_reno.ks"
 }
-#line 93 "ks_reno.ebpf.c"
+#line 110 "ks_reno.ebpf.c"
 
+#line 34 "tests/user/progs/ks_reno.ks"
 SEC("struct_ops/undo_cwnd")
+#line 34 "tests/user/progs/ks_reno.ks"
 __u32 BPF_PROG(ks_reno_undo_cwnd, struct sock *sk)
 {
+#line 34 "tests/user/progs/ks_reno.ks"
 	return ks_reno_undo_cwnd_body(sk);
+#line 34 "tests/user/progs/ks_reno.ks"
 }
 
+#line 122 "ks_reno.ebpf.c"
 #line 39 "tests/user/progs/ks_reno.ks"
 static __always_inline void ks_reno_pkts_acked_body(struct sock *sk, struct ack_sample *ks_sample)
 {
 #line 40 "tests/user/progs/ks_reno.ks"
 	{
+#line 40 "tests/user/progs/ks_reno.ks"
 		__u32 __k = 0;
+#line 40 "tests/user/progs/ks_reno.ks"
 		__u64 *__p = bpf_map_lookup_elem(&acks, &__k);
+#line 40 "tests/user/progs/ks_reno.ks"
 		if (__p)
+#line 40 "tests/user/progs/ks_reno.ks"
 			__sync_fetch_and_add(__p, 1);
 	}
+#line 39 "tests/user/progs/ks_reno.ks"
 }
-#line 112 "ks_reno.ebpf.c"
+#line 139 "ks_reno.ebpf.c"
 
+#line 39 "tests/user/progs/ks_reno.ks"
 SEC("struct_ops/pkts_acked")
+#line 39 "tests/user/progs/ks_reno.ks"
 void BPF_PROG(ks_reno_pkts_acked, struct sock *sk, struct ack_sample *ks_sample)
 {
+#line 39 "tests/user/progs/ks_reno.ks"
 	ks_reno_pkts_acked_body(sk, ks_sample);
+#line 39 "tests/user/progs/ks_reno.ks"
 }
 
+#line 151 "ks_reno.ebpf.c"
 SEC(".struct_ops")
 struct tcp_congestion_ops ks_reno = {
 	.ssthresh = (void *)ks_reno_ssthresh,

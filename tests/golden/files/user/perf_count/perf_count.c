@@ -34,9 +34,13 @@ static __u64 samples_get(__u32 key)
 #line 12 "tests/user/progs/perf_count.ks"
 static __s32 ksc_main(void)
 {
+#line 12 "tests/user/progs/perf_count.ks"
 	void *prog = NULL;
+#line 12 "tests/user/progs/perf_count.ks"
 	struct PerfAttachment clock = { 0 };
+#line 12 "tests/user/progs/perf_count.ks"
 	__u64 spins = 0;
+#line 12 "tests/user/progs/perf_count.ks"
 	__s64 ns = 0;
 
 #line 13 "tests/user/progs/perf_count.ks"
@@ -63,8 +67,9 @@ static __s32 ksc_main(void)
 	ksc_detach_perf(clock);
 #line 29 "tests/user/progs/perf_count.ks"
 	return 0;
+#line 12 "tests/user/progs/perf_count.ks"
 }
-#line 68 "perf_count.c"
+#line 73 "perf_count.c"
 
 static int ksc_load_object(void)
 {

@@ -20,13 +20,18 @@ int on_tick(struct bpf_perf_event_data *ctx)
 {
 #line 8 "tests/user/progs/perf_count.ks"
 	{
+#line 8 "tests/user/progs/perf_count.ks"
 		__u32 __k = 0;
+#line 8 "tests/user/progs/perf_count.ks"
 		__u64 *__p = bpf_map_lookup_elem(&samples, &__k);
+#line 8 "tests/user/progs/perf_count.ks"
 		if (__p)
+#line 8 "tests/user/progs/perf_count.ks"
 			__sync_fetch_and_add(__p, 1);
 	}
 #line 9 "tests/user/progs/perf_count.ks"
 	return 0;
+#line 7 "tests/user/progs/perf_count.ks"
 }
-#line 32 "perf_count.ebpf.c"
+#line 37 "perf_count.ebpf.c"
 

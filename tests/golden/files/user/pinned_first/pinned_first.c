@@ -47,13 +47,15 @@ static __s32 ksc_main(void)
 {
 #line 16 "tests/user/progs/pinned_first.ks"
 	pinned_globals_fetch()->generation = pinned_globals_fetch()->generation + 1;
+#line 16 "tests/user/progs/pinned_first.ks"
 	pinned_globals_store();
 #line 17 "tests/user/progs/pinned_first.ks"
 	printf("generation %llu limit %llu untouched %llu\n", (unsigned long long)pinned_globals_fetch()->generation, (unsigned long long)pinned_globals_fetch()->limit, (unsigned long long)pinned_globals_fetch()->untouched);
 #line 18 "tests/user/progs/pinned_first.ks"
 	return 0;
+#line 15 "tests/user/progs/pinned_first.ks"
 }
-#line 57 "pinned_first.c"
+#line 59 "pinned_first.c"
 
 static int ksc_load_object(void)
 {

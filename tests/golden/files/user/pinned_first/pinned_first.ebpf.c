@@ -38,6 +38,7 @@ int bump(struct xdp_md *ctx)
 	ksc_pinned_globals()->generation = ksc_pinned_globals()->generation + 1;
 #line 12 "tests/user/progs/pinned_first.ks"
 	return XDP_PASS;
+#line 10 "tests/user/progs/pinned_first.ks"
 }
-#line 43 "pinned_first.ebpf.c"
+#line 44 "pinned_first.ebpf.c"
 

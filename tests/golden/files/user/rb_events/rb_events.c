@@ -45,13 +45,16 @@ static __s32 on_frame(struct Frame *f __attribute__((unused)))
 	}
 #line 30 "tests/user/progs/rb_events.ks"
 	return 0;
+#line 24 "tests/user/progs/rb_events.ks"
 }
-#line 50 "rb_events.c"
+#line 51 "rb_events.c"
 
 #line 33 "tests/user/progs/rb_events.ks"
 static __s32 ksc_main(void)
 {
+#line 33 "tests/user/progs/rb_events.ks"
 	void *prog = NULL;
+#line 33 "tests/user/progs/rb_events.ks"
 	__s32 r = 0;
 
 #line 34 "tests/user/progs/rb_events.ks"
@@ -73,8 +76,9 @@ static __s32 ksc_main(void)
 	ksc_detach(prog);
 #line 43 "tests/user/progs/rb_events.ks"
 	return 0;
+#line 33 "tests/user/progs/rb_events.ks"
 }
-#line 78 "rb_events.c"
+#line 82 "rb_events.c"
 
 static int ksc_load_object(void)
 {

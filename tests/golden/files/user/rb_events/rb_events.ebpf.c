@@ -23,6 +23,7 @@ SEC("xdp")
 #line 14 "tests/user/progs/rb_events.ks"
 int report_frames(struct xdp_md *ctx)
 {
+#line 14 "tests/user/progs/rb_events.ks"
 	struct Frame *f = NULL;
 
 #line 15 "tests/user/progs/rb_events.ks"
@@ -31,20 +32,27 @@ int report_frames(struct xdp_md *ctx)
 	if (f != NULL) {
 #line 17 "tests/user/progs/rb_events.ks"
 		if (f)
+#line 17 "tests/user/progs/rb_events.ks"
 			f->len = bpf_xdp_get_buff_len(ctx);
 #line 18 "tests/user/progs/rb_events.ks"
 		if (f)
+#line 18 "tests/user/progs/rb_events.ks"
 			f->ifindex = ctx->ingress_ifindex;
 #line 19 "tests/user/progs/rb_events.ks"
 		if (f) {
+#line 19 "tests/user/progs/rb_events.ks"
 			bpf_ringbuf_submit(f, 0);
+#line 19 "tests/user/progs/rb_events.ks"
 			f = NULL;
 		}
 	}
 #line 21 "tests/user/progs/rb_events.ks"
 	if (f)
+#line 21 "tests/user/progs/rb_events.ks"
 		bpf_ringbuf_discard(f, 0);
+#line 21 "tests/user/progs/rb_events.ks"
 	return XDP_PASS;
+#line 14 "tests/user/progs/rb_events.ks"
 }
-#line 50 "rb_events.ebpf.c"
+#line 58 "rb_events.ebpf.c"
 

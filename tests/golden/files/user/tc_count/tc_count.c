@@ -29,8 +29,11 @@ static __u64 packets_get(__u32 key)
 #line 20 "tests/user/progs/tc_count.ks"
 static __s32 ksc_main(void)
 {
+#line 20 "tests/user/progs/tc_count.ks"
 	void *ingress = NULL;
+#line 20 "tests/user/progs/tc_count.ks"
 	void *egress = NULL;
+#line 20 "tests/user/progs/tc_count.ks"
 	__u64 spins = 0;
 
 #line 21 "tests/user/progs/tc_count.ks"
@@ -64,8 +67,9 @@ static __s32 ksc_main(void)
 	ksc_detach(ingress);
 #line 37 "tests/user/progs/tc_count.ks"
 	return 0;
+#line 20 "tests/user/progs/tc_count.ks"
 }
-#line 69 "tc_count.c"
+#line 73 "tc_count.c"
 
 static int ksc_load_object(void)
 {

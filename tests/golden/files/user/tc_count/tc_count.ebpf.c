@@ -22,15 +22,20 @@ int count_in(struct __sk_buff *ctx)
 {
 #line 10 "tests/user/progs/tc_count.ks"
 	{
+#line 10 "tests/user/progs/tc_count.ks"
 		__u32 __k = 0;
+#line 10 "tests/user/progs/tc_count.ks"
 		__u64 *__p = bpf_map_lookup_elem(&packets, &__k);
+#line 10 "tests/user/progs/tc_count.ks"
 		if (__p)
+#line 10 "tests/user/progs/tc_count.ks"
 			__sync_fetch_and_add(__p, 1);
 	}
 #line 11 "tests/user/progs/tc_count.ks"
 	return TC_ACT_OK;
+#line 9 "tests/user/progs/tc_count.ks"
 }
-#line 34 "tc_count.ebpf.c"
+#line 39 "tc_count.ebpf.c"
 
 SEC("tc")
 #line 15 "tests/user/progs/tc_count.ks"
@@ -38,13 +43,18 @@ int count_out(struct __sk_buff *ctx)
 {
 #line 16 "tests/user/progs/tc_count.ks"
 	{
+#line 16 "tests/user/progs/tc_count.ks"
 		__u32 __k = 1;
+#line 16 "tests/user/progs/tc_count.ks"
 		__u64 *__p = bpf_map_lookup_elem(&packets, &__k);
+#line 16 "tests/user/progs/tc_count.ks"
 		if (__p)
+#line 16 "tests/user/progs/tc_count.ks"
 			__sync_fetch_and_add(__p, 1);
 	}
 #line 17 "tests/user/progs/tc_count.ks"
 	return TC_ACT_OK;
+#line 15 "tests/user/progs/tc_count.ks"
 }
-#line 50 "tc_count.ebpf.c"
+#line 60 "tc_count.ebpf.c"
 

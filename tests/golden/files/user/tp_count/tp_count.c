@@ -29,7 +29,9 @@ static __u64 calls_get(__u32 key)
 #line 12 "tests/user/progs/tp_count.ks"
 static __s32 ksc_main(void)
 {
+#line 12 "tests/user/progs/tp_count.ks"
 	void *prog = NULL;
+#line 12 "tests/user/progs/tp_count.ks"
 	__u32 spins = 0;
 
 #line 13 "tests/user/progs/tp_count.ks"
@@ -52,8 +54,9 @@ static __s32 ksc_main(void)
 	ksc_detach(prog);
 #line 23 "tests/user/progs/tp_count.ks"
 	return 0;
+#line 12 "tests/user/progs/tp_count.ks"
 }
-#line 57 "tp_count.c"
+#line 60 "tp_count.c"
 
 static int ksc_load_object(void)
 {

@@ -20,13 +20,18 @@ int count_bpf(struct trace_event_raw_sys_enter *ctx)
 {
 #line 8 "tests/user/progs/tp_count.ks"
 	{
+#line 8 "tests/user/progs/tp_count.ks"
 		__u32 __k = 0;
+#line 8 "tests/user/progs/tp_count.ks"
 		__u64 *__p = bpf_map_lookup_elem(&calls, &__k);
+#line 8 "tests/user/progs/tp_count.ks"
 		if (__p)
+#line 8 "tests/user/progs/tp_count.ks"
 			__sync_fetch_and_add(__p, 1);
 	}
 #line 9 "tests/user/progs/tp_count.ks"
 	return 0;
+#line 7 "tests/user/progs/tp_count.ks"
 }
-#line 32 "tp_count.ebpf.c"
+#line 37 "tp_count.ebpf.c"
 

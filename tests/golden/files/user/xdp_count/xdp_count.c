@@ -29,7 +29,9 @@ static __u64 packets_get(__u32 key)
 #line 12 "tests/user/progs/xdp_count.ks"
 static __s32 ksc_main(void)
 {
+#line 12 "tests/user/progs/xdp_count.ks"
 	void *prog = NULL;
+#line 12 "tests/user/progs/xdp_count.ks"
 	__u64 spins = 0;
 
 #line 13 "tests/user/progs/xdp_count.ks"
@@ -54,8 +56,9 @@ static __s32 ksc_main(void)
 	ksc_detach(prog);
 #line 24 "tests/user/progs/xdp_count.ks"
 	return 0;
+#line 12 "tests/user/progs/xdp_count.ks"
 }
-#line 59 "xdp_count.c"
+#line 62 "xdp_count.c"
 
 static int ksc_load_object(void)
 {

@@ -20,13 +20,18 @@ int count_lo(struct xdp_md *ctx)
 {
 #line 8 "tests/user/progs/xdp_count.ks"
 	{
+#line 8 "tests/user/progs/xdp_count.ks"
 		__u32 __k = 0;
+#line 8 "tests/user/progs/xdp_count.ks"
 		__u64 *__p = bpf_map_lookup_elem(&packets, &__k);
+#line 8 "tests/user/progs/xdp_count.ks"
 		if (__p)
+#line 8 "tests/user/progs/xdp_count.ks"
 			__sync_fetch_and_add(__p, 1);
 	}
 #line 9 "tests/user/progs/xdp_count.ks"
 	return XDP_PASS;
+#line 7 "tests/user/progs/xdp_count.ks"
 }
-#line 32 "xdp_count.ebpf.c"
+#line 37 "xdp_count.ebpf.c"
 
