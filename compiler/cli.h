@@ -50,6 +50,8 @@ int do_call(int argc, char **argv);
 void help_call(FILE *out);
 int do_test(int argc, char **argv);
 void help_test(FILE *out);
+int do_verify(int argc, char **argv);
+void help_verify(FILE *out);
 int do_init(int argc, char **argv);
 void help_init(FILE *out);
 

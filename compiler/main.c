@@ -15,6 +15,7 @@ static const struct cmd cmds[] = {
 	{ "build", do_build, help_build, "compile, then build the eBPF object, loader and module" },
 	{ "test", do_test, help_test, "build, then run the file's @test functions on this kernel" },
 	{ "kmod", do_kmod, help_kmod, "build the kernel module against a kernel tree (kmod build|dkms)" },
+	{ "verify", do_verify, help_verify, "load a file's eBPF programs without attaching: the verifier's verdict" },
 	{ "install", do_install, help_install, "load a built tree: module, BTF, eBPF object, attach, pin" },
 	{ "uninstall", do_uninstall, help_uninstall, "undo 'ksc install NAME' in reverse, module last" },
 	{ "status", do_status, help_status, "show installed programs: module, BTF, links, maps" },

@@ -14,26 +14,29 @@
 #include "cli.h"
 #include "kbuild_run.h"
 #include "util.h"
+#include "verify.h"
 
 void help_build(FILE *out)
 {
 	fprintf(out,
-		"Usage: ksc build FILE.ks [-o DIR] [--btf FILE] [--kdir KDIR [--btf-base FILE]]\n"
+		"Usage: ksc build FILE.ks [-o DIR] [--btf FILE] [--kdir KDIR [--btf-base FILE]] [--verify]\n"
 		"\n"
 		"Runs 'ksc compile' into DIR (default ./NAME), then 'make' there, which builds\n"
 		"NAME.ebpf.o, its skeleton and the loader NAME.  With --kdir, a program with\n"
 		"module code also gets kmod/NAME.ko, built as 'ksc kmod build DIR --kdir KDIR'\n"
 		"does (module BTF included).  The module is never built against the running\n"
-		"kernel unless KDIR names its tree.\n");
+		"kernel unless KDIR names its tree.  --verify then loads the eBPF programs\n"
+		"without attaching and unloads them, as 'ksc verify DIR' does (root).\n");
 }
 
-enum { B_OUT, B_BTF, B_KDIR, B_BTF_BASE };
+enum { B_OUT, B_BTF, B_KDIR, B_BTF_BASE, B_VERIFY };
 
 static const struct arg_opt build_opts[] = {
 	[B_OUT] = { "output", 'o', "DIR" },
 	[B_BTF] = { "btf", 0, "FILE" },
 	[B_KDIR] = { "kdir", 0, "KDIR" },
 	[B_BTF_BASE] = { "btf-base", 0, "FILE" },
+	[B_VERIFY] = { "verify", 0, NULL },
 	{ 0 },
 };
 
@@ -119,6 +122,8 @@ int do_build(int argc, char **argv)
 			p_step("%s not built: give --kdir with the kernel tree to build it for", kmod);
 		}
 	}
+	if (!status && a.val[B_VERIFY])
+		status = verify_tree(dir, file);
 	free(kmod);
 	free(dir);
 	return status;

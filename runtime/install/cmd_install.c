@@ -23,6 +23,7 @@
 #include "cli.h"
 #include "ebpf_abi.h"
 #include "installer.h"
+#include "verify.h"
 
 void help_install(FILE *out)
 {
@@ -483,9 +484,8 @@ static int load_object(struct install *in)
 		bpf_map__set_pin_path(map, pin);
 		free(pin);
 	}
-	err = bpf_object__load(in->obj);
-	if (err)
-		p_err("cannot load %s: %s (libbpf says why above)", path, bpf_err(err));
+	/* A rejection is reported at its .ks line, as by ksc verify. */
+	err = verify_load(in->obj, path, NULL);
 	i = 0;
 	bpf_object__for_each_map(map, in->obj) {
 		if (err || !bpf_map__pin_path(map) || i >= (int)ARRAY_SIZE(existed))

@@ -62,7 +62,7 @@ run_tool "check: -q after the file" 0 '' "$K" check "$src" -q
 run_tool "check: --btf FILE after the file" 0 '' "$K" check "$src" --btf /sys/kernel/btf/vmlinux
 
 # Help, in every form, for every command: exit 0, the usage on stdout.
-for c in check compile build test kmod install uninstall status kfuncs call init; do
+for c in check compile build test verify kmod install uninstall status kfuncs call init; do
 	for form in "$c --help" "$c -h" "help $c"; do
 		out=$("$K" $form 2>/dev/null)
 		rc=$?
@@ -104,6 +104,12 @@ usage "kmod build: a key without its certificate" "kmod build: give the signing 
 usage "kmod build: no source" "kmod build: missing FILE.ks or DIR" kmod build --kdir /tmp
 usage "kmod dkms: unknown option" "kmod dkms: unknown option '--kdir'" kmod dkms "$src" --kdir /tmp
 usage "kmod dkms: --version without V" "kmod dkms: '--version' needs V" kmod dkms "$src" --version
+usage "verify: nothing to verify" "verify: missing FILE.ks|DIR" verify
+usage "verify: two operands" "verify: unexpected argument 'b'" verify a b
+usage "verify: unknown option" "verify: unknown option '--kernel'" verify "$src" --kernel 6.1
+usage "verify: no such file" "verify: no file or directory 'nowhere.ks'" verify nowhere.ks
+usage "verify: not a .ks file" "verify: '/etc/hostname' is neither a .ks file nor a built tree" verify /etc/hostname
+usage "build: --verify with a value" "build: '--verify' takes no value" build "$src" --verify=1
 usage "install: no DIR" "install: missing DIR" install
 usage "install: --iface without IF" "install: '--iface' needs IF" install "$dir" --iface
 usage "install: two DIRs" "install: unexpected argument 'b'" install a b

@@ -1,0 +1,361 @@
+/*
+ * Loading with the verifier's verdict reported at the .ks line (verify.h),
+ * and `ksc verify FILE.ks|DIR`: build (or take a built tree), load every
+ * program without attaching, report, close.  Closing the object unloads
+ * all of it: nothing stays in the kernel, whatever the verdict.
+ */
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <ftw.h>
+#include <glob.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "cli.h"
+#include "diag.h"
+#include "verify.h"
+
+#define LOG_SIZE (16u << 20)   /* a rejected path's trace at log level 1 fits */
+#define MAX_PROGS 128
+
+void help_verify(FILE *out)
+{
+	fprintf(out,
+		"Usage: ksc verify FILE.ks|DIR\n"
+		"\n"
+		"Loads every eBPF program of FILE.ks (built first, in a temporary tree) or of\n"
+		"the built output tree DIR into the running kernel without attaching any, and\n"
+		"says whether the kernel's verifier accepts them; then unloads them: nothing\n"
+		"stays loaded.  A rejection is reported at the .ks line of the instruction the\n"
+		"verifier refused, with its reason in words, a note with that instruction and\n"
+		"the register state it met, and with -v the verifier's whole log.  A tree with\n"
+		"a kernel module needs that module loaded (ksc install loads it).  Needs root.\n"
+		"Exit status: 0 all accepted, 1 a rejection or build failure, 2 usage error.\n");
+}
+
+/* libbpf's messages while loading: kept, and shown only when no report explains the failure. */
+static struct strbuf libbpf_lines;
+
+static int keep_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && ksc_verbose < 1)
+		return 0;
+	sb_vprintf(&libbpf_lines, fmt, ap);
+	return 0;
+}
+
+/* The object's BTF string naming the source file `base` (the log names it without directories). */
+static char *source_path(const char *obj_path, const char *base)
+{
+	struct btf *btf = btf__parse_elf(obj_path, NULL);
+	const struct btf_header *h;
+	const char *raw, *s, *end;
+	char *found = NULL;
+	uint32_t size;
+
+	if (!btf)
+		return NULL;
+	raw = btf__raw_data(btf, &size);
+	h = (const struct btf_header *)raw;
+	s = raw + h->hdr_len + h->str_off;
+	for (end = s + h->str_len; s < end && !found; s += strlen(s) + 1) {
+		size_t n = strlen(s), b = strlen(base);
+
+		if (n >= b && !strcmp(s + n - b, base) && (n == b || s[n - b - 1] == '/'))
+			found = xstrdup(s);
+	}
+	btf__free(btf);
+	return found;
+}
+
+/* The path to show: relative to the working directory when under it. */
+static char *shown_path(char *path)
+{
+	char cwd[4096];
+	size_t n;
+
+	if (path && getcwd(cwd, sizeof(cwd)) && (n = strlen(cwd)) && !strncmp(path, cwd, n) &&
+	    path[n] == '/') {
+		char *rel = xstrdup(path + n + 1);
+
+		free(path);
+		return rel;
+	}
+	return path;
+}
+
+/* The .ks position for file (as the log names it) and line: the whole line's code underlined. */
+static struct ks_loc position(struct diag *d, const char *obj_path, const char *source,
+			      const char *file, int line)
+{
+	struct ks_loc loc = { 0 };
+	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+	const char *sbase = source && strrchr(source, '/') ? strrchr(source, '/') + 1 : source;
+	char *path = source && sbase && !strcmp(sbase, base) ? xstrdup(source) :
+							      shown_path(source_path(obj_path, base));
+	const struct ks_src *src;
+	int err;
+
+	if (!path || line <= 0)
+		goto out;
+	src = diag_load_source(d, path, &err);
+	if (!src || line > src->nlines)
+		goto out;
+	{
+		const char *p = src->text + src->line_start[line - 1], *q = p;
+
+		while (*q == ' ' || *q == '\t')
+			q++;
+		loc = (struct ks_loc){ src, line, (int)(q - p) + 1, 1 };
+		while (q[loc.len] && q[loc.len] != '\n')
+			loc.len++;
+		while (loc.len > 1 && (q[loc.len - 1] == ' ' || q[loc.len - 1] == '{'))
+			loc.len--;
+	}
+out:
+	free(path);
+	return loc;
+}
+
+/* A program's own fn line in source, for a rejection the log ties to no instruction. */
+static int fn_line(const char *source, const char *prog)
+{
+	struct diag d = { 0 };
+	const struct ks_src *src;
+	char *want = xasprintf("fn %s(", prog);
+	int err, line = 0;
+
+	src = source ? diag_load_source(&d, source, &err) : NULL;
+	for (int i = 0; src && i < src->nlines && !line; i++) {
+		const char *p = src->text + src->line_start[i];
+		const char *nl = strchr(p, '\n');
+		const char *hit = strstr(p, want);
+
+		if (hit && (!nl || hit < nl))
+			line = i + 1;
+	}
+	diag_free(&d);
+	free(want);
+	return line;
+}
+
+/* The line of source whose code is text (6.1's annotations), the first after line from. */
+static int text_line(const char *source, const char *text, int from)
+{
+	struct diag d = { 0 };
+	const struct ks_src *src;
+	size_t n = strlen(text);
+	int err, line = 0;
+
+	src = source && n ? diag_load_source(&d, source, &err) : NULL;
+	for (int i = from > 0 ? from - 1 : 0; src && i < src->nlines && !line; i++) {
+		const char *p = src->text + src->line_start[i];
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!strncmp(p, text, n) && (p[n] == '\n' || p[n] == 0 || p[n] == ' '))
+			line = i + 1;
+	}
+	diag_free(&d);
+	return line;
+}
+
+static void report(const char *obj_path, const char *source, const char *prog, const char *log)
+{
+	struct verify_log l;
+	struct diag d = { 0 };
+	struct ks_loc loc, none = { 0 };
+	char words[400];
+
+	verify_parse_log(log, &l);
+	loc = position(&d, obj_path, source, l.file, l.line);
+	if (!loc.src && l.src_text[0])
+		loc = position(&d, obj_path, source, source ? source : "",
+			       text_line(source, l.src_text, fn_line(source, prog)));
+	if (!loc.src)
+		loc = position(&d, obj_path, source, source ? source : "", fn_line(source, prog));
+	diag_error(&d, loc, "the kernel's verifier rejects this: %s", verify_words(&l, words, sizeof(words)));
+	if (l.insn >= 0)
+		diag_note(&d, none, "program %s, instruction %s%s%s", prog,
+			  l.insn_text[0] ? l.insn_text : xasprintf("%d", l.insn),
+			  l.regs[0] ? "; registers: " : "", l.regs);
+	else
+		diag_note(&d, none, "program %s", prog);
+	if (l.ref_insn >= 0 && l.ref_line) {
+		struct ks_loc at = position(&d, obj_path, source, l.ref_file, l.ref_line);
+
+		diag_note(&d, at, "the reference is taken here (instruction %d)", l.ref_insn);
+	}
+	diag_note(&d, none, "the verifier says: %s%s%s", l.reason, l.detail[0] ? "; " : "", l.detail);
+	if (l.suggestion[0])
+		diag_note(&d, none, "the verifier suggests: %s", l.suggestion);
+	diag_flush(&d, stderr);
+	diag_free(&d);
+	if (ksc_verbose > 0)
+		fprintf(stderr, "-- the verifier's log of %s --\n%s-- end of the log --\n", prog, log);
+}
+
+/* Whether a program's log ends in a verdict against it (an accepted one's has no message). */
+static bool rejected(const char *log)
+{
+	struct verify_log l;
+
+	verify_parse_log(log, &l);
+	return l.reason[0] != 0;
+}
+
+/* libbpf's own errors (-4000 and below) have no strerror text. */
+static const char *bpf_err(int err)
+{
+	static char buf[128];
+
+	libbpf_strerror(err, buf, sizeof(buf));
+	return buf;
+}
+
+int verify_load(struct bpf_object *obj, const char *obj_path, const char *source)
+{
+	struct bpf_program *prog, *failed = NULL;
+	char *logs[MAX_PROGS] = { 0 };
+	libbpf_print_fn_t saved;
+	int err, n = 0, i = 0;
+
+	bpf_object__for_each_program(prog, obj) {
+		if (n == MAX_PROGS)
+			break;
+		/* Untouched pages cost nothing: only the programs loaded write their log. */
+		logs[n] = xcalloc(1, LOG_SIZE);
+		bpf_program__set_log_buf(prog, logs[n], LOG_SIZE);
+		bpf_program__set_log_level(prog, 1);
+		n++;
+	}
+	sb_init(&libbpf_lines);
+	saved = libbpf_set_print(keep_libbpf);
+	err = bpf_object__load(obj);
+	libbpf_set_print(saved);
+	/* Programs load in order and loading stops at a failure: the last with a log failed. */
+	n = 0;
+	bpf_object__for_each_program(prog, obj) {
+		if (n < MAX_PROGS && logs[n][0])
+			failed = prog, i = n;
+		n++;
+	}
+	if (err && failed && rejected(logs[i])) {
+		if (ksc_verbose > 0 && libbpf_lines.len)
+			fputs(libbpf_lines.buf, stderr);
+		report(obj_path, source, bpf_program__name(failed), logs[i]);
+	} else if (err) {
+		/* Not the verifier (a map, a missing kfunc, a refused program type): libbpf knows. */
+		if (libbpf_lines.len)
+			fputs(libbpf_lines.buf, stderr);
+		p_err("cannot load %s: %s (libbpf says why above)", obj_path, bpf_err(err));
+	}
+	sb_free(&libbpf_lines);
+	for (int i = 0; i < MAX_PROGS; i++)
+		free(logs[i]);
+	return err;
+}
+
+/* The built tree's eBPF object: DIR/NAME.ebpf.o, the one there is (malloc'd), or NULL said why. */
+static char *tree_object(const char *dir)
+{
+	char *pat = xasprintf("%s/*.ebpf.o", dir), *obj = NULL;
+	glob_t g;
+
+	if (glob(pat, 0, NULL, &g) == 0 && g.gl_pathc == 1)
+		obj = xstrdup(g.gl_pathv[0]);
+	else if (g.gl_pathc > 1)
+		p_err("'%s' holds more than one eBPF object", dir);
+	else
+		p_err("'%s' holds no eBPF object (*.ebpf.o): build it first ('ksc build' or make)", dir);
+	globfree(&g);
+	free(pat);
+	return obj;
+}
+
+int verify_tree(const char *dir, const char *source)
+{
+	char *path = tree_object(dir);
+	struct bpf_object *obj;
+	int err, n = 0;
+	struct bpf_program *prog;
+
+	if (!path)
+		return EXIT_USER;
+	obj = bpf_object__open_file(path, NULL);
+	if (!obj) {
+		p_err("cannot open %s: %s", path, bpf_err(-errno));
+		free(path);
+		return EXIT_USER;
+	}
+	err = verify_load(obj, path, source);
+	bpf_object__for_each_program(prog, obj)
+		n++;
+	/* Closing unloads every program and map the load made. */
+	bpf_object__close(obj);
+	if (!err)
+		p_step("the kernel's verifier accepts %s: %d program%s loaded and unloaded",
+		       source ? source : path, n, n == 1 ? "" : "s");
+	free(path);
+	return err ? EXIT_USER : EXIT_OK;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static const struct arg_opt verify_opts[] = {
+	{ 0 },
+};
+
+static const struct arg_spec verify_spec = { "verify", help_verify, verify_opts, 1, 1, "FILE.ks|DIR" };
+
+/* FILE.ks built into a temporary tree, quietly unless -v, then verified; the tree removed. */
+static int verify_file(const char *file)
+{
+	char tmp[] = "/tmp/ksc-verify-XXXXXX";
+	char *dir;
+	int saved = ksc_verbose, status;
+
+	if (!mkdtemp(tmp)) {
+		p_err("cannot make a temporary directory: %s", strerror(errno));
+		return EXIT_USER;
+	}
+	dir = xasprintf("%s/tree", tmp);
+	if (ksc_verbose < 1)
+		ksc_verbose = -1;
+	status = compile_and_make(file, dir, NULL);
+	ksc_verbose = saved;
+	if (!status)
+		status = verify_tree(dir, file);
+	nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(dir);
+	return status;
+}
+
+int do_verify(int argc, char **argv)
+{
+	struct args a;
+	struct stat st;
+	const char *what;
+	int status = args_parse(&verify_spec, argc, argv, &a);
+
+	if (status)
+		return status == ARGS_HELP ? EXIT_OK : status;
+	what = a.pos[0];
+	if (stat(what, &st))
+		return args_usage(&verify_spec, "no file or directory '%s'", what);
+	if (!S_ISDIR(st.st_mode) && (strlen(what) < 3 || strcmp(what + strlen(what) - 3, ".ks")))
+		return args_usage(&verify_spec, "'%s' is neither a .ks file nor a built tree", what);
+	if (geteuid() != 0) {
+		p_err("ksc verify loads programs into the kernel: it needs root");
+		return EXIT_USER;
+	}
+	return S_ISDIR(st.st_mode) ? verify_tree(what, NULL) : verify_file(what);
+}
