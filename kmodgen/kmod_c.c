@@ -143,7 +143,7 @@ static const struct cg_hooks kernel_hooks = {
 
 static bool is_module_fn(const struct decl *d)
 {
-	return d->kind == D_FUNC && d->target == TARGET_KMOD;
+	return d->kind == D_FUNC && d->target == TARGET_KMOD && !d->kmod_unused;
 }
 
 static void emit_functions(struct cgen *g)
@@ -449,6 +449,7 @@ int kmod_write_c(struct program *prog, const char *path)
 	sb_init(&out);
 	cg_init(&g, prog->arena, prog, &out, &kernel_hooks);
 	g.backend = &kb;
+	kmod_mark_unused(prog);
 	kmod_state_scan(prog);
 	cg_block(&g, "\
 		// SPDX-License-Identifier: GPL-2.0\n\

@@ -4,6 +4,7 @@
 
 #include "btf_types.h"
 #include "kmodgen.h"
+#include "kmodgen_internal.h"
 #include "sema.h"
 #include "types.h"
 
@@ -146,6 +147,17 @@ static void check_kmod_impl(struct diag *d, struct program *prog, struct decl *i
 	}
 }
 
+/* @private code and state nothing reaches: said, and left out of the module. */
+static void check_unused(struct diag *d, struct program *prog)
+{
+	kmod_mark_unused(prog);
+	for (struct decl *u = prog->decls; u; u = u->next)
+		if (u->kmod_unused && !u->import_owner)
+			diag_warning(d, u->name_loc.src ? u->name_loc : u->loc,
+				     "@private %s '%s' is not used by any @kfunc or @kmod method: it is left out of the module",
+				     u->kind == D_FUNC ? "function" : "variable", u->name);
+}
+
 int kmodgen_check(struct program *prog, struct diag *d)
 {
 	int before = diag_errors(d);
@@ -160,5 +172,6 @@ int kmodgen_check(struct program *prog, struct diag *d)
 		if (is_kmod_ops_type(t))
 			check_ops_type(d, prog, t);
 	kmodgen_check_exports(prog, d);
+	check_unused(d, prog);
 	return diag_errors(d) != before ? -1 : 0;
 }

@@ -66,6 +66,88 @@ static void scan_stmts(struct stmt *s)
 	}
 }
 
+/* Marks fn and what it calls as reached (unmarks kmod_unused), depth first. */
+static void reach(struct decl *fn)
+{
+	if (!fn->kmod_unused)
+		return;
+	fn->kmod_unused = false;
+	for (int i = 0; i < fn->calls.n; i++) {
+		struct decl *callee = fn->calls.v[i];
+
+		if (callee->kind == D_FUNC && callee->target == TARGET_KMOD)
+			reach(callee);
+	}
+}
+
+static void use_globals(struct expr *e);
+
+static void use_globals_stmts(struct stmt *s)
+{
+	for (; s; s = s->next) {
+		use_globals(s->value);
+		use_globals(s->lhs);
+		use_globals(s->key);
+		use_globals_stmts(s->then);
+		use_globals_stmts(s->els);
+		use_globals_stmts(s->body);
+		for (struct catch_clause *c = s->catches; c; c = c->next)
+			use_globals_stmts(c->body);
+	}
+}
+
+static void use_globals(struct expr *e)
+{
+	if (!e)
+		return;
+	if (e->kind == E_IDENT && e->ref == REF_GLOBAL && e->decl)
+		e->decl->kmod_unused = false;
+	use_globals(e->lhs);
+	use_globals(e->rhs);
+	for (struct expr *a = e->args; a; a = a->next)
+		use_globals(a);
+	for (struct field_init *f = e->fields; f; f = f->next)
+		use_globals(f->value);
+	for (struct match_arm *m = e->arms; m; m = m->next) {
+		use_globals(m->value);
+		use_globals_stmts(m->body);
+	}
+}
+
+static bool is_private(const struct decl *d)
+{
+	return d->target == TARGET_KMOD &&
+	       ((d->kind == D_FUNC && d->role == ROLE_PRIVATE) || d->kind == D_GLOBAL);
+}
+
+void kmod_mark_unused(struct program *prog)
+{
+	for (struct decl *d = prog->decls; d; d = d->next)
+		d->kmod_unused = is_private(d);
+	/* The module's entry points: its kfuncs and the methods of @kmod impl blocks. */
+	for (struct decl *d = prog->decls; d; d = d->next) {
+		if (d->kind == D_FUNC && d->target == TARGET_KMOD && d->role != ROLE_PRIVATE) {
+			d->kmod_unused = true;
+			reach(d);
+		}
+		if (d->kind == D_IMPL && d->target == TARGET_KMOD)
+			for (struct decl *m = d->methods; m; m = m->next) {
+				m->kmod_unused = true;
+				reach(m);
+			}
+	}
+	for (struct decl *d = prog->decls; d; d = d->next) {
+		if (d->kind == D_FUNC && d->target == TARGET_KMOD && !d->kmod_unused)
+			use_globals_stmts(d->body);
+		if (d->kind == D_IMPL && d->target == TARGET_KMOD) {
+			for (struct decl *m = d->methods; m; m = m->next)
+				use_globals_stmts(m->body);
+			for (struct impl_field *f = d->ifields; f; f = f->next)
+				use_globals(f->value);
+		}
+	}
+}
+
 void kmod_state_scan(struct program *prog)
 {
 	for (struct decl *d = prog->decls; d; d = d->next) {
@@ -128,7 +210,7 @@ void kmod_emit_state(struct cgen *g)
 		bool zero = !d->init || ((d->init->kind == E_INT || d->init->kind == E_BOOL) &&
 					 d->init->ival == 0);
 
-		if (d->kind != D_GLOBAL || d->target != TARGET_KMOD)
+		if (d->kind != D_GLOBAL || d->target != TARGET_KMOD || d->kmod_unused)
 			continue;
 		if (k >= STATE_ATOMIC)
 			cg_line(g, "static %s_t %s = %s_INIT(%s);", ops_of(k), name,

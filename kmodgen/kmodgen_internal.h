@@ -45,6 +45,14 @@ struct kmod_backend {
  * and the cgen expr and stmt hooks for its reads and assignments.
  */
 void kmod_state_scan(struct program *prog);
+
+/*
+ * Sets decl->kmod_unused on the @private functions and state that no kfunc
+ * and no @kmod method reaches: they are left out of the module's C, where
+ * they would be "defined but not used" (an error with KCFLAGS=-Werror or
+ * CONFIG_WERROR), and kmodgen_check() warns about them.
+ */
+void kmod_mark_unused(struct program *prog);
 bool kmod_state_uses_atomics(const struct program *prog);
 void kmod_emit_state(struct cgen *g);
 bool kmod_state_read(struct cgen *g, struct strbuf *sb, struct expr *e);

@@ -348,6 +348,7 @@ struct decl {
 	struct expr *init;
 	bool is_local, is_pinned;
 	bool addr_taken;           /* (kmod) module state whose address module code takes */
+	bool kmod_unused;          /* (kmod) @private function or state nothing in the module reaches */
 	struct map_flag *flags;
 	/* D_IMPL */
 	struct decl *methods;      /* D_FUNC list */

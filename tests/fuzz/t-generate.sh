@@ -94,14 +94,14 @@ wait
 
 # src W: W/p.ks on one line (newlines as " \\n "), for the report: a
 # fuzzer's corpus is gone with the machine that ran it.
-src() { printf 'source: '; head -c 900 "$1/p.ks" | sed 's/$/ \\n/' | tr -d '\n'; echo; }
+src() { printf 'source: '; head -c 900 "$1/p.ks" | sed 's/$/ \\n/' | tr -d '\n' | tr -c '[:print:]' '?'; echo; }
 kdir=$(scripts/kernels kdir 6.12 2>/dev/null) || kdir=
 [ -d "$kdir" ] || kdir=
-broken=() kmods=() kskipped=0
+broken=() nbroken=0 kmods=() kskipped=0
 for w in "${progs[@]}"; do
 	r=$(cat "$w/result" 2>/dev/null || echo "broken: no result")
 	case $r in
-	broken:*) broken+=("$(cat "$w/from"): ${r#broken: } (logs: $w)" "$(src "$w")") ;;
+	broken:*) broken+=("$(cat "$w/from"): ${r#broken: } (logs: $w)" "$(src "$w")") nbroken=$((nbroken + 1)) ;;
 	kmod) if [ -n "$kdir" ] && ((${#kmods[@]} < kmax)); then kmods+=("$w"); else kskipped=$((kskipped + 1)); fi ;;
 	esac
 done
@@ -119,14 +119,16 @@ done
 wait
 for w in "${kmods[@]}"; do
 	r=$(cat "$w/kresult" 2>/dev/null || echo "module C: no result")
-	[ "$r" = ok ] || broken+=("$(cat "$w/from"): $r (logs: $w)" "$(src "$w")")
+	[ "$r" = ok ] && continue
+	broken+=("$(cat "$w/from"): $r (logs: $w)" "$(src "$w")")
+	nbroken=$((nbroken + 1))
 done
 
 accepted=${#progs[@]}
 if ((accepted < 20)); then
 	fail "generated code builds" "only $accepted accepted programs"
 elif ((${#broken[@]})); then
-	fail "generated code of $accepted accepted programs builds (${#broken[@]} broken)" "${broken[@]}"
+	fail "generated code of $accepted accepted programs builds ($nbroken broken)" "${broken[@]}"
 else
 	pass "generated code of $accepted accepted programs builds (eBPF C, skeleton, loader; ${#kmods[@]} modules)"
 fi

@@ -236,6 +236,50 @@ fi
 	"give the kernel image with --btf-base" ./ksc -q kmod build $ks --kdir "$k61" -o "$dir/bad-out"
 printf 'fn main() -> i32 {\n    return 0\n}\n' >"$dir/plain.ks"
 
+# @private code and state no kfunc or @kmod method reaches: a warning each,
+# and left out of the module, whose C would otherwise not build with
+# -Werror ("defined but not used").  Found by tests/fuzz/t-generate.sh.
+if [ -d "${k612:=$(scripts/kernels kdir 6.12 2>/dev/null)}" ]; then
+	cat >"$dir/unused.ks" <<'KS'
+@private
+var hits: u64 = 0
+
+@private
+var spare: u32 = 1
+
+@private
+fn helper_twice(x: u64) -> u64 {
+    return x * 2
+}
+
+@private
+fn unused_helper(x: u32) -> u32 {
+    spare = x
+    return x + 1
+}
+
+@kfunc
+fn count_hit(n: u64) -> u64 {
+    hits = hits + helper_twice(n)
+    return hits
+}
+KS
+	out=$(./ksc check "$dir/unused.ks" 2>&1)
+	check "unused @private: a warning for each" \
+		"unused.ks:5:5: warning: @private variable 'spare' is not used by any @kfunc or @kmod method: it is left out of the module
+unused.ks:13:4: warning: @private function 'unused_helper' is not used by any @kfunc or @kmod method: it is left out of the module" \
+		"$(echo "$out" | grep ': warning: ' | sed "s|^$dir/||")"
+	rm -rf "$dir/unused"
+	if ./ksc -q compile "$dir/unused.ks" -o "$dir/unused" &&
+		make -C "$k612" M="$dir/unused/kmod" KCFLAGS=-Werror modules >"$dir/unused.log" 2>&1; then
+		pass "unused @private: the module builds with -Werror"
+	else
+		fail "unused @private: the module builds with -Werror" "$(grep -m5 -E 'error|warning' "$dir/unused.log")"
+	fi
+	check "unused @private: left out, the rest kept" "0 0 1 1" \
+		"$(for w in spare unused_helper helper_twice hits; do grep -cw "unused_$w" "$dir/unused/kmod/unused.c"; done | sed "s/^[1-9][0-9]*$/1/" | paste -sd' ')"
+fi
+
 # The base BTF of an image is extracted once and kept, named by the image's
 # SHA-256 (`ksc kmod build` looks it up before checking the program, so a
 # program with a type error shows it without a kbuild run).
