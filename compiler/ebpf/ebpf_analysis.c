@@ -10,26 +10,16 @@
 #include <string.h>
 
 #include "ebpf_abi.h"
+#include "names.h"
 
-/* Legacy BPF helpers are called through libbpf's declarations, not as kfuncs. */
-static bool is_legacy_helper(const char *name)
+/*
+ * BPF helpers are called through libbpf's declarations (bpf_helper_defs.h,
+ * the NAME_EBPF_DECL list), not as kfuncs: a `__ksym` of the same name is
+ * "a redefinition as a different kind of symbol" to clang.
+ */
+static bool is_legacy_helper(struct program *prog, const char *name)
 {
-	static const char *const helpers[] = {
-		"bpf_ktime_get_ns", "bpf_ktime_get_boot_ns", "bpf_get_prandom_u32",
-		"bpf_get_smp_processor_id", "bpf_get_current_pid_tgid", "bpf_get_current_uid_gid",
-		"bpf_get_current_comm", "bpf_trace_printk", "bpf_xdp_adjust_head",
-		"bpf_xdp_adjust_tail", "bpf_xdp_adjust_meta", "bpf_redirect", "bpf_redirect_map",
-		"bpf_csum_diff", "bpf_skb_load_bytes", "bpf_skb_store_bytes", "bpf_probe_read",
-		"bpf_probe_read_kernel", "bpf_probe_read_user", "bpf_probe_read_kernel_str",
-		"bpf_probe_read_user_str", "bpf_get_current_task", "bpf_get_numa_node_id",
-		"bpf_jiffies64", "bpf_ktime_get_coarse_ns", "bpf_get_current_cgroup_id",
-		"bpf_send_signal", "bpf_xdp_get_buff_len", "bpf_get_func_ip",
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(helpers); i++)
-		if (!strcmp(helpers[i], name))
-			return true;
-	return false;
+	return !strncmp(name, "bpf_", 4) && (names_taken(prog->kernel, name) & NAME_EBPF_DECL);
 }
 
 /* ---- analyses, done once before any code is emitted ---- */
@@ -63,7 +53,7 @@ static void find_ksyms(struct program *prog, struct ebpf *eb)
 	for (struct decl *d = prog->decls; d; d = d->next) {
 		bool kf = d->kind == D_FUNC && d->role == ROLE_KFUNC;
 
-		if (!(kf || d->kind == D_EXTERN) || is_legacy_helper(d->name))
+		if (!(kf || d->kind == D_EXTERN) || is_legacy_helper(prog, d->name))
 			continue;
 		if (eb_in_vec(&callees, d) || (kf && d->called_from_user))
 			ptrvec_push(prog->arena, &eb->ksyms, d);
