@@ -87,6 +87,8 @@ struct type *check_call(struct checker *c, struct expr *e, bool tail);
 
 /* sema_stmt.c */
 void check_function(struct checker *c, struct decl *fn);
+/* A value-returning fn whose body can reach its end (sema_return.c). */
+void check_returns(struct checker *c, struct decl *fn);
 struct local *find_local(struct checker *c, const char *name);
 /* Type of a block used as a value (match arm); NULL if it has none. */
 struct type *check_block_value(struct checker *c, struct stmt *body, struct type *want,

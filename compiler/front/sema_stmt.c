@@ -696,6 +696,7 @@ void check_function(struct checker *c, struct decl *fn)
 	}
 	implicit_return(fn);
 	check_scoped(c, fn->body);
+	check_returns(c, fn);
 	fn->stack_bytes = (int)c->stack;
 	c->fn = NULL;
 	c->ctx = TARGET_NONE;
