@@ -99,10 +99,9 @@ struct type *infer_var_type(struct checker *c, struct type *t, struct expr *e)
 		return ty_error(c);
 	if (u->kind == TY_INT && u->int_literal)
 		return type_int(c->a, u->size, u->is_signed);
-	if (u->kind == TY_NULL) {
-		diag_error(c->d, e->loc, "cannot infer a type from 'null'; declare the variable's type");
-		return ty_error(c);
-	}
+	/* The language's rule (SPEC.md 3.3.2): `var p = null` is a *u8. */
+	if (u->kind == TY_NULL)
+		return type_ptr(c->a, type_int(c->a, 1, false));
 	if (u->kind == TY_VOID) {
 		diag_error(c->d, e->loc, "expression has no value");
 		return ty_error(c);
@@ -593,6 +592,29 @@ static struct type *check_index(struct checker *c, struct expr *e)
 	}
 }
 
+/*
+ * A string literal initialises a byte-array field (u8[N], char[N]) as in C:
+ * `Event { name: "eth0" }` fills name[] and zeroes the rest; N characters
+ * fill u8[N] with no terminator, as C allows.  Only in an initializer: the
+ * C written for it is `.name = "eth0"`, which is not valid as an
+ * assignment.  False when F is not such a case (check it as a value).
+ */
+static bool string_field_init(struct checker *c, struct expr *v, struct type *ft)
+{
+	struct type *u = type_unalias(ft), *b;
+
+	if (v->kind != E_STR || u->kind != TY_ARRAY)
+		return false;
+	b = type_unalias(u->base);
+	if (b->kind != TY_INT || b->size != 1)
+		return false;
+	check_expr(c, v, NULL);
+	if (v->str_len > u->count)
+		diag_error(c->d, v->loc, "string of %d characters does not fit in %s", v->str_len,
+			   type_str(c->a, ft));
+	return true;
+}
+
 static struct type *check_struct_lit(struct checker *c, struct expr *e)
 {
 	struct sym *s = sym_lookup(c->types, e->str);
@@ -620,7 +642,8 @@ static struct type *check_struct_lit(struct checker *c, struct expr *e)
 			check_expr(c, f->value, NULL);
 			continue;
 		}
-		check_value(c, f->value, ft, "field value");
+		if (!string_field_init(c, f->value, ft))
+			check_value(c, f->value, ft, "field value");
 	}
 	/* perf_options has defaults for everything but its type and config. */
 	for (struct struct_field *sf = d->fields; sf; sf = sf->next) {
