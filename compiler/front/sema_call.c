@@ -394,6 +394,11 @@ static struct type *check_rb_method(struct checker *c, struct expr *e, struct ty
 				   type_str(c->a, rb->base));
 		else if (a->kind == E_IDENT && a->decl && a->decl->role != ROLE_USER)
 			diag_error(c->d, a->loc, "the on_event() callback must be a userspace function");
+		else if (!type_is_error(t) && !type_equal(t->base, type_int(c->a, 4, true)))
+			/* The loader polls until a handler returns non-zero: its
+			 * handlers are int (*)(T *), as libbpf's ring buffer callbacks. */
+			diag_error(c->d, a->loc, "the on_event() callback must return i32 (non-zero "
+				   "stops the polling), not %s", type_str(c->a, t->base));
 		return type_int(c->a, 4, true);
 	}
 	diag_error(c->d, e->lhs->loc,
