@@ -668,9 +668,13 @@ static void check_impl_name(struct checker *c, struct decl *d)
 	for (struct impl_field *f = d->ifields; f; f = f->next) {
 		if (strcmp(f->name, "name"))
 			continue;
-		if (f->value->kind == E_STR && f->value->str_len >= size)
+		if (f->value->kind == E_STR && f->value->str_len >= size) {
 			diag_error(c->d, f->value->loc, "%s names are at most %lld characters",
 				   d->struct_ops, size - 1);
+			diag_note(c->d, f->value->loc, "the kernel's %s.name is char[%lld], its "
+				  "terminator included, and registration refuses a longer one",
+				  d->struct_ops, size);
+		}
 		return;
 	}
 	if ((long long)strlen(d->name) >= size)
@@ -763,9 +767,14 @@ static void check_method_proto(struct checker *c, struct decl *impl, struct decl
 		ok = m->ret && proto_type_fits(m->ret, k->base);
 	else if (ok)
 		ok = !m->ret || type_is_void(m->ret);
-	if (!ok)
+	if (!ok) {
 		diag_error(c->d, m->name_loc, "'%s' does not match %s.%s, which is %s", m->name,
 			   impl->struct_ops, m->name, proto_str(c, k));
+		/* KernelScript 0.1.1 takes any method; the kernel does not. */
+		diag_note(c->d, m->name_loc, "the kernel calls %s through that member's prototype "
+			  "(its BTF), and refuses a program whose arguments or result differ",
+			  m->name);
+	}
 }
 
 /* Whether the program or a header it includes declares struct name. */

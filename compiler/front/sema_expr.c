@@ -471,6 +471,11 @@ static struct type *check_binary(struct checker *c, struct expr *e)
 	}
 	diag_error(c->d, e->loc, "invalid operands to '%s': %s and %s", binop_text[e->op],
 		   type_str(c->a, a), type_str(c->a, b));
+	/* docs/reference-tests.md: why an integer is never compared with null. */
+	if ((e->op == OP_EQ || e->op == OP_NE) &&
+	    ((ua->kind == TY_NULL && type_is_int(b)) || (ub->kind == TY_NULL && type_is_int(a))))
+		diag_note(c->d, e->loc, "null is the absence of a value: pointers and map lookups "
+			  "can be null; an integer always holds one");
 	return e->op >= OP_EQ ? ty_bool(c) : ty_error(c);
 }
 

@@ -519,6 +519,22 @@ static const char *const prog_attr_name[] = {
 	[PROG_PERF_EVENT] = "@perf_event",
 };
 
+/*
+ * A tracepoint record type that no BTF has (0.1.1 programs name made-up
+ * ones, such as trace_event_raw_context): the unknown-type error said so;
+ * say what the kernel has instead.
+ */
+static void note_tracepoint_record(struct checker *c, const struct param *p)
+{
+	const struct type *b = type_unalias(p->ty)->base;
+
+	if (!b || b->kind != TY_ERROR || !b->name)
+		return;
+	diag_note(c->d, b->loc, "a tracepoint's record is the kernel's struct trace_event_raw_EVENT "
+		  "(its fields: /sys/kernel/tracing/events/CATEGORY/EVENT/format), and this "
+		  "kernel's BTF has no '%s'", b->name);
+}
+
 /* The context parameter and return type each program type requires. */
 static void check_prog_signature(struct checker *c, struct decl *fn)
 {
@@ -562,6 +578,8 @@ static void check_prog_signature(struct checker *c, struct decl *fn)
 			diag_error(c->d, fn->name_loc,
 				   "%s function '%s' must take one pointer to the tracepoint's record (e.g. *trace_event_raw_sched_switch)",
 				   attr, fn->name);
+		else
+			note_tracepoint_record(c, fn->params);
 		if (!ret || !ret_int)
 			diag_error(c->d, fn->name_loc, "%s function '%s' must return i32", attr, fn->name);
 		break;
