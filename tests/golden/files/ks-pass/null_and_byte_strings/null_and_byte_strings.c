@@ -26,7 +26,9 @@ static void ifaces_set(__u32 key, struct Iface value)
 #line 26 "tests/ks/pass/null_and_byte_strings.ks"
 static __s32 ksc_main(void)
 {
+#line 26 "tests/ks/pass/null_and_byte_strings.ks"
 	struct Iface eth = { 0 };
+#line 26 "tests/ks/pass/null_and_byte_strings.ks"
 	__u8 *ks_none = NULL;
 
 #line 27 "tests/ks/pass/null_and_byte_strings.ks"
@@ -42,8 +44,9 @@ static __s32 ksc_main(void)
 	}
 #line 33 "tests/ks/pass/null_and_byte_strings.ks"
 	return 0;
+#line 26 "tests/ks/pass/null_and_byte_strings.ks"
 }
-#line 47 "null_and_byte_strings.c"
+#line 50 "null_and_byte_strings.c"
 
 static int ksc_load_object(void)
 {

@@ -31,8 +31,11 @@ int name_ifaces(struct xdp_md *ctx)
 	lo = (struct Iface){ .name = "lo", .tag = "loop", .index = 1 };
 #line 18 "tests/ks/pass/null_and_byte_strings.ks"
 	{
+#line 18 "tests/ks/pass/null_and_byte_strings.ks"
 		__u32 __k = 1;
+#line 18 "tests/ks/pass/null_and_byte_strings.ks"
 		struct Iface __v = lo;
+#line 18 "tests/ks/pass/null_and_byte_strings.ks"
 		bpf_map_update_elem(&ifaces, &__k, &__v, BPF_ANY);
 	}
 #line 19 "tests/ks/pass/null_and_byte_strings.ks"
@@ -44,6 +47,7 @@ int name_ifaces(struct xdp_md *ctx)
 	}
 #line 23 "tests/ks/pass/null_and_byte_strings.ks"
 	return XDP_DROP;
+#line 16 "tests/ks/pass/null_and_byte_strings.ks"
 }
-#line 49 "null_and_byte_strings.ebpf.c"
+#line 53 "null_and_byte_strings.ebpf.c"
 
