@@ -11,6 +11,7 @@
 #include "builtins.h"
 #include "names.h"
 #include "parser.h"
+#include "safety.h"
 #include "sema.h"
 #include "stdheaders.h"
 
@@ -335,8 +336,10 @@ static struct program *load_program(struct loader *l, const char *path, int *err
 	if (diag_errors(l->d))
 		return prog;
 	sema_check(prog, l->d);
-	if (!diag_errors(l->d))
+	if (!diag_errors(l->d)) {
 		target_split(prog);
+		safety_check(prog, l->d);
+	}
 	return prog;
 }
 
