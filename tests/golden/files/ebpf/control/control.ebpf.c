@@ -131,10 +131,10 @@ static __always_inline __u64 color_code(__u32 c)
 struct __ksc_loop1 {
 	__u64 v0;
 	__u64 v1;
-	__u32 v2;
-	__u32 v3;
-	__u32 lo;
-	__u32 hi;
+	__u16 v2;
+	__u16 v3;
+	__u16 lo;
+	__u16 hi;
 	int returned;
 };
 
@@ -143,7 +143,7 @@ static int __ksc_loop1_body(__u64 __index, void *__ctx)
 {
 #line 55 "tests/ebpf/progs/control.ks"
 	struct __ksc_loop1 *__c = __ctx;
-	__u32 __ksc_i;
+	__u16 __ksc_i;
 
 #line 55 "tests/ebpf/progs/control.ks"
 	if (__c->lo >= __c->hi || __index >= (__u64)__c->hi - (__u64)__c->lo)
@@ -152,9 +152,9 @@ static int __ksc_loop1_body(__u64 __index, void *__ctx)
 #line 55 "tests/ebpf/progs/control.ks"
 	__ksc_i = __c->lo + __index;
 
-#line 56 "tests/ebpf/progs/control.ks"
-	__c->v0 = __c->v0 + __ksc_i;
 #line 57 "tests/ebpf/progs/control.ks"
+	__c->v0 = __c->v0 + __ksc_i;
+#line 58 "tests/ebpf/progs/control.ks"
 	__c->v1 = __c->v1 + 1;
 #line 55 "tests/ebpf/progs/control.ks"
 	return 0;
@@ -164,9 +164,9 @@ static int __ksc_loop1_body(__u64 __index, void *__ctx)
 
 struct __ksc_loop2 {
 	__u64 v0;
-	__u32 v1;
-	__u32 lo;
-	__u32 hi;
+	__u16 v1;
+	__u16 lo;
+	__u16 hi;
 	int returned;
 };
 
@@ -175,7 +175,7 @@ static int __ksc_loop2_body(__u64 __index, void *__ctx)
 {
 #line 63 "tests/ebpf/progs/control.ks"
 	struct __ksc_loop2 *__c = __ctx;
-	__u32 __ksc_i;
+	__u16 __ksc_i;
 
 #line 63 "tests/ebpf/progs/control.ks"
 	if (__c->lo >= __c->hi || __index >= (__u64)__c->hi - (__u64)__c->lo)
@@ -184,17 +184,17 @@ static int __ksc_loop2_body(__u64 __index, void *__ctx)
 #line 63 "tests/ebpf/progs/control.ks"
 	__ksc_i = __c->lo + __index;
 
-#line 64 "tests/ebpf/progs/control.ks"
-	if (__ksc_i % 2 == 0) {
 #line 65 "tests/ebpf/progs/control.ks"
+	if (__ksc_i % 2 == 0) {
+#line 66 "tests/ebpf/progs/control.ks"
 		return 0;
 	}
-#line 67 "tests/ebpf/progs/control.ks"
-	if (__ksc_i == 9) {
 #line 68 "tests/ebpf/progs/control.ks"
+	if (__ksc_i == 9) {
+#line 69 "tests/ebpf/progs/control.ks"
 		return 1;
 	}
-#line 70 "tests/ebpf/progs/control.ks"
+#line 71 "tests/ebpf/progs/control.ks"
 	__c->v0 = __c->v0 + __ksc_i;
 #line 63 "tests/ebpf/progs/control.ks"
 	return 0;
@@ -205,7 +205,7 @@ static int __ksc_loop2_body(__u64 __index, void *__ctx)
 struct __ksc_loop3 {
 	__u32 v0;
 	__u64 v1;
-	__u32 v2;
+	__u16 v2;
 	int returned;
 };
 
@@ -219,9 +219,9 @@ static int __ksc_loop3_body(__u64 __index, void *__ctx)
 	if (!(__c->v0 < __c->v2))
 #line 75 "tests/ebpf/progs/control.ks"
 		return 1;
-#line 76 "tests/ebpf/progs/control.ks"
-	__c->v0 = __c->v0 + 3;
 #line 77 "tests/ebpf/progs/control.ks"
+	__c->v0 = __c->v0 + 3;
+#line 78 "tests/ebpf/progs/control.ks"
 	__c->v1 = __c->v1 + 1;
 #line 75 "tests/ebpf/progs/control.ks"
 	return 0;
@@ -235,13 +235,13 @@ int loops(struct xdp_md *ctx)
 {
 	__u64 sum;
 	__s32 i;
-	__u32 lo;
-	__u32 hi;
+	__u16 lo;
+	__u16 hi;
 	__u64 s2;
 	__u64 n;
-	__u32 j;
+	__u16 j;
 	__u64 odd;
-	__u32 k;
+	__u16 k;
 	__u32 w;
 	__u64 steps;
 
@@ -261,15 +261,15 @@ int loops(struct xdp_md *ctx)
 #line 50 "tests/ebpf/progs/control.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
-#line 51 "tests/ebpf/progs/control.ks"
-	lo = params_config()->lo;
 #line 52 "tests/ebpf/progs/control.ks"
-	hi = params_config()->hi;
+	lo = (__u16)params_config()->lo;
 #line 53 "tests/ebpf/progs/control.ks"
-	s2 = 0;
+	hi = (__u16)params_config()->hi;
 #line 54 "tests/ebpf/progs/control.ks"
-	n = 0;
+	s2 = 0;
 #line 55 "tests/ebpf/progs/control.ks"
+	n = 0;
+#line 56 "tests/ebpf/progs/control.ks"
 	{
 		struct __ksc_loop1 __l1;
 
@@ -300,7 +300,7 @@ int loops(struct xdp_md *ctx)
 #line 55 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&hi, &__l1.v3, sizeof(__l1.v3));
 	}
-#line 59 "tests/ebpf/progs/control.ks"
+#line 60 "tests/ebpf/progs/control.ks"
 	{
 #line 59 "tests/ebpf/progs/control.ks"
 		__u32 __k = 1;
@@ -309,7 +309,7 @@ int loops(struct xdp_md *ctx)
 #line 59 "tests/ebpf/progs/control.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
-#line 60 "tests/ebpf/progs/control.ks"
+#line 61 "tests/ebpf/progs/control.ks"
 	{
 #line 60 "tests/ebpf/progs/control.ks"
 		__u32 __k = 2;
@@ -318,9 +318,9 @@ int loops(struct xdp_md *ctx)
 #line 60 "tests/ebpf/progs/control.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
-#line 62 "tests/ebpf/progs/control.ks"
-	odd = 0;
 #line 63 "tests/ebpf/progs/control.ks"
+	odd = 0;
+#line 64 "tests/ebpf/progs/control.ks"
 	{
 		struct __ksc_loop2 __l2;
 
@@ -343,7 +343,7 @@ int loops(struct xdp_md *ctx)
 #line 63 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&hi, &__l2.v1, sizeof(__l2.v1));
 	}
-#line 72 "tests/ebpf/progs/control.ks"
+#line 73 "tests/ebpf/progs/control.ks"
 	{
 #line 72 "tests/ebpf/progs/control.ks"
 		__u32 __k = 3;
@@ -352,11 +352,11 @@ int loops(struct xdp_md *ctx)
 #line 72 "tests/ebpf/progs/control.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
-#line 73 "tests/ebpf/progs/control.ks"
-	w = 0;
 #line 74 "tests/ebpf/progs/control.ks"
-	steps = 0;
+	w = 0;
 #line 75 "tests/ebpf/progs/control.ks"
+	steps = 0;
+#line 76 "tests/ebpf/progs/control.ks"
 	{
 		struct __ksc_loop3 __l3;
 
@@ -377,7 +377,7 @@ int loops(struct xdp_md *ctx)
 #line 75 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&hi, &__l3.v2, sizeof(__l3.v2));
 	}
-#line 79 "tests/ebpf/progs/control.ks"
+#line 80 "tests/ebpf/progs/control.ks"
 	{
 #line 79 "tests/ebpf/progs/control.ks"
 		__u32 __k = 4;
@@ -386,19 +386,19 @@ int loops(struct xdp_md *ctx)
 #line 79 "tests/ebpf/progs/control.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
-#line 80 "tests/ebpf/progs/control.ks"
+#line 81 "tests/ebpf/progs/control.ks"
 	return XDP_PASS;
 #line 45 "tests/ebpf/progs/control.ks"
 }
 #line 394 "control.ebpf.c"
 
 SEC("xdp")
-#line 83 "tests/ebpf/progs/control.ks"
+#line 84 "tests/ebpf/progs/control.ks"
 int matching(struct xdp_md *ctx)
 {
 	enum xdp_action verdict;
 
-#line 84 "tests/ebpf/progs/control.ks"
+#line 85 "tests/ebpf/progs/control.ks"
 	{
 #line 84 "tests/ebpf/progs/control.ks"
 		__u32 __k = 5;
@@ -407,7 +407,7 @@ int matching(struct xdp_md *ctx)
 #line 84 "tests/ebpf/progs/control.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
-#line 85 "tests/ebpf/progs/control.ks"
+#line 86 "tests/ebpf/progs/control.ks"
 	{
 #line 85 "tests/ebpf/progs/control.ks"
 		__u32 __k = 6;
@@ -416,7 +416,7 @@ int matching(struct xdp_md *ctx)
 #line 85 "tests/ebpf/progs/control.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
-#line 86 "tests/ebpf/progs/control.ks"
+#line 87 "tests/ebpf/progs/control.ks"
 	__u32 key1 = params_config()->pick;
 #line 87 "tests/ebpf/progs/control.ks"
 	if (key1 == 1) {
@@ -430,16 +430,16 @@ int matching(struct xdp_md *ctx)
 #line 88 "tests/ebpf/progs/control.ks"
 		verdict = XDP_TX;
 	}
-#line 91 "tests/ebpf/progs/control.ks"
+#line 92 "tests/ebpf/progs/control.ks"
 	return verdict;
 #line 83 "tests/ebpf/progs/control.ks"
 }
 #line 438 "control.ebpf.c"
 
-#line 97 "tests/ebpf/progs/control.ks"
+#line 98 "tests/ebpf/progs/control.ks"
 static __always_inline __u32 note(__u32 ks_slot, __u64 v)
 {
-#line 98 "tests/ebpf/progs/control.ks"
+#line 99 "tests/ebpf/progs/control.ks"
 	{
 #line 98 "tests/ebpf/progs/control.ks"
 		__u32 __k = ks_slot;
@@ -448,13 +448,13 @@ static __always_inline __u32 note(__u32 ks_slot, __u64 v)
 #line 98 "tests/ebpf/progs/control.ks"
 		bpf_map_update_elem(&ks_log, &__k, &__v, BPF_ANY);
 	}
-#line 99 "tests/ebpf/progs/control.ks"
+#line 100 "tests/ebpf/progs/control.ks"
 	return 0;
 #line 97 "tests/ebpf/progs/control.ks"
 }
 #line 456 "control.ebpf.c"
 
-#line 103 "tests/ebpf/progs/control.ks"
+#line 104 "tests/ebpf/progs/control.ks"
 static __always_inline __u32 checked(__u32 ks_code)
 {
 	__u32 ret;
@@ -463,13 +463,13 @@ static __always_inline __u32 checked(__u32 ks_code)
 #line 103 "tests/ebpf/progs/control.ks"
 	int err = 0;
 
-#line 104 "tests/ebpf/progs/control.ks"
-	defer1 = true;
 #line 105 "tests/ebpf/progs/control.ks"
-	err = 0;
+	defer1 = true;
 #line 106 "tests/ebpf/progs/control.ks"
-	if (ks_code == 9) {
+	err = 0;
 #line 107 "tests/ebpf/progs/control.ks"
+	if (ks_code == 9) {
+#line 108 "tests/ebpf/progs/control.ks"
 		err = 9;
 #line 107 "tests/ebpf/progs/control.ks"
 		goto catch1;
@@ -479,7 +479,7 @@ static __always_inline __u32 checked(__u32 ks_code)
 catch1:
 #line 107 "tests/ebpf/progs/control.ks"
 	if (err == 9) {
-#line 110 "tests/ebpf/progs/control.ks"
+#line 111 "tests/ebpf/progs/control.ks"
 		ret = 9;
 #line 110 "tests/ebpf/progs/control.ks"
 		goto out;
@@ -491,7 +491,7 @@ catch1:
 	}
 try1_end:
 	;
-#line 112 "tests/ebpf/progs/control.ks"
+#line 113 "tests/ebpf/progs/control.ks"
 	ret = ks_code + 100;
 #line 112 "tests/ebpf/progs/control.ks"
 	goto out;
@@ -507,7 +507,7 @@ out:
 #line 508 "control.ebpf.c"
 
 SEC("xdp")
-#line 116 "tests/ebpf/progs/control.ks"
+#line 117 "tests/ebpf/progs/control.ks"
 int errors(struct xdp_md *ctx)
 {
 	enum xdp_action ret;
@@ -517,27 +517,27 @@ int errors(struct xdp_md *ctx)
 #line 116 "tests/ebpf/progs/control.ks"
 	int err = 0;
 
-#line 117 "tests/ebpf/progs/control.ks"
-	defer1 = true;
 #line 118 "tests/ebpf/progs/control.ks"
-	ks_code = params_config()->code;
+	defer1 = true;
 #line 119 "tests/ebpf/progs/control.ks"
-	err = 0;
+	ks_code = params_config()->code;
 #line 120 "tests/ebpf/progs/control.ks"
-	if (ks_code == 1) {
+	err = 0;
 #line 121 "tests/ebpf/progs/control.ks"
+	if (ks_code == 1) {
+#line 122 "tests/ebpf/progs/control.ks"
 		err = 1;
 #line 121 "tests/ebpf/progs/control.ks"
 		goto catch1;
 	}
-#line 123 "tests/ebpf/progs/control.ks"
-	if (ks_code == 2) {
 #line 124 "tests/ebpf/progs/control.ks"
+	if (ks_code == 2) {
+#line 125 "tests/ebpf/progs/control.ks"
 		err = 2;
 #line 124 "tests/ebpf/progs/control.ks"
 		goto catch1;
 	}
-#line 126 "tests/ebpf/progs/control.ks"
+#line 127 "tests/ebpf/progs/control.ks"
 	{
 #line 126 "tests/ebpf/progs/control.ks"
 		__u32 __k = 7;
@@ -551,7 +551,7 @@ int errors(struct xdp_md *ctx)
 catch1:
 #line 126 "tests/ebpf/progs/control.ks"
 	if (err == 1) {
-#line 128 "tests/ebpf/progs/control.ks"
+#line 129 "tests/ebpf/progs/control.ks"
 		{
 #line 128 "tests/ebpf/progs/control.ks"
 			__u32 __k = 8;
@@ -562,7 +562,7 @@ catch1:
 		}
 #line 128 "tests/ebpf/progs/control.ks"
 	} else if (err == 2) {
-#line 130 "tests/ebpf/progs/control.ks"
+#line 131 "tests/ebpf/progs/control.ks"
 		{
 #line 130 "tests/ebpf/progs/control.ks"
 			__u32 __k = 8;
@@ -571,7 +571,7 @@ catch1:
 #line 130 "tests/ebpf/progs/control.ks"
 			bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 		}
-#line 131 "tests/ebpf/progs/control.ks"
+#line 132 "tests/ebpf/progs/control.ks"
 		ret = XDP_DROP;
 #line 131 "tests/ebpf/progs/control.ks"
 		goto out;
@@ -583,16 +583,16 @@ catch1:
 	}
 try1_end:
 	;
-#line 133 "tests/ebpf/progs/control.ks"
-	err = 0;
 #line 134 "tests/ebpf/progs/control.ks"
-	if (ks_code == 3) {
+	err = 0;
 #line 135 "tests/ebpf/progs/control.ks"
+	if (ks_code == 3) {
+#line 136 "tests/ebpf/progs/control.ks"
 		err = 3;
 #line 135 "tests/ebpf/progs/control.ks"
 		goto catch2;
 	}
-#line 137 "tests/ebpf/progs/control.ks"
+#line 138 "tests/ebpf/progs/control.ks"
 	{
 #line 137 "tests/ebpf/progs/control.ks"
 		__u32 __k = 9;
@@ -605,7 +605,7 @@ try1_end:
 	goto try2_end;
 catch2:
 	{
-#line 139 "tests/ebpf/progs/control.ks"
+#line 140 "tests/ebpf/progs/control.ks"
 		{
 #line 139 "tests/ebpf/progs/control.ks"
 			__u32 __k = 9;
@@ -617,7 +617,7 @@ catch2:
 	}
 try2_end:
 	;
-#line 141 "tests/ebpf/progs/control.ks"
+#line 142 "tests/ebpf/progs/control.ks"
 	ret = XDP_PASS;
 #line 141 "tests/ebpf/progs/control.ks"
 	goto out;
@@ -633,7 +633,7 @@ out:
 #line 634 "control.ebpf.c"
 
 SEC("xdp")
-#line 144 "tests/ebpf/progs/control.ks"
+#line 145 "tests/ebpf/progs/control.ks"
 int strings(struct xdp_md *ctx)
 {
 	char a[9];
@@ -642,19 +642,19 @@ int strings(struct xdp_md *ctx)
 	char t[5];
 	char d[25];
 
-#line 145 "tests/ebpf/progs/control.ks"
+#line 146 "tests/ebpf/progs/control.ks"
 	__builtin_memset(a, 0, sizeof(a));
 #line 145 "tests/ebpf/progs/control.ks"
 	__builtin_memcpy(a, "kern", 5);
-#line 146 "tests/ebpf/progs/control.ks"
+#line 147 "tests/ebpf/progs/control.ks"
 	__builtin_memset(b, 0, sizeof(b));
 #line 146 "tests/ebpf/progs/control.ks"
 	__builtin_memcpy(b, "elscript", 8);
-#line 147 "tests/ebpf/progs/control.ks"
-	ksc_strcat(c, sizeof(c), a, sizeof(a), b, sizeof(b));
 #line 148 "tests/ebpf/progs/control.ks"
-	if (ksc_streq(c, sizeof(c), "kernelscript", sizeof("kernelscript"))) {
+	ksc_strcat(c, sizeof(c), a, sizeof(a), b, sizeof(b));
 #line 149 "tests/ebpf/progs/control.ks"
+	if (ksc_streq(c, sizeof(c), "kernelscript", sizeof("kernelscript"))) {
+#line 150 "tests/ebpf/progs/control.ks"
 		{
 #line 149 "tests/ebpf/progs/control.ks"
 			__u32 __k = 10;
@@ -664,9 +664,9 @@ int strings(struct xdp_md *ctx)
 			bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 		}
 	}
-#line 151 "tests/ebpf/progs/control.ks"
-	if (!ksc_streq(c, sizeof(c), "kernelscrip", sizeof("kernelscrip"))) {
 #line 152 "tests/ebpf/progs/control.ks"
+	if (!ksc_streq(c, sizeof(c), "kernelscrip", sizeof("kernelscrip"))) {
+#line 153 "tests/ebpf/progs/control.ks"
 		{
 #line 152 "tests/ebpf/progs/control.ks"
 			__u32 __k = 11;
@@ -676,11 +676,11 @@ int strings(struct xdp_md *ctx)
 			bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 		}
 	}
-#line 154 "tests/ebpf/progs/control.ks"
-	ksc_strcat(t, sizeof(t), a, sizeof(a), b, sizeof(b));
 #line 155 "tests/ebpf/progs/control.ks"
-	if (ksc_streq(t, sizeof(t), "kern", sizeof("kern"))) {
+	ksc_strcat(t, sizeof(t), a, sizeof(a), b, sizeof(b));
 #line 156 "tests/ebpf/progs/control.ks"
+	if (ksc_streq(t, sizeof(t), "kern", sizeof("kern"))) {
+#line 157 "tests/ebpf/progs/control.ks"
 		{
 #line 156 "tests/ebpf/progs/control.ks"
 			__u32 __k = 12;
@@ -690,7 +690,7 @@ int strings(struct xdp_md *ctx)
 			bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 		}
 	}
-#line 158 "tests/ebpf/progs/control.ks"
+#line 159 "tests/ebpf/progs/control.ks"
 	{
 #line 158 "tests/ebpf/progs/control.ks"
 		__u32 __k = 13;
@@ -699,7 +699,7 @@ int strings(struct xdp_md *ctx)
 #line 158 "tests/ebpf/progs/control.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
-#line 159 "tests/ebpf/progs/control.ks"
+#line 160 "tests/ebpf/progs/control.ks"
 	{
 #line 159 "tests/ebpf/progs/control.ks"
 		__u32 __k = 14;
@@ -708,11 +708,11 @@ int strings(struct xdp_md *ctx)
 #line 159 "tests/ebpf/progs/control.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
-#line 160 "tests/ebpf/progs/control.ks"
-	ksc_strcat(d, sizeof(d), c, sizeof(c), "", 1);
 #line 161 "tests/ebpf/progs/control.ks"
-	if (ksc_streq(d, sizeof(d), c, sizeof(c))) {
+	ksc_strcat(d, sizeof(d), c, sizeof(c), "", 1);
 #line 162 "tests/ebpf/progs/control.ks"
+	if (ksc_streq(d, sizeof(d), c, sizeof(c))) {
+#line 163 "tests/ebpf/progs/control.ks"
 		{
 #line 162 "tests/ebpf/progs/control.ks"
 			__u32 __k = 15;
@@ -722,7 +722,7 @@ int strings(struct xdp_md *ctx)
 			bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 		}
 	}
-#line 164 "tests/ebpf/progs/control.ks"
+#line 165 "tests/ebpf/progs/control.ks"
 	return XDP_PASS;
 #line 144 "tests/ebpf/progs/control.ks"
 }

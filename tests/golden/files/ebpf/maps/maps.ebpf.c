@@ -72,9 +72,9 @@ struct {
 } slots SEC(".maps");
 
 struct __ksc_loop1 {
-	__u32 v0;
-	__u32 lo;
-	__u32 hi;
+	__u16 v0;
+	__u16 lo;
+	__u16 hi;
 	int returned;
 };
 
@@ -83,7 +83,7 @@ static int __ksc_loop1_body(__u64 __index, void *__ctx)
 {
 #line 40 "tests/ebpf/progs/maps.ks"
 	struct __ksc_loop1 *__c = __ctx;
-	__u32 __ksc_i;
+	__u16 __ksc_i;
 
 #line 40 "tests/ebpf/progs/maps.ks"
 	if (__c->lo >= __c->hi || __index >= (__u64)__c->hi - (__u64)__c->lo)
@@ -116,8 +116,8 @@ int maps(struct xdp_md *ctx)
 	__u64 ks_before;
 	struct flow old;
 	bool old_found;
-	__u32 n;
-	__u32 i;
+	__u16 n;
+	__u16 i;
 
 #line 22 "tests/ebpf/progs/maps.ks"
 	k = map_cfg_config()->key;
@@ -216,7 +216,7 @@ int maps(struct xdp_md *ctx)
 		}
 	}
 #line 39 "tests/ebpf/progs/maps.ks"
-	n = map_cfg_config()->rounds;
+	n = (__u16)map_cfg_config()->rounds;
 #line 40 "tests/ebpf/progs/maps.ks"
 	{
 		struct __ksc_loop1 __l1;
