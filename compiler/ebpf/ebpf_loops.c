@@ -17,7 +17,8 @@
  * after the loop.  break and continue return 1 and 0 from the callback, a
  * return records its value and ends the loop, and the function returns it
  * after bpf_loop.  bpf_loop runs at most 1 << 23 iterations (the kernel's
- * limit), so a loop longer than that stops there.
+ * limit); the front end's safety pass (compiler/front/safety.c) rejects
+ * any loop that comes here without a proof that it ends within them.
  */
 struct loop_cb {
 	struct stmt *loop;
