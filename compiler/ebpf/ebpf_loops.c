@@ -18,7 +18,8 @@
  * return records its value and ends the loop, and the function returns it
  * after bpf_loop.  bpf_loop runs at most 1 << 23 iterations (the kernel's
  * limit); the front end's safety pass (compiler/front/safety.c) rejects
- * any loop that comes here without a proof that it ends within them.
+ * loops without a proof that they end within them, except those whose
+ * bodies hold what it takes for a plain loop (new, reserve(), ...).
  */
 struct loop_cb {
 	struct stmt *loop;
