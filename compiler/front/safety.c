@@ -569,7 +569,7 @@ static bool borrows(const struct expr *call)
 
 #define MAX_VARS 32
 /* Budget of statements visited per function: nested loops iterate to a fixpoint each. */
-#define FLOW_BUDGET 2000000
+#define FLOW_BUDGET 300000
 
 enum { NB_NULL = 1, NB_NONNULL = 2 };    /* what a pointer may be */
 enum { RB_HELD = 1, RB_NONE = 2 };       /* whether it may hold a reference */
