@@ -138,27 +138,27 @@ struct __ksc_loop1 {
 	int returned;
 };
 
-#line 55 "tests/ebpf/progs/control.ks"
+#line 56 "tests/ebpf/progs/control.ks"
 static int __ksc_loop1_body(__u64 __index, void *__ctx)
 {
-#line 55 "tests/ebpf/progs/control.ks"
+#line 56 "tests/ebpf/progs/control.ks"
 	struct __ksc_loop1 *__c = __ctx;
 	__u16 __ksc_i;
 
-#line 55 "tests/ebpf/progs/control.ks"
+#line 56 "tests/ebpf/progs/control.ks"
 	if (__c->lo >= __c->hi || __index >= (__u64)__c->hi - (__u64)__c->lo)
-#line 55 "tests/ebpf/progs/control.ks"
+#line 56 "tests/ebpf/progs/control.ks"
 		return 1;
-#line 55 "tests/ebpf/progs/control.ks"
+#line 56 "tests/ebpf/progs/control.ks"
 	__ksc_i = __c->lo + __index;
 
 #line 57 "tests/ebpf/progs/control.ks"
 	__c->v0 = __c->v0 + __ksc_i;
 #line 58 "tests/ebpf/progs/control.ks"
 	__c->v1 = __c->v1 + 1;
-#line 55 "tests/ebpf/progs/control.ks"
+#line 56 "tests/ebpf/progs/control.ks"
 	return 0;
-#line 55 "tests/ebpf/progs/control.ks"
+#line 56 "tests/ebpf/progs/control.ks"
 }
 #line 164 "control.ebpf.c"
 
@@ -170,18 +170,18 @@ struct __ksc_loop2 {
 	int returned;
 };
 
-#line 63 "tests/ebpf/progs/control.ks"
+#line 64 "tests/ebpf/progs/control.ks"
 static int __ksc_loop2_body(__u64 __index, void *__ctx)
 {
-#line 63 "tests/ebpf/progs/control.ks"
+#line 64 "tests/ebpf/progs/control.ks"
 	struct __ksc_loop2 *__c = __ctx;
 	__u16 __ksc_i;
 
-#line 63 "tests/ebpf/progs/control.ks"
+#line 64 "tests/ebpf/progs/control.ks"
 	if (__c->lo >= __c->hi || __index >= (__u64)__c->hi - (__u64)__c->lo)
-#line 63 "tests/ebpf/progs/control.ks"
+#line 64 "tests/ebpf/progs/control.ks"
 		return 1;
-#line 63 "tests/ebpf/progs/control.ks"
+#line 64 "tests/ebpf/progs/control.ks"
 	__ksc_i = __c->lo + __index;
 
 #line 65 "tests/ebpf/progs/control.ks"
@@ -196,9 +196,9 @@ static int __ksc_loop2_body(__u64 __index, void *__ctx)
 	}
 #line 71 "tests/ebpf/progs/control.ks"
 	__c->v0 = __c->v0 + __ksc_i;
-#line 63 "tests/ebpf/progs/control.ks"
+#line 64 "tests/ebpf/progs/control.ks"
 	return 0;
-#line 63 "tests/ebpf/progs/control.ks"
+#line 64 "tests/ebpf/progs/control.ks"
 }
 #line 204 "control.ebpf.c"
 
@@ -209,23 +209,23 @@ struct __ksc_loop3 {
 	int returned;
 };
 
-#line 75 "tests/ebpf/progs/control.ks"
+#line 76 "tests/ebpf/progs/control.ks"
 static int __ksc_loop3_body(__u64 __index, void *__ctx)
 {
-#line 75 "tests/ebpf/progs/control.ks"
+#line 76 "tests/ebpf/progs/control.ks"
 	struct __ksc_loop3 *__c = __ctx;
 
-#line 75 "tests/ebpf/progs/control.ks"
+#line 76 "tests/ebpf/progs/control.ks"
 	if (!(__c->v0 < __c->v2))
-#line 75 "tests/ebpf/progs/control.ks"
+#line 76 "tests/ebpf/progs/control.ks"
 		return 1;
 #line 77 "tests/ebpf/progs/control.ks"
 	__c->v0 = __c->v0 + 3;
 #line 78 "tests/ebpf/progs/control.ks"
 	__c->v1 = __c->v1 + 1;
-#line 75 "tests/ebpf/progs/control.ks"
+#line 76 "tests/ebpf/progs/control.ks"
 	return 0;
-#line 75 "tests/ebpf/progs/control.ks"
+#line 76 "tests/ebpf/progs/control.ks"
 }
 #line 231 "control.ebpf.c"
 
@@ -273,49 +273,49 @@ int loops(struct xdp_md *ctx)
 	{
 		struct __ksc_loop1 __l1;
 
-#line 55 "tests/ebpf/progs/control.ks"
+#line 56 "tests/ebpf/progs/control.ks"
 		(void)j; /* the callback has its own */
-#line 55 "tests/ebpf/progs/control.ks"
+#line 56 "tests/ebpf/progs/control.ks"
 		__builtin_memset(&__l1, 0, sizeof(__l1));
-#line 55 "tests/ebpf/progs/control.ks"
+#line 56 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&__l1.v0, &s2, sizeof(__l1.v0));
-#line 55 "tests/ebpf/progs/control.ks"
+#line 56 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&__l1.v1, &n, sizeof(__l1.v1));
-#line 55 "tests/ebpf/progs/control.ks"
+#line 56 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&__l1.v2, &lo, sizeof(__l1.v2));
-#line 55 "tests/ebpf/progs/control.ks"
+#line 56 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&__l1.v3, &hi, sizeof(__l1.v3));
-#line 55 "tests/ebpf/progs/control.ks"
+#line 56 "tests/ebpf/progs/control.ks"
 		__l1.lo = lo;
-#line 55 "tests/ebpf/progs/control.ks"
+#line 56 "tests/ebpf/progs/control.ks"
 		__l1.hi = hi;
-#line 55 "tests/ebpf/progs/control.ks"
+#line 56 "tests/ebpf/progs/control.ks"
 		bpf_loop((1U << 23), __ksc_loop1_body, &__l1, 0);
-#line 55 "tests/ebpf/progs/control.ks"
+#line 56 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&s2, &__l1.v0, sizeof(__l1.v0));
-#line 55 "tests/ebpf/progs/control.ks"
+#line 56 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&n, &__l1.v1, sizeof(__l1.v1));
-#line 55 "tests/ebpf/progs/control.ks"
+#line 56 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&lo, &__l1.v2, sizeof(__l1.v2));
-#line 55 "tests/ebpf/progs/control.ks"
+#line 56 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&hi, &__l1.v3, sizeof(__l1.v3));
 	}
 #line 60 "tests/ebpf/progs/control.ks"
 	{
-#line 59 "tests/ebpf/progs/control.ks"
+#line 60 "tests/ebpf/progs/control.ks"
 		__u32 __k = 1;
-#line 59 "tests/ebpf/progs/control.ks"
+#line 60 "tests/ebpf/progs/control.ks"
 		__u64 __v = s2;
-#line 59 "tests/ebpf/progs/control.ks"
+#line 60 "tests/ebpf/progs/control.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
 #line 61 "tests/ebpf/progs/control.ks"
 	{
-#line 60 "tests/ebpf/progs/control.ks"
+#line 61 "tests/ebpf/progs/control.ks"
 		__u32 __k = 2;
-#line 60 "tests/ebpf/progs/control.ks"
+#line 61 "tests/ebpf/progs/control.ks"
 		__u64 __v = n;
-#line 60 "tests/ebpf/progs/control.ks"
+#line 61 "tests/ebpf/progs/control.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
 #line 63 "tests/ebpf/progs/control.ks"
@@ -324,32 +324,32 @@ int loops(struct xdp_md *ctx)
 	{
 		struct __ksc_loop2 __l2;
 
-#line 63 "tests/ebpf/progs/control.ks"
+#line 64 "tests/ebpf/progs/control.ks"
 		(void)k; /* the callback has its own */
-#line 63 "tests/ebpf/progs/control.ks"
+#line 64 "tests/ebpf/progs/control.ks"
 		__builtin_memset(&__l2, 0, sizeof(__l2));
-#line 63 "tests/ebpf/progs/control.ks"
+#line 64 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&__l2.v0, &odd, sizeof(__l2.v0));
-#line 63 "tests/ebpf/progs/control.ks"
+#line 64 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&__l2.v1, &hi, sizeof(__l2.v1));
-#line 63 "tests/ebpf/progs/control.ks"
+#line 64 "tests/ebpf/progs/control.ks"
 		__l2.lo = 0;
-#line 63 "tests/ebpf/progs/control.ks"
+#line 64 "tests/ebpf/progs/control.ks"
 		__l2.hi = hi;
-#line 63 "tests/ebpf/progs/control.ks"
+#line 64 "tests/ebpf/progs/control.ks"
 		bpf_loop((1U << 23), __ksc_loop2_body, &__l2, 0);
-#line 63 "tests/ebpf/progs/control.ks"
+#line 64 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&odd, &__l2.v0, sizeof(__l2.v0));
-#line 63 "tests/ebpf/progs/control.ks"
+#line 64 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&hi, &__l2.v1, sizeof(__l2.v1));
 	}
 #line 73 "tests/ebpf/progs/control.ks"
 	{
-#line 72 "tests/ebpf/progs/control.ks"
+#line 73 "tests/ebpf/progs/control.ks"
 		__u32 __k = 3;
-#line 72 "tests/ebpf/progs/control.ks"
+#line 73 "tests/ebpf/progs/control.ks"
 		__u64 __v = odd;
-#line 72 "tests/ebpf/progs/control.ks"
+#line 73 "tests/ebpf/progs/control.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
 #line 74 "tests/ebpf/progs/control.ks"
@@ -360,30 +360,30 @@ int loops(struct xdp_md *ctx)
 	{
 		struct __ksc_loop3 __l3;
 
-#line 75 "tests/ebpf/progs/control.ks"
+#line 76 "tests/ebpf/progs/control.ks"
 		__builtin_memset(&__l3, 0, sizeof(__l3));
-#line 75 "tests/ebpf/progs/control.ks"
+#line 76 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&__l3.v0, &w, sizeof(__l3.v0));
-#line 75 "tests/ebpf/progs/control.ks"
+#line 76 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&__l3.v1, &steps, sizeof(__l3.v1));
-#line 75 "tests/ebpf/progs/control.ks"
+#line 76 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&__l3.v2, &hi, sizeof(__l3.v2));
-#line 75 "tests/ebpf/progs/control.ks"
+#line 76 "tests/ebpf/progs/control.ks"
 		bpf_loop((1U << 23), __ksc_loop3_body, &__l3, 0);
-#line 75 "tests/ebpf/progs/control.ks"
+#line 76 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&w, &__l3.v0, sizeof(__l3.v0));
-#line 75 "tests/ebpf/progs/control.ks"
+#line 76 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&steps, &__l3.v1, sizeof(__l3.v1));
-#line 75 "tests/ebpf/progs/control.ks"
+#line 76 "tests/ebpf/progs/control.ks"
 		__builtin_memcpy(&hi, &__l3.v2, sizeof(__l3.v2));
 	}
 #line 80 "tests/ebpf/progs/control.ks"
 	{
-#line 79 "tests/ebpf/progs/control.ks"
+#line 80 "tests/ebpf/progs/control.ks"
 		__u32 __k = 4;
-#line 79 "tests/ebpf/progs/control.ks"
+#line 80 "tests/ebpf/progs/control.ks"
 		__u64 __v = steps;
-#line 79 "tests/ebpf/progs/control.ks"
+#line 80 "tests/ebpf/progs/control.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
 #line 81 "tests/ebpf/progs/control.ks"
@@ -400,39 +400,39 @@ int matching(struct xdp_md *ctx)
 
 #line 85 "tests/ebpf/progs/control.ks"
 	{
-#line 84 "tests/ebpf/progs/control.ks"
+#line 85 "tests/ebpf/progs/control.ks"
 		__u32 __k = 5;
-#line 84 "tests/ebpf/progs/control.ks"
+#line 85 "tests/ebpf/progs/control.ks"
 		__u64 __v = (__u64)classify(params_config()->pick);
-#line 84 "tests/ebpf/progs/control.ks"
+#line 85 "tests/ebpf/progs/control.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
 #line 86 "tests/ebpf/progs/control.ks"
 	{
-#line 85 "tests/ebpf/progs/control.ks"
+#line 86 "tests/ebpf/progs/control.ks"
 		__u32 __k = 6;
-#line 85 "tests/ebpf/progs/control.ks"
+#line 86 "tests/ebpf/progs/control.ks"
 		__u64 __v = color_code(params_config()->pick);
-#line 85 "tests/ebpf/progs/control.ks"
+#line 86 "tests/ebpf/progs/control.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
 #line 87 "tests/ebpf/progs/control.ks"
 	__u32 key1 = params_config()->pick;
-#line 87 "tests/ebpf/progs/control.ks"
+#line 88 "tests/ebpf/progs/control.ks"
 	if (key1 == 1) {
-#line 87 "tests/ebpf/progs/control.ks"
+#line 88 "tests/ebpf/progs/control.ks"
 		verdict = XDP_DROP;
-#line 88 "tests/ebpf/progs/control.ks"
+#line 89 "tests/ebpf/progs/control.ks"
 	} else if (key1 == 2) {
-#line 88 "tests/ebpf/progs/control.ks"
+#line 89 "tests/ebpf/progs/control.ks"
 		verdict = XDP_PASS;
 	} else {
-#line 88 "tests/ebpf/progs/control.ks"
+#line 89 "tests/ebpf/progs/control.ks"
 		verdict = XDP_TX;
 	}
 #line 92 "tests/ebpf/progs/control.ks"
 	return verdict;
-#line 83 "tests/ebpf/progs/control.ks"
+#line 84 "tests/ebpf/progs/control.ks"
 }
 #line 438 "control.ebpf.c"
 
@@ -441,16 +441,16 @@ static __always_inline __u32 note(__u32 ks_slot, __u64 v)
 {
 #line 99 "tests/ebpf/progs/control.ks"
 	{
-#line 98 "tests/ebpf/progs/control.ks"
+#line 99 "tests/ebpf/progs/control.ks"
 		__u32 __k = ks_slot;
-#line 98 "tests/ebpf/progs/control.ks"
+#line 99 "tests/ebpf/progs/control.ks"
 		__u64 __v = v;
-#line 98 "tests/ebpf/progs/control.ks"
+#line 99 "tests/ebpf/progs/control.ks"
 		bpf_map_update_elem(&ks_log, &__k, &__v, BPF_ANY);
 	}
 #line 100 "tests/ebpf/progs/control.ks"
 	return 0;
-#line 97 "tests/ebpf/progs/control.ks"
+#line 98 "tests/ebpf/progs/control.ks"
 }
 #line 456 "control.ebpf.c"
 
@@ -458,9 +458,9 @@ static __always_inline __u32 note(__u32 ks_slot, __u64 v)
 static __always_inline __u32 checked(__u32 ks_code)
 {
 	__u32 ret;
-#line 103 "tests/ebpf/progs/control.ks"
+#line 104 "tests/ebpf/progs/control.ks"
 	bool defer1 = false;
-#line 103 "tests/ebpf/progs/control.ks"
+#line 104 "tests/ebpf/progs/control.ks"
 	int err = 0;
 
 #line 105 "tests/ebpf/progs/control.ks"
@@ -471,38 +471,38 @@ static __always_inline __u32 checked(__u32 ks_code)
 	if (ks_code == 9) {
 #line 108 "tests/ebpf/progs/control.ks"
 		err = 9;
-#line 107 "tests/ebpf/progs/control.ks"
+#line 108 "tests/ebpf/progs/control.ks"
 		goto catch1;
 	}
-#line 107 "tests/ebpf/progs/control.ks"
+#line 108 "tests/ebpf/progs/control.ks"
 	goto try1_end;
 catch1:
-#line 107 "tests/ebpf/progs/control.ks"
+#line 108 "tests/ebpf/progs/control.ks"
 	if (err == 9) {
 #line 111 "tests/ebpf/progs/control.ks"
 		ret = 9;
-#line 110 "tests/ebpf/progs/control.ks"
+#line 111 "tests/ebpf/progs/control.ks"
 		goto out;
 	} else {
-#line 110 "tests/ebpf/progs/control.ks"
+#line 111 "tests/ebpf/progs/control.ks"
 		ret = err;
-#line 110 "tests/ebpf/progs/control.ks"
+#line 111 "tests/ebpf/progs/control.ks"
 		goto out;
 	}
 try1_end:
 	;
 #line 113 "tests/ebpf/progs/control.ks"
 	ret = ks_code + 100;
-#line 112 "tests/ebpf/progs/control.ks"
+#line 113 "tests/ebpf/progs/control.ks"
 	goto out;
 out:
-#line 104 "tests/ebpf/progs/control.ks"
+#line 105 "tests/ebpf/progs/control.ks"
 	if (defer1)
-#line 104 "tests/ebpf/progs/control.ks"
+#line 105 "tests/ebpf/progs/control.ks"
 		note(2, 22);
-#line 103 "tests/ebpf/progs/control.ks"
+#line 104 "tests/ebpf/progs/control.ks"
 	return ret;
-#line 103 "tests/ebpf/progs/control.ks"
+#line 104 "tests/ebpf/progs/control.ks"
 }
 #line 508 "control.ebpf.c"
 
@@ -512,9 +512,9 @@ int errors(struct xdp_md *ctx)
 {
 	enum xdp_action ret;
 	__u32 ks_code;
-#line 116 "tests/ebpf/progs/control.ks"
+#line 117 "tests/ebpf/progs/control.ks"
 	bool defer1 = false;
-#line 116 "tests/ebpf/progs/control.ks"
+#line 117 "tests/ebpf/progs/control.ks"
 	int err = 0;
 
 #line 118 "tests/ebpf/progs/control.ks"
@@ -527,58 +527,58 @@ int errors(struct xdp_md *ctx)
 	if (ks_code == 1) {
 #line 122 "tests/ebpf/progs/control.ks"
 		err = 1;
-#line 121 "tests/ebpf/progs/control.ks"
+#line 122 "tests/ebpf/progs/control.ks"
 		goto catch1;
 	}
 #line 124 "tests/ebpf/progs/control.ks"
 	if (ks_code == 2) {
 #line 125 "tests/ebpf/progs/control.ks"
 		err = 2;
-#line 124 "tests/ebpf/progs/control.ks"
+#line 125 "tests/ebpf/progs/control.ks"
 		goto catch1;
 	}
 #line 127 "tests/ebpf/progs/control.ks"
 	{
-#line 126 "tests/ebpf/progs/control.ks"
+#line 127 "tests/ebpf/progs/control.ks"
 		__u32 __k = 7;
-#line 126 "tests/ebpf/progs/control.ks"
+#line 127 "tests/ebpf/progs/control.ks"
 		__u64 __v = (__u64)checked(ks_code);
-#line 126 "tests/ebpf/progs/control.ks"
+#line 127 "tests/ebpf/progs/control.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
-#line 126 "tests/ebpf/progs/control.ks"
+#line 127 "tests/ebpf/progs/control.ks"
 	goto try1_end;
 catch1:
-#line 126 "tests/ebpf/progs/control.ks"
+#line 127 "tests/ebpf/progs/control.ks"
 	if (err == 1) {
 #line 129 "tests/ebpf/progs/control.ks"
 		{
-#line 128 "tests/ebpf/progs/control.ks"
+#line 129 "tests/ebpf/progs/control.ks"
 			__u32 __k = 8;
-#line 128 "tests/ebpf/progs/control.ks"
+#line 129 "tests/ebpf/progs/control.ks"
 			__u64 __v = 1;
-#line 128 "tests/ebpf/progs/control.ks"
+#line 129 "tests/ebpf/progs/control.ks"
 			bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 		}
-#line 128 "tests/ebpf/progs/control.ks"
+#line 129 "tests/ebpf/progs/control.ks"
 	} else if (err == 2) {
 #line 131 "tests/ebpf/progs/control.ks"
 		{
-#line 130 "tests/ebpf/progs/control.ks"
+#line 131 "tests/ebpf/progs/control.ks"
 			__u32 __k = 8;
-#line 130 "tests/ebpf/progs/control.ks"
+#line 131 "tests/ebpf/progs/control.ks"
 			__u64 __v = 2;
-#line 130 "tests/ebpf/progs/control.ks"
+#line 131 "tests/ebpf/progs/control.ks"
 			bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 		}
 #line 132 "tests/ebpf/progs/control.ks"
 		ret = XDP_DROP;
-#line 131 "tests/ebpf/progs/control.ks"
+#line 132 "tests/ebpf/progs/control.ks"
 		goto out;
 	} else {
-#line 131 "tests/ebpf/progs/control.ks"
+#line 132 "tests/ebpf/progs/control.ks"
 		ret = err;
-#line 131 "tests/ebpf/progs/control.ks"
+#line 132 "tests/ebpf/progs/control.ks"
 		goto out;
 	}
 try1_end:
@@ -589,29 +589,29 @@ try1_end:
 	if (ks_code == 3) {
 #line 136 "tests/ebpf/progs/control.ks"
 		err = 3;
-#line 135 "tests/ebpf/progs/control.ks"
+#line 136 "tests/ebpf/progs/control.ks"
 		goto catch2;
 	}
 #line 138 "tests/ebpf/progs/control.ks"
 	{
-#line 137 "tests/ebpf/progs/control.ks"
+#line 138 "tests/ebpf/progs/control.ks"
 		__u32 __k = 9;
-#line 137 "tests/ebpf/progs/control.ks"
+#line 138 "tests/ebpf/progs/control.ks"
 		__u64 __v = 1;
-#line 137 "tests/ebpf/progs/control.ks"
+#line 138 "tests/ebpf/progs/control.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
-#line 137 "tests/ebpf/progs/control.ks"
+#line 138 "tests/ebpf/progs/control.ks"
 	goto try2_end;
 catch2:
 	{
 #line 140 "tests/ebpf/progs/control.ks"
 		{
-#line 139 "tests/ebpf/progs/control.ks"
+#line 140 "tests/ebpf/progs/control.ks"
 			__u32 __k = 9;
-#line 139 "tests/ebpf/progs/control.ks"
+#line 140 "tests/ebpf/progs/control.ks"
 			__u64 __v = 3;
-#line 139 "tests/ebpf/progs/control.ks"
+#line 140 "tests/ebpf/progs/control.ks"
 			bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 		}
 	}
@@ -619,16 +619,16 @@ try2_end:
 	;
 #line 142 "tests/ebpf/progs/control.ks"
 	ret = XDP_PASS;
-#line 141 "tests/ebpf/progs/control.ks"
+#line 142 "tests/ebpf/progs/control.ks"
 	goto out;
 out:
-#line 117 "tests/ebpf/progs/control.ks"
+#line 118 "tests/ebpf/progs/control.ks"
 	if (defer1)
-#line 117 "tests/ebpf/progs/control.ks"
+#line 118 "tests/ebpf/progs/control.ks"
 		note(0, 11);
-#line 116 "tests/ebpf/progs/control.ks"
+#line 117 "tests/ebpf/progs/control.ks"
 	return ret;
-#line 116 "tests/ebpf/progs/control.ks"
+#line 117 "tests/ebpf/progs/control.ks"
 }
 #line 634 "control.ebpf.c"
 
@@ -644,11 +644,11 @@ int strings(struct xdp_md *ctx)
 
 #line 146 "tests/ebpf/progs/control.ks"
 	__builtin_memset(a, 0, sizeof(a));
-#line 145 "tests/ebpf/progs/control.ks"
+#line 146 "tests/ebpf/progs/control.ks"
 	__builtin_memcpy(a, "kern", 5);
 #line 147 "tests/ebpf/progs/control.ks"
 	__builtin_memset(b, 0, sizeof(b));
-#line 146 "tests/ebpf/progs/control.ks"
+#line 147 "tests/ebpf/progs/control.ks"
 	__builtin_memcpy(b, "elscript", 8);
 #line 148 "tests/ebpf/progs/control.ks"
 	ksc_strcat(c, sizeof(c), a, sizeof(a), b, sizeof(b));
@@ -656,11 +656,11 @@ int strings(struct xdp_md *ctx)
 	if (ksc_streq(c, sizeof(c), "kernelscript", sizeof("kernelscript"))) {
 #line 150 "tests/ebpf/progs/control.ks"
 		{
-#line 149 "tests/ebpf/progs/control.ks"
+#line 150 "tests/ebpf/progs/control.ks"
 			__u32 __k = 10;
-#line 149 "tests/ebpf/progs/control.ks"
+#line 150 "tests/ebpf/progs/control.ks"
 			__u64 __v = 1;
-#line 149 "tests/ebpf/progs/control.ks"
+#line 150 "tests/ebpf/progs/control.ks"
 			bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 		}
 	}
@@ -668,11 +668,11 @@ int strings(struct xdp_md *ctx)
 	if (!ksc_streq(c, sizeof(c), "kernelscrip", sizeof("kernelscrip"))) {
 #line 153 "tests/ebpf/progs/control.ks"
 		{
-#line 152 "tests/ebpf/progs/control.ks"
+#line 153 "tests/ebpf/progs/control.ks"
 			__u32 __k = 11;
-#line 152 "tests/ebpf/progs/control.ks"
+#line 153 "tests/ebpf/progs/control.ks"
 			__u64 __v = 1;
-#line 152 "tests/ebpf/progs/control.ks"
+#line 153 "tests/ebpf/progs/control.ks"
 			bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 		}
 	}
@@ -682,30 +682,30 @@ int strings(struct xdp_md *ctx)
 	if (ksc_streq(t, sizeof(t), "kern", sizeof("kern"))) {
 #line 157 "tests/ebpf/progs/control.ks"
 		{
-#line 156 "tests/ebpf/progs/control.ks"
+#line 157 "tests/ebpf/progs/control.ks"
 			__u32 __k = 12;
-#line 156 "tests/ebpf/progs/control.ks"
+#line 157 "tests/ebpf/progs/control.ks"
 			__u64 __v = 1;
-#line 156 "tests/ebpf/progs/control.ks"
+#line 157 "tests/ebpf/progs/control.ks"
 			bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 		}
 	}
 #line 159 "tests/ebpf/progs/control.ks"
 	{
-#line 158 "tests/ebpf/progs/control.ks"
+#line 159 "tests/ebpf/progs/control.ks"
 		__u32 __k = 13;
-#line 158 "tests/ebpf/progs/control.ks"
+#line 159 "tests/ebpf/progs/control.ks"
 		__u64 __v = (__u64)c[4];
-#line 158 "tests/ebpf/progs/control.ks"
+#line 159 "tests/ebpf/progs/control.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
 #line 160 "tests/ebpf/progs/control.ks"
 	{
-#line 159 "tests/ebpf/progs/control.ks"
+#line 160 "tests/ebpf/progs/control.ks"
 		__u32 __k = 14;
-#line 159 "tests/ebpf/progs/control.ks"
+#line 160 "tests/ebpf/progs/control.ks"
 		__u64 __v = (__u64)({ __u64 __i1 = params_config()->pick; __i1 < 24 ? (c)[__i1] : 0; });
-#line 159 "tests/ebpf/progs/control.ks"
+#line 160 "tests/ebpf/progs/control.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
 #line 161 "tests/ebpf/progs/control.ks"
@@ -714,17 +714,17 @@ int strings(struct xdp_md *ctx)
 	if (ksc_streq(d, sizeof(d), c, sizeof(c))) {
 #line 163 "tests/ebpf/progs/control.ks"
 		{
-#line 162 "tests/ebpf/progs/control.ks"
+#line 163 "tests/ebpf/progs/control.ks"
 			__u32 __k = 15;
-#line 162 "tests/ebpf/progs/control.ks"
+#line 163 "tests/ebpf/progs/control.ks"
 			__u64 __v = 1;
-#line 162 "tests/ebpf/progs/control.ks"
+#line 163 "tests/ebpf/progs/control.ks"
 			bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 		}
 	}
 #line 165 "tests/ebpf/progs/control.ks"
 	return XDP_PASS;
-#line 144 "tests/ebpf/progs/control.ks"
+#line 145 "tests/ebpf/progs/control.ks"
 }
 #line 730 "control.ebpf.c"
 

@@ -17,8 +17,9 @@ static __s32 ksc_main(void)
 {
 #line 98 "tests/ks/pass/safety_patterns.ks"
 	return 0;
+#line 97 "tests/ks/pass/safety_patterns.ks"
 }
-#line 22 "safety_patterns.c"
+#line 23 "safety_patterns.c"
 
 static int ksc_load_object(void)
 {

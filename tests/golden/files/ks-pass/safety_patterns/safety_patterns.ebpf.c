@@ -24,20 +24,27 @@ struct __ksc_loop1 {
 	int returned;
 };
 
+#line 16 "tests/ks/pass/safety_patterns.ks"
 static int __ksc_loop1_body(__u64 __index, void *__ctx)
 {
+#line 16 "tests/ks/pass/safety_patterns.ks"
 	struct __ksc_loop1 *__c = __ctx;
 	__u16 __ksc_i;
 
+#line 16 "tests/ks/pass/safety_patterns.ks"
 	if (__c->lo >= __c->hi || __index >= (__u64)__c->hi - (__u64)__c->lo)
+#line 16 "tests/ks/pass/safety_patterns.ks"
 		return 1;
+#line 16 "tests/ks/pass/safety_patterns.ks"
 	__ksc_i = __c->lo + __index;
 
 #line 17 "tests/ks/pass/safety_patterns.ks"
 	__c->v0 = __c->v0 + __ksc_i;
+#line 16 "tests/ks/pass/safety_patterns.ks"
 	return 0;
+#line 16 "tests/ks/pass/safety_patterns.ks"
 }
-#line 41 "safety_patterns.ebpf.c"
+#line 48 "safety_patterns.ebpf.c"
 
 struct __ksc_loop2 {
 	__u32 v0;
@@ -47,20 +54,27 @@ struct __ksc_loop2 {
 	int returned;
 };
 
+#line 21 "tests/ks/pass/safety_patterns.ks"
 static int __ksc_loop2_body(__u64 __index, void *__ctx)
 {
+#line 21 "tests/ks/pass/safety_patterns.ks"
 	struct __ksc_loop2 *__c = __ctx;
 	__u32 __ksc_i;
 
+#line 21 "tests/ks/pass/safety_patterns.ks"
 	if (__c->lo >= __c->hi || __index >= (__u64)__c->hi - (__u64)__c->lo)
+#line 21 "tests/ks/pass/safety_patterns.ks"
 		return 1;
+#line 21 "tests/ks/pass/safety_patterns.ks"
 	__ksc_i = __c->lo + __index;
 
 #line 22 "tests/ks/pass/safety_patterns.ks"
 	__c->v0 = __c->v0 + __ksc_i % 2;
+#line 21 "tests/ks/pass/safety_patterns.ks"
 	return 0;
+#line 21 "tests/ks/pass/safety_patterns.ks"
 }
-#line 64 "safety_patterns.ebpf.c"
+#line 78 "safety_patterns.ebpf.c"
 
 struct __ksc_loop3 {
 	__u32 v0;
@@ -69,13 +83,18 @@ struct __ksc_loop3 {
 	int returned;
 };
 
+#line 25 "tests/ks/pass/safety_patterns.ks"
 static int __ksc_loop3_body(__u64 __index, void *__ctx)
 {
+#line 25 "tests/ks/pass/safety_patterns.ks"
 	struct __ksc_loop3 *__c = __ctx;
 	__u32 __ksc_i;
 
+#line 25 "tests/ks/pass/safety_patterns.ks"
 	if (__c->lo >= __c->hi || __index >= (__u64)__c->hi - (__u64)__c->lo)
+#line 25 "tests/ks/pass/safety_patterns.ks"
 		return 1;
+#line 25 "tests/ks/pass/safety_patterns.ks"
 	__ksc_i = __c->lo + __index;
 
 #line 26 "tests/ks/pass/safety_patterns.ks"
@@ -85,9 +104,11 @@ static int __ksc_loop3_body(__u64 __index, void *__ctx)
 	}
 #line 29 "tests/ks/pass/safety_patterns.ks"
 	__c->v0 = __c->v0 + __ksc_i;
+#line 25 "tests/ks/pass/safety_patterns.ks"
 	return 0;
+#line 25 "tests/ks/pass/safety_patterns.ks"
 }
-#line 91 "safety_patterns.ebpf.c"
+#line 112 "safety_patterns.ebpf.c"
 
 struct __ksc_loop4 {
 	__u32 v0;
@@ -95,11 +116,15 @@ struct __ksc_loop4 {
 	int returned;
 };
 
+#line 33 "tests/ks/pass/safety_patterns.ks"
 static int __ksc_loop4_body(__u64 __index, void *__ctx)
 {
+#line 33 "tests/ks/pass/safety_patterns.ks"
 	struct __ksc_loop4 *__c = __ctx;
 
+#line 33 "tests/ks/pass/safety_patterns.ks"
 	if (!(__c->v0 < 100))
+#line 33 "tests/ks/pass/safety_patterns.ks"
 		return 1;
 #line 34 "tests/ks/pass/safety_patterns.ks"
 	__c->v0 = __c->v0 + 3;
@@ -110,9 +135,11 @@ static int __ksc_loop4_body(__u64 __index, void *__ctx)
 	}
 #line 38 "tests/ks/pass/safety_patterns.ks"
 	__c->v1 = __c->v1 + __c->v0;
+#line 33 "tests/ks/pass/safety_patterns.ks"
 	return 0;
+#line 33 "tests/ks/pass/safety_patterns.ks"
 }
-#line 116 "safety_patterns.ebpf.c"
+#line 143 "safety_patterns.ebpf.c"
 
 struct __ksc_loop5 {
 	__u32 v0;
@@ -120,36 +147,48 @@ struct __ksc_loop5 {
 	int returned;
 };
 
+#line 42 "tests/ks/pass/safety_patterns.ks"
 static int __ksc_loop5_body(__u64 __index, void *__ctx)
 {
+#line 42 "tests/ks/pass/safety_patterns.ks"
 	struct __ksc_loop5 *__c = __ctx;
 
+#line 42 "tests/ks/pass/safety_patterns.ks"
 	if (!(({ __u32 __k = 2; __u32 *__p = bpf_map_lookup_elem(&limits, &__k); __p ? *__p : 0; }) != __c->v1 && __c->v0 < 16))
+#line 42 "tests/ks/pass/safety_patterns.ks"
 		return 1;
 #line 43 "tests/ks/pass/safety_patterns.ks"
 	__c->v0 += 1;
 #line 44 "tests/ks/pass/safety_patterns.ks"
 	__c->v1 = __c->v1 + 1;
+#line 42 "tests/ks/pass/safety_patterns.ks"
 	return 0;
+#line 42 "tests/ks/pass/safety_patterns.ks"
 }
-#line 136 "safety_patterns.ebpf.c"
+#line 169 "safety_patterns.ebpf.c"
 
 struct __ksc_loop6 {
 	__s32 v0;
 	int returned;
 };
 
+#line 48 "tests/ks/pass/safety_patterns.ks"
 static int __ksc_loop6_body(__u64 __index, void *__ctx)
 {
+#line 48 "tests/ks/pass/safety_patterns.ks"
 	struct __ksc_loop6 *__c = __ctx;
 
+#line 48 "tests/ks/pass/safety_patterns.ks"
 	if (!(__c->v0 > 0))
+#line 48 "tests/ks/pass/safety_patterns.ks"
 		return 1;
 #line 49 "tests/ks/pass/safety_patterns.ks"
 	__c->v0 -= 5;
+#line 48 "tests/ks/pass/safety_patterns.ks"
 	return 0;
+#line 48 "tests/ks/pass/safety_patterns.ks"
 }
-#line 153 "safety_patterns.ebpf.c"
+#line 192 "safety_patterns.ebpf.c"
 
 struct __ksc_loop7 {
 	__u32 v0;
@@ -157,17 +196,23 @@ struct __ksc_loop7 {
 	int returned;
 };
 
+#line 53 "tests/ks/pass/safety_patterns.ks"
 static int __ksc_loop7_body(__u64 __index, void *__ctx)
 {
+#line 53 "tests/ks/pass/safety_patterns.ks"
 	struct __ksc_loop7 *__c = __ctx;
 
+#line 53 "tests/ks/pass/safety_patterns.ks"
 	if (!(__c->v0 < __c->v1))
+#line 53 "tests/ks/pass/safety_patterns.ks"
 		return 1;
 #line 54 "tests/ks/pass/safety_patterns.ks"
 	__c->v0 = __c->v0 + 1;
+#line 53 "tests/ks/pass/safety_patterns.ks"
 	return 0;
+#line 53 "tests/ks/pass/safety_patterns.ks"
 }
-#line 171 "safety_patterns.ebpf.c"
+#line 216 "safety_patterns.ebpf.c"
 
 SEC("xdp")
 #line 13 "tests/ks/pass/safety_patterns.ks"
@@ -190,12 +235,19 @@ int bounded_loops(struct xdp_md *ctx)
 	{
 		struct __ksc_loop1 __l1;
 
+#line 16 "tests/ks/pass/safety_patterns.ks"
 		(void)i; /* the callback has its own */
+#line 16 "tests/ks/pass/safety_patterns.ks"
 		__builtin_memset(&__l1, 0, sizeof(__l1));
+#line 16 "tests/ks/pass/safety_patterns.ks"
 		__builtin_memcpy(&__l1.v0, &sum, sizeof(__l1.v0));
+#line 16 "tests/ks/pass/safety_patterns.ks"
 		__l1.lo = 0;
+#line 16 "tests/ks/pass/safety_patterns.ks"
 		__l1.hi = (__u16)({ __u32 __k = 0; __u32 *__p = bpf_map_lookup_elem(&limits, &__k); __p ? *__p : 0; });
+#line 16 "tests/ks/pass/safety_patterns.ks"
 		bpf_loop((1U << 23), __ksc_loop1_body, &__l1, 0);
+#line 16 "tests/ks/pass/safety_patterns.ks"
 		__builtin_memcpy(&sum, &__l1.v0, sizeof(__l1.v0));
 	}
 #line 20 "tests/ks/pass/safety_patterns.ks"
@@ -204,26 +256,42 @@ int bounded_loops(struct xdp_md *ctx)
 	{
 		struct __ksc_loop2 __l2;
 
+#line 21 "tests/ks/pass/safety_patterns.ks"
 		(void)i_1; /* the callback has its own */
+#line 21 "tests/ks/pass/safety_patterns.ks"
 		__builtin_memset(&__l2, 0, sizeof(__l2));
+#line 21 "tests/ks/pass/safety_patterns.ks"
 		__builtin_memcpy(&__l2.v0, &sum, sizeof(__l2.v0));
+#line 21 "tests/ks/pass/safety_patterns.ks"
 		__builtin_memcpy(&__l2.v1, &count, sizeof(__l2.v1));
+#line 21 "tests/ks/pass/safety_patterns.ks"
 		__l2.lo = 0;
+#line 21 "tests/ks/pass/safety_patterns.ks"
 		__l2.hi = count;
+#line 21 "tests/ks/pass/safety_patterns.ks"
 		bpf_loop((1U << 23), __ksc_loop2_body, &__l2, 0);
+#line 21 "tests/ks/pass/safety_patterns.ks"
 		__builtin_memcpy(&sum, &__l2.v0, sizeof(__l2.v0));
+#line 21 "tests/ks/pass/safety_patterns.ks"
 		__builtin_memcpy(&count, &__l2.v1, sizeof(__l2.v1));
 	}
 #line 25 "tests/ks/pass/safety_patterns.ks"
 	{
 		struct __ksc_loop3 __l3;
 
+#line 25 "tests/ks/pass/safety_patterns.ks"
 		(void)i_2; /* the callback has its own */
+#line 25 "tests/ks/pass/safety_patterns.ks"
 		__builtin_memset(&__l3, 0, sizeof(__l3));
+#line 25 "tests/ks/pass/safety_patterns.ks"
 		__builtin_memcpy(&__l3.v0, &sum, sizeof(__l3.v0));
+#line 25 "tests/ks/pass/safety_patterns.ks"
 		__l3.lo = 0;
+#line 25 "tests/ks/pass/safety_patterns.ks"
 		__l3.hi = ({ __u32 __k = 1; __u32 *__p = bpf_map_lookup_elem(&limits, &__k); __p ? *__p : 0; });
+#line 25 "tests/ks/pass/safety_patterns.ks"
 		bpf_loop((1U << 23), __ksc_loop3_body, &__l3, 0);
+#line 25 "tests/ks/pass/safety_patterns.ks"
 		__builtin_memcpy(&sum, &__l3.v0, sizeof(__l3.v0));
 	}
 #line 32 "tests/ks/pass/safety_patterns.ks"
@@ -232,11 +300,17 @@ int bounded_loops(struct xdp_md *ctx)
 	{
 		struct __ksc_loop4 __l4;
 
+#line 33 "tests/ks/pass/safety_patterns.ks"
 		__builtin_memset(&__l4, 0, sizeof(__l4));
+#line 33 "tests/ks/pass/safety_patterns.ks"
 		__builtin_memcpy(&__l4.v0, &n, sizeof(__l4.v0));
+#line 33 "tests/ks/pass/safety_patterns.ks"
 		__builtin_memcpy(&__l4.v1, &sum, sizeof(__l4.v1));
+#line 33 "tests/ks/pass/safety_patterns.ks"
 		bpf_loop((1U << 23), __ksc_loop4_body, &__l4, 0);
+#line 33 "tests/ks/pass/safety_patterns.ks"
 		__builtin_memcpy(&n, &__l4.v0, sizeof(__l4.v0));
+#line 33 "tests/ks/pass/safety_patterns.ks"
 		__builtin_memcpy(&sum, &__l4.v1, sizeof(__l4.v1));
 	}
 #line 41 "tests/ks/pass/safety_patterns.ks"
@@ -245,11 +319,17 @@ int bounded_loops(struct xdp_md *ctx)
 	{
 		struct __ksc_loop5 __l5;
 
+#line 42 "tests/ks/pass/safety_patterns.ks"
 		__builtin_memset(&__l5, 0, sizeof(__l5));
+#line 42 "tests/ks/pass/safety_patterns.ks"
 		__builtin_memcpy(&__l5.v0, &tries, sizeof(__l5.v0));
+#line 42 "tests/ks/pass/safety_patterns.ks"
 		__builtin_memcpy(&__l5.v1, &sum, sizeof(__l5.v1));
+#line 42 "tests/ks/pass/safety_patterns.ks"
 		bpf_loop((1U << 23), __ksc_loop5_body, &__l5, 0);
+#line 42 "tests/ks/pass/safety_patterns.ks"
 		__builtin_memcpy(&tries, &__l5.v0, sizeof(__l5.v0));
+#line 42 "tests/ks/pass/safety_patterns.ks"
 		__builtin_memcpy(&sum, &__l5.v1, sizeof(__l5.v1));
 	}
 #line 47 "tests/ks/pass/safety_patterns.ks"
@@ -258,9 +338,13 @@ int bounded_loops(struct xdp_md *ctx)
 	{
 		struct __ksc_loop6 __l6;
 
+#line 48 "tests/ks/pass/safety_patterns.ks"
 		__builtin_memset(&__l6, 0, sizeof(__l6));
+#line 48 "tests/ks/pass/safety_patterns.ks"
 		__builtin_memcpy(&__l6.v0, &ks_down, sizeof(__l6.v0));
+#line 48 "tests/ks/pass/safety_patterns.ks"
 		bpf_loop((1U << 23), __ksc_loop6_body, &__l6, 0);
+#line 48 "tests/ks/pass/safety_patterns.ks"
 		__builtin_memcpy(&ks_down, &__l6.v0, sizeof(__l6.v0));
 	}
 #line 51 "tests/ks/pass/safety_patterns.ks"
@@ -271,11 +355,17 @@ int bounded_loops(struct xdp_md *ctx)
 	{
 		struct __ksc_loop7 __l7;
 
+#line 53 "tests/ks/pass/safety_patterns.ks"
 		__builtin_memset(&__l7, 0, sizeof(__l7));
+#line 53 "tests/ks/pass/safety_patterns.ks"
 		__builtin_memcpy(&__l7.v0, &w, sizeof(__l7.v0));
+#line 53 "tests/ks/pass/safety_patterns.ks"
 		__builtin_memcpy(&__l7.v1, &hi, sizeof(__l7.v1));
+#line 53 "tests/ks/pass/safety_patterns.ks"
 		bpf_loop((1U << 23), __ksc_loop7_body, &__l7, 0);
+#line 53 "tests/ks/pass/safety_patterns.ks"
 		__builtin_memcpy(&w, &__l7.v0, sizeof(__l7.v0));
+#line 53 "tests/ks/pass/safety_patterns.ks"
 		__builtin_memcpy(&hi, &__l7.v1, sizeof(__l7.v1));
 	}
 #line 56 "tests/ks/pass/safety_patterns.ks"
@@ -285,8 +375,9 @@ int bounded_loops(struct xdp_md *ctx)
 	}
 #line 59 "tests/ks/pass/safety_patterns.ks"
 	return XDP_PASS;
+#line 13 "tests/ks/pass/safety_patterns.ks"
 }
-#line 290 "safety_patterns.ebpf.c"
+#line 381 "safety_patterns.ebpf.c"
 
 SEC("fentry/do_exit")
 #line 63 "tests/ks/pass/safety_patterns.ks"
@@ -354,6 +445,7 @@ int BPF_PROG(checked, __s64 ks_code)
 	}
 #line 94 "tests/ks/pass/safety_patterns.ks"
 	return prio;
+#line 63 "tests/ks/pass/safety_patterns.ks"
 }
-#line 359 "safety_patterns.ebpf.c"
+#line 451 "safety_patterns.ebpf.c"
 
