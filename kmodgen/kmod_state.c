@@ -22,48 +22,57 @@
 
 enum state_kind { STATE_PLAIN, STATE_ONCE, STATE_ATOMIC, STATE_ATOMIC64 };
 
-static void scan_expr(struct expr *e);
-static void scan_stmts(struct stmt *s);
+/* Every expression of module code, once each: what the scans below look at. */
+typedef void visit_fn(struct expr *e);
+
+static void walk_stmts(struct stmt *s, visit_fn *visit);
+
+static void walk_expr(struct expr *e, visit_fn *visit)
+{
+	if (!e)
+		return;
+	visit(e);
+	walk_expr(e->lhs, visit);
+	walk_expr(e->rhs, visit);
+	for (struct expr *a = e->args; a; a = a->next)
+		walk_expr(a, visit);
+	for (struct field_init *f = e->fields; f; f = f->next)
+		walk_expr(f->value, visit);
+	for (struct match_arm *m = e->arms; m; m = m->next) {
+		walk_expr(m->value, visit);
+		walk_stmts(m->body, visit);
+	}
+}
+
+static void walk_stmts(struct stmt *s, visit_fn *visit)
+{
+	for (; s; s = s->next) {
+		walk_expr(s->value, visit);
+		walk_expr(s->lhs, visit);
+		walk_expr(s->key, visit);
+		walk_stmts(s->then, visit);
+		walk_stmts(s->els, visit);
+		walk_stmts(s->body, visit);
+		for (struct catch_clause *c = s->catches; c; c = c->next)
+			walk_stmts(c->body, visit);
+	}
+}
 
 static void mark_addr(struct expr *e)
 {
+	if (e->kind != E_UNARY || e->op != UOP_ADDR)
+		return;
 	/* &x, &x.f, &x[i]: the variable behind the place is address-taken. */
-	while (e && (e->kind == E_FIELD || e->kind == E_INDEX))
-		e = e->lhs;
+	for (e = e->lhs; e && (e->kind == E_FIELD || e->kind == E_INDEX); e = e->lhs)
+		;
 	if (e && e->kind == E_IDENT && e->ref == REF_GLOBAL && e->decl)
 		e->decl->addr_taken = true;
 }
 
-static void scan_expr(struct expr *e)
+static void mark_used(struct expr *e)
 {
-	if (!e)
-		return;
-	if (e->kind == E_UNARY && e->op == UOP_ADDR)
-		mark_addr(e->lhs);
-	scan_expr(e->lhs);
-	scan_expr(e->rhs);
-	for (struct expr *a = e->args; a; a = a->next)
-		scan_expr(a);
-	for (struct field_init *f = e->fields; f; f = f->next)
-		scan_expr(f->value);
-	for (struct match_arm *m = e->arms; m; m = m->next) {
-		scan_expr(m->value);
-		scan_stmts(m->body);
-	}
-}
-
-static void scan_stmts(struct stmt *s)
-{
-	for (; s; s = s->next) {
-		scan_expr(s->value);
-		scan_expr(s->lhs);
-		scan_expr(s->key);
-		scan_stmts(s->then);
-		scan_stmts(s->els);
-		scan_stmts(s->body);
-		for (struct catch_clause *c = s->catches; c; c = c->next)
-			scan_stmts(c->body);
-	}
+	if (e->kind == E_IDENT && e->ref == REF_GLOBAL && e->decl)
+		e->decl->kmod_unused = false;
 }
 
 /* Marks fn and what it calls as reached (unmarks kmod_unused), depth first. */
@@ -77,40 +86,6 @@ static void reach(struct decl *fn)
 
 		if (callee->kind == D_FUNC && callee->target == TARGET_KMOD)
 			reach(callee);
-	}
-}
-
-static void use_globals(struct expr *e);
-
-static void use_globals_stmts(struct stmt *s)
-{
-	for (; s; s = s->next) {
-		use_globals(s->value);
-		use_globals(s->lhs);
-		use_globals(s->key);
-		use_globals_stmts(s->then);
-		use_globals_stmts(s->els);
-		use_globals_stmts(s->body);
-		for (struct catch_clause *c = s->catches; c; c = c->next)
-			use_globals_stmts(c->body);
-	}
-}
-
-static void use_globals(struct expr *e)
-{
-	if (!e)
-		return;
-	if (e->kind == E_IDENT && e->ref == REF_GLOBAL && e->decl)
-		e->decl->kmod_unused = false;
-	use_globals(e->lhs);
-	use_globals(e->rhs);
-	for (struct expr *a = e->args; a; a = a->next)
-		use_globals(a);
-	for (struct field_init *f = e->fields; f; f = f->next)
-		use_globals(f->value);
-	for (struct match_arm *m = e->arms; m; m = m->next) {
-		use_globals(m->value);
-		use_globals_stmts(m->body);
 	}
 }
 
@@ -138,12 +113,12 @@ void kmod_mark_unused(struct program *prog)
 	}
 	for (struct decl *d = prog->decls; d; d = d->next) {
 		if (d->kind == D_FUNC && d->target == TARGET_KMOD && !d->kmod_unused)
-			use_globals_stmts(d->body);
+			walk_stmts(d->body, mark_used);
 		if (d->kind == D_IMPL && d->target == TARGET_KMOD) {
 			for (struct decl *m = d->methods; m; m = m->next)
-				use_globals_stmts(m->body);
+				walk_stmts(m->body, mark_used);
 			for (struct impl_field *f = d->ifields; f; f = f->next)
-				use_globals(f->value);
+				walk_expr(f->value, mark_used);
 		}
 	}
 }
@@ -152,10 +127,10 @@ void kmod_state_scan(struct program *prog)
 {
 	for (struct decl *d = prog->decls; d; d = d->next) {
 		if (d->kind == D_FUNC && d->target == TARGET_KMOD)
-			scan_stmts(d->body);
+			walk_stmts(d->body, mark_addr);
 		if (d->kind == D_IMPL && d->target == TARGET_KMOD)
 			for (struct decl *m = d->methods; m; m = m->next)
-				scan_stmts(m->body);
+				walk_stmts(m->body, mark_addr);
 	}
 }
 
