@@ -3,7 +3,8 @@
 # its "// expect: LINE:COL: error: MESSAGE" comments name, in that order
 # (file name prefixed), exit status 1, and the source line with a caret
 # after each message; and, in a file with "// note: LINE:COL: note: MESSAGE"
-# lines, exactly those notes.  Run under ASan+UBSan.
+# lines, exactly those notes, and with "// warning: LINE:COL: warning:
+# MESSAGE" lines, exactly those warnings.  Run under ASan+UBSan.
 source tests/lib.sh
 cd tests/ks/fail || exit 1
 
@@ -20,12 +21,16 @@ for f in *.ks; do
 	# notes, exactly and in order.
 	wantn=$(sed -n 's|^// note: ||p' "$f" | sed "s|^[0-9]|$f:&|")
 	gotn=$(echo "$out" | grep -E '^[^ ]+:[0-9]+:[0-9]+: note: ')
+	wantw=$(sed -n 's|^// warning: ||p' "$f" | sed "s|^[0-9]|$f:&|")
+	gotw=$(echo "$out" | grep -E '^[^ ]+:[0-9]+:[0-9]+: warning: ')
 	if ((rc != 1)); then
 		fail "$f" "exit status $rc, expected 1" "$out"
 	elif [ "$got" != "$want" ]; then
 		fail "$f" "expected:" "$want" "got:" "$got"
 	elif [ -n "$wantn" ] && [ "$gotn" != "$wantn" ]; then
 		fail "$f" "expected notes:" "$wantn" "got:" "$gotn"
+	elif [ -n "$wantw" ] && [ "$gotw" != "$wantw" ]; then
+		fail "$f" "expected warnings:" "$wantw" "got:" "$gotw"
 	elif ! echo "$out" | grep -A2 -m1 ': error: ' | tail -1 | grep -q '^ *\^~*$'; then
 		fail "$f" "no caret line under the first error" "$out"
 	else
