@@ -112,8 +112,28 @@ static void note_const(struct cgen *g, struct expr *e)
 		ptrvec_push(g->a, &eb->consts, c);
 }
 
+/*
+ * A signed / or % not folded at compile time: BPF has no signed division
+ * before cpu v4 (Linux 6.6), and clang's BPF backend stops with "Unsupport
+ * signed division", even for a constant divisor (`a % 7`, a: i32).
+ */
+static bool is_signed_div(const struct expr *e)
+{
+	const struct type *t = ut(e->type);
+	long long v;
+
+	return e->kind == E_BINARY && (e->op == OP_DIV || e->op == OP_MOD) && t &&
+	       t->kind == TY_INT && t->is_signed && !const_eval(e, &v);
+}
+
 static bool bpf_expr(struct cgen *g, struct strbuf *sb, struct expr *e)
 {
+	if (is_signed_div(e)) {
+		EB(g)->need_sdiv = true;
+		sb_printf(sb, "(%s)ksc_s%s(%s, %s)", cg_type(g, e->type), e->op == OP_DIV ? "div" : "mod",
+			  cg_expr_str(g, e->lhs), cg_expr_str(g, e->rhs));
+		return true;
+	}
 	if (e->kind == E_IDENT && e->ref == REF_ENUMCONST)
 		note_const(g, e);
 	if (e->kind == E_IDENT && e->ref == REF_MAP) {

@@ -26,6 +26,7 @@ struct loop_cb {
 	struct ptrvec vars;          /* struct stmt *: locals the body uses */
 	struct ptrvec exits;         /* S_BREAK/S_CONTINUE of this loop */
 	bool returns;
+	bool uses_index;             /* a for body reads its variable (else no __ksc_i: -Wunused) */
 };
 
 #define KSC_MAX_LOOPS "(1U << 23)"
@@ -47,6 +48,8 @@ static bool scan_expr(struct cgen *g, struct loop_cb *l, struct expr *e)
 		return true;
 	if (e->kind == E_IDENT && e->ref == REF_LOCAL && e->local && e->local != l->loop)
 		add_var(g->a, &l->vars, e->local);
+	if (e->kind == E_IDENT && e->ref == REF_LOCAL && e->local == l->loop)
+		l->uses_index = true;
 	if (e->kind == E_MATCH)
 		for (struct match_arm *a = e->arms; a; a = a->next)
 			if (!scan_stmts(g, l, a->body, true) || !scan_expr(g, l, a->value))
@@ -188,13 +191,18 @@ static void emit_loop_callback(struct cgen *g, struct loop_cb *l, int id)
 	cg_line(g, "static int __ksc_loop%d_body(__u64 __index, void *__ctx)", id);
 	cg_open(g, "{");
 	cg_line(g, "struct __ksc_loop%d *__c = __ctx;", id);
-	if (l->loop->kind == S_FOR)
+	if (l->loop->kind == S_FOR && l->uses_index)
 		cg_block(g, "\
 			%s;\n\
 			\n\
 			if (__c->lo >= __c->hi || __index >= (__u64)__c->hi - (__u64)__c->lo)\n\
 				return 1;\n\
 			__ksc_i = __c->lo + __index;\n", cg_decl(g, l->loop->var_type, "__ksc_i"));
+	else if (l->loop->kind == S_FOR)
+		cg_block(g, "\
+			\n\
+			if (__c->lo >= __c->hi || __index >= (__u64)__c->hi - (__u64)__c->lo)\n\
+				return 1;\n");
 	cg_blank(g);
 	emit_loop_statements(g, l);
 	cg_line_map(g, l->loop->loc);

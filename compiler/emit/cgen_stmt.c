@@ -663,6 +663,11 @@ static void emit_assign(struct cgen *g, struct stmt *s)
 
 	if (s->op < 0)
 		emit_store(g, lhs, s->lhs->type, s->value);
+	else if ((s->op == OP_DIV || s->op == OP_MOD) && s->lhs->kind == E_IDENT)
+		/* x = x / y: a backend's expression hook sees the division (eBPF's signed one). */
+		emit_store(g, lhs, s->lhs->type,
+			   &(struct expr){ .kind = E_BINARY, .op = s->op, .lhs = s->lhs,
+					   .rhs = s->value, .type = s->lhs->type, .loc = s->loc });
 	else if (cg_is_str(s->lhs->type))
 		g->h->str_assign(g, lhs, s->lhs->type,
 				 &(struct expr){ .kind = E_BINARY, .op = OP_ADD, .lhs = s->lhs,

@@ -192,6 +192,19 @@ if build tail_chain; then
 		"retval=$(retvals "$out") stages=$(val "$out" stages 1),$(val "$out" stages 2),$(val "$out" stages 3)"
 fi
 
+# ---- signed division (BPF has none before cpu v4: ksc divides magnitudes) ----
+if build signed_div; then
+	u64() { printf '%u' "$1"; }
+	for nd in "-17 -5" "17 -5" "-17 5" "100 7" "-2147483648 3" "-9 0"; do
+		read -r n d <<<"$nd"
+		if ((d)); then q=$((n / d)) r=$((n % d)); else q=0 r=$n; fi
+		want="$(u64 $q) $(u64 $r) $(u64 $((n % 7))) $(u64 $((n / -3))) $(u64 $q) $(u64 $((n % 5)))"
+		out=$(run signed_div divide --set "operands_config_map:0:x$(le32 "$n")$(le32 "$d")" -m results)
+		check "signed / and % of $n and $d (C's truncation; by 0: 0 and n, as BPF)" "$want" \
+			"$(for i in 0 1 2 3 4 5; do val "$out" results $i; done | paste -sd' ')"
+	done
+fi
+
 # ---- match, loops, try/catch/throw/defer, strings ----
 if build control; then
 	lo=$((RANDOM % 20)) hi=$((25 + RANDOM % 40)) pick=$((3 + RANDOM % 10))

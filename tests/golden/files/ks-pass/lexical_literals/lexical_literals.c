@@ -34,9 +34,9 @@ static __s64 arithmetic(__s64 a __attribute__((unused)), __s64 b __attribute__((
 #line 18 "tests/ks/pass/lexical_literals.ks"
 	x *= 3;
 #line 19 "tests/ks/pass/lexical_literals.ks"
-	x /= 2;
+	x = x / 2;
 #line 20 "tests/ks/pass/lexical_literals.ks"
-	x %= 1000;
+	x = x % 1000;
 #line 21 "tests/ks/pass/lexical_literals.ks"
 	return -x;
 #line 14 "tests/ks/pass/lexical_literals.ks"
