@@ -129,7 +129,10 @@ static bool is_signed_div(const struct expr *e)
 static bool bpf_expr(struct cgen *g, struct strbuf *sb, struct expr *e)
 {
 	if (is_signed_div(e)) {
-		EB(g)->need_sdiv = true;
+		if (e->op == OP_DIV)
+			EB(g)->need_sdiv = true;
+		else
+			EB(g)->need_smod = true;
 		sb_printf(sb, "(%s)ksc_s%s(%s, %s)", cg_type(g, e->type), e->op == OP_DIV ? "div" : "mod",
 			  cg_expr_str(g, e->lhs), cg_expr_str(g, e->rhs));
 		return true;

@@ -121,28 +121,32 @@ static void emit_string_support(struct cgen *g, struct ebpf *eb)
 }
 
 /* Signed division from unsigned: the quotient and remainder of the magnitudes, signed as C signs them. */
-static void emit_sdiv_support(struct cgen *g)
+static void emit_sdiv_support(struct cgen *g, struct ebpf *eb)
 {
 	cg_block(g, "\
 		static __always_inline __u64 ksc_abs(__s64 v)\n\
 		{\n\
 			return v < 0 ? -(__u64)v : (__u64)v;\n\
 		}\n\
-		\n\
-		static __always_inline __s64 ksc_sdiv(__s64 n, __s64 d)\n\
-		{\n\
-			__u64 q = ksc_abs(n) / ksc_abs(d);\n\
-		\n\
-			return (n < 0) != (d < 0) ? -(__s64)q : (__s64)q;\n\
-		}\n\
-		\n\
-		static __always_inline __s64 ksc_smod(__s64 n, __s64 d)\n\
-		{\n\
-			__u64 r = ksc_abs(n) %% ksc_abs(d);\n\
-		\n\
-			return n < 0 ? -(__s64)r : (__s64)r;\n\
-		}\n\
 		\n");
+	if (eb->need_sdiv)
+		cg_block(g, "\
+			static __always_inline __s64 ksc_sdiv(__s64 n, __s64 d)\n\
+			{\n\
+				__u64 q = ksc_abs(n) / ksc_abs(d);\n\
+			\n\
+				return (n < 0) != (d < 0) ? -(__s64)q : (__s64)q;\n\
+			}\n\
+			\n");
+	if (eb->need_smod)
+		cg_block(g, "\
+			static __always_inline __s64 ksc_smod(__s64 n, __s64 d)\n\
+			{\n\
+				__u64 r = ksc_abs(n) %% ksc_abs(d);\n\
+			\n\
+				return n < 0 ? -(__s64)r : (__s64)r;\n\
+			}\n\
+			\n");
 }
 
 /* bpf_obj_new and bpf_obj_drop, as this kernel's kfuncs take them. */
@@ -176,8 +180,8 @@ static void emit_support(struct cgen *g, struct ebpf *eb)
 	if (eb->consts.n)
 		cg_blank(g);
 	emit_string_support(g, eb);
-	if (eb->need_sdiv)
-		emit_sdiv_support(g);
+	if (eb->need_sdiv || eb->need_smod)
+		emit_sdiv_support(g, eb);
 	if (eb->need_obj_new)
 		emit_obj_support(g);
 }
