@@ -39,6 +39,13 @@ clang_bpf=$(tag_clang)
 # `ksc compile` runs the checker first, so an accepted program costs one
 # run of ksc (loading the kernel's BTF is most of it); `ksc check` runs
 # when compile fails, and must fail the same way.
+# Many of the reference's test programs are one shape with other names, so
+# their eBPF C (and its vmlinux.h) is often byte for byte another's: built
+# once, by content.
+ebpf_key() { cat "$1/p.ebpf.c" "$1/vmlinux.h" "$1/Makefile" 2>/dev/null | sha1sum | cut -c1-40; }
+built_before() { [ -e "$dir/built/$(ebpf_key "$1")" ]; }
+mkdir -p "$dir/built"
+
 run() {
 	local w=$dir/p/$1 rc first
 	cd "$w" || return
@@ -47,10 +54,11 @@ run() {
 			# A struct_ops type this host's BTF lacks: for another
 			# kernel, whose vmlinux.h this one cannot stand in for.
 			echo "accept foreign" >result
-		elif [ -f out/p.ebpf.c ] &&
+		elif [ -f out/p.ebpf.c ] && ! built_before "$w/out" &&
 			! make -s -C out CLANG="$clang_bpf" "$w/out/p.ebpf.o" >ebpf.log 2>&1; then
 			echo "broken: eBPF C: $(grep -m2 'error' ebpf.log | cut -c1-200 | paste -sd'|')" >result
 		else
+			[ -f out/p.ebpf.o ] && touch "$dir/built/$(ebpf_key "$w/out")"
 			echo accept >result
 		fi
 		return
