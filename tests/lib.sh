@@ -305,3 +305,13 @@ bad_input() {
 		pass "$name"
 	fi
 }
+
+# reference_repo NAME: sets $repo to the local snapshot of the reference
+# compiler's repository (multikernel/kernelscript, read at test time, never
+# committed here), or prints a skip line for NAME and returns 1.
+reference_repo() {
+	repo=${KSC_REFERENCE_REPO:-/work/.mirror/multikernel+kernelscript/repo}
+	git -C "$repo" rev-parse -q --verify HEAD >/dev/null 2>&1 && return 0
+	skip "$1" "no snapshot of multikernel/kernelscript at $repo (set KSC_REFERENCE_REPO)"
+	return 1
+}

@@ -6,11 +6,7 @@
 # program; the VM tests cover them.  Each exception names its reason.
 source tests/lib.sh
 
-repo=${KSC_REFERENCE_REPO:-/work/.mirror/multikernel+kernelscript/repo}
-if ! git -C "$repo" rev-parse -q --verify HEAD >/dev/null 2>&1; then
-	skip examples-load "no snapshot of multikernel/kernelscript at $repo (set KSC_REFERENCE_REPO)"
-	exit 0
-fi
+reference_repo examples-load || exit 0
 dir=$(scratch ebpf-examples)
 git -C "$repo" archive HEAD examples | tar -x -C "$dir"
 bpfrun=$dir/bpfrun

@@ -6,11 +6,7 @@
 # The examples come from a local snapshot of that repository.
 source tests/lib.sh
 
-repo=${KSC_REFERENCE_REPO:-/work/.mirror/multikernel+kernelscript/repo}
-if ! git -C "$repo" rev-parse -q --verify HEAD >/dev/null 2>&1; then
-	skip examples "no snapshot of multikernel/kernelscript at $repo (set KSC_REFERENCE_REPO)"
-	exit 0
-fi
+reference_repo examples || exit 0
 dir=$(scratch examples)
 git -C "$repo" archive HEAD examples | tar -x -C "$dir"
 cd "$dir/examples"

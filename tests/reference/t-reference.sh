@@ -19,11 +19,7 @@
 # diff).  docs/reference-tests.md explains the categories.
 source tests/lib.sh
 
-repo=${KSC_REFERENCE_REPO:-/work/.mirror/multikernel+kernelscript/repo}
-if ! git -C "$repo" rev-parse -q --verify HEAD >/dev/null 2>&1; then
-	skip reference "no snapshot of multikernel/kernelscript at $repo (set KSC_REFERENCE_REPO)"
-	exit 0
-fi
+reference_repo reference || exit 0
 dir=$(scratch reference)
 expected=$KSC_TOP/tests/reference/expected.txt
 git -C "$repo" archive HEAD tests | tar -x -C "$dir"

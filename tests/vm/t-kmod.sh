@@ -63,11 +63,9 @@ declare -A want=(
 )
 
 # The reference's own module example, where a snapshot of it is at hand.
-repo=${KSC_REFERENCE_REPO:-/work/.mirror/multikernel+kernelscript/repo}
-if git --git-dir="$repo" show HEAD:examples/private_kfunc.ks >"$dir/private_kfunc.ks" 2>/dev/null; then
+if reference_repo "private_kfunc example" &&
+	git -C "$repo" show HEAD:examples/private_kfunc.ks >"$dir/private_kfunc.ks" 2>/dev/null; then
 	progs+=("$dir/private_kfunc.ks")
-else
-	skip "private_kfunc example" "no snapshot of multikernel/kernelscript at $repo"
 fi
 
 bpfrun=$dir/bpfrun
