@@ -17,9 +17,10 @@
  * after the loop.  break and continue return 1 and 0 from the callback, a
  * return records its value and ends the loop, and the function returns it
  * after bpf_loop.  bpf_loop runs at most 1 << 23 iterations (the kernel's
- * limit); the front end's safety pass (compiler/front/safety.c) rejects
- * loops without a proof that they end within them, except those whose
- * bodies hold what it takes for a plain loop (new, reserve(), ...).
+ * limit); the front end's safety pass (compiler/front/safety.c) warns
+ * about loops without a proof that they end within them and rejects a
+ * `while (true)` with no way out, except in bodies that hold what it takes
+ * for a plain loop (new, reserve(), ...).
  */
 struct loop_cb {
 	struct stmt *loop;
@@ -191,18 +192,16 @@ static void emit_loop_callback(struct cgen *g, struct loop_cb *l, int id)
 	cg_line(g, "static int __ksc_loop%d_body(__u64 __index, void *__ctx)", id);
 	cg_open(g, "{");
 	cg_line(g, "struct __ksc_loop%d *__c = __ctx;", id);
-	if (l->loop->kind == S_FOR && l->uses_index)
-		cg_block(g, "\
-			%s;\n\
-			\n\
-			if (__c->lo >= __c->hi || __index >= (__u64)__c->hi - (__u64)__c->lo)\n\
-				return 1;\n\
-			__ksc_i = __c->lo + __index;\n", cg_decl(g, l->loop->var_type, "__ksc_i"));
-	else if (l->loop->kind == S_FOR)
+	if (l->loop->kind == S_FOR) {
+		if (l->uses_index)
+			cg_line(g, "%s;", cg_decl(g, l->loop->var_type, "__ksc_i"));
 		cg_block(g, "\
 			\n\
 			if (__c->lo >= __c->hi || __index >= (__u64)__c->hi - (__u64)__c->lo)\n\
 				return 1;\n");
+		if (l->uses_index)
+			cg_line(g, "__ksc_i = __c->lo + __index;");
+	}
 	cg_blank(g);
 	emit_loop_statements(g, l);
 	cg_line_map(g, l->loop->loc);
