@@ -102,10 +102,11 @@ static bool btf_readable(const char *path)
 {
 	libbpf_print_fn_t old = libbpf_set_print(NULL);
 	struct btf *btf = btf__parse_raw(path);
+	bool ok = btf != NULL;
 
 	libbpf_set_print(old);
 	btf__free(btf);
-	return btf != NULL;
+	return ok;
 }
 
 /*
