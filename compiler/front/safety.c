@@ -544,6 +544,7 @@ static void check_function(struct safety *sf, struct decl *fn)
 	sf_walk_stmts(fn->body, find_addr, sf, 0, 0);
 	sf_walk_stmts(fn->body, loop_one, sf, 0, 0);
 	sf_flow_check(sf, fn);
+	sf_prog_check(sf, fn);
 }
 
 void safety_check(struct program *prog, struct diag *d)

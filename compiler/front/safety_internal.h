@@ -34,5 +34,7 @@ bool sf_is_local(const struct expr *e, const struct stmt *var);
 
 /* The flow analysis of fn: possibly null dereferences, unreleased references (safety_flow.c). */
 void sf_flow_check(struct safety *sf, struct decl *fn);
+/* Rules of the program type and the call graph: stack chains, context fields, helpers (safety_prog.c). */
+void sf_prog_check(struct safety *sf, struct decl *fn);
 
 #endif
