@@ -88,12 +88,13 @@ static bool borrows(const struct expr *call)
 #define FLOW_BUDGET 300000
 
 enum { NB_NULL = 1, NB_NONNULL = 2 };    /* what a pointer may be */
-enum { RB_HELD = 1, RB_NONE = 2 };       /* whether it may hold a reference */
+enum { RB_HELD = 1, RB_NONE = 2, RB_GONE = 4 };  /* may hold a reference; may be released */
 
 struct vstate {
 	unsigned char nb, rb;
 	const struct expr *nul;    /* where it may have become null */
 	const struct expr *acq;    /* the call that acquired its reference */
+	const struct expr *rel;    /* the call that released it */
 };
 
 struct state {
@@ -146,6 +147,8 @@ static void st_join(struct state *a, const struct state *b)
 			x->nul = y->nul;
 		if (!(x->rb & RB_HELD) && (y->rb & RB_HELD))
 			x->acq = y->acq;
+		if (!(x->rb & RB_GONE) && (y->rb & RB_GONE))
+			x->rel = y->rel;
 		x->nb |= y->nb;
 		x->rb |= y->rb;
 	}
@@ -272,12 +275,30 @@ static void find_unsupported(void *data, const struct stmt *s, const struct expr
 
 /* ---- reports ---- */
 
+/*
+ * x used (dereferenced, or passed to a call) where some path has released
+ * it: the verifier invalidates every copy of a released reference.
+ */
+static bool report_released(struct flow *f, const struct expr *x, const struct state *st)
+{
+	int i = var_index(f, x);
+
+	if (f->quiet || st->dead || i < 0 || !(st->v[i].rb & RB_GONE) || f->escaped[i])
+		return false;
+	diag_error(f->d, x->loc, "'%s' may be released here already, and the verifier rejects any "
+		   "use of a released reference", x->str);
+	if (st->v[i].rel)
+		diag_note(f->d, st->v[i].rel->loc, "it is released here on some path: do not use "
+			  "it after that");
+	return true;
+}
+
 static void report_deref(struct flow *f, const struct expr *x, const struct state *st)
 {
 	struct kfunc_fact k;
 	int i = var_index(f, x);
 
-	if (f->quiet || st->dead)
+	if (f->quiet || st->dead || report_released(f, x, st))
 		return;
 	if (i >= 0 && (st->v[i].nb & NB_NULL)) {
 		const struct expr *from = st->v[i].nul;
@@ -344,7 +365,7 @@ static bool flow_stop(struct flow *f)
 static struct vstate value_state(const struct flow *f, const struct expr *value,
 				 const struct state *st)
 {
-	struct vstate v = { NB_NONNULL, RB_NONE, NULL, NULL };
+	struct vstate v = { NB_NONNULL, RB_NONE, NULL, NULL, NULL };
 	struct kfunc_fact k;
 	int j = var_index(f, value);
 
@@ -404,12 +425,15 @@ static void flow_call(struct flow *f, const struct expr *e, struct state *st)
 {
 	struct kfunc_fact k;
 
-	for (const struct expr *a = e->args; a; a = a->next)
+	for (const struct expr *a = e->args; a; a = a->next) {
 		flow_expr(f, a, st);
+		report_released(f, a, st);
+	}
 	if (call_fact(e, &k) && k.release)
 		for (const struct expr *a = e->args; a && !st->dead; a = a->next)
 			if (var_index(f, a) >= 0) {
-				st->v[var_index(f, a)].rb = RB_NONE;
+				st->v[var_index(f, a)].rb = RB_GONE;
+				st->v[var_index(f, a)].rel = e;
 				break;
 			}
 }
@@ -659,7 +683,7 @@ void sf_flow_check(struct safety *sf, struct decl *fn)
 	if (!st)
 		abort();
 	for (int i = 0; i < MAX_VARS; i++)
-		st->v[i] = (struct vstate){ NB_NONNULL, RB_NONE, NULL, NULL };
+		st->v[i] = (struct vstate){ NB_NONNULL, RB_NONE, NULL, NULL, NULL };
 	flow_stmts(&f, fn->body, st);
 	if (!flow_stop(&f))
 		report_leaks(&f, st, -1, fn->name_loc, "the function ends");

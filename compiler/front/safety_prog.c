@@ -171,8 +171,8 @@ static void ctx_write(struct safety *sf, const struct expr *f, const struct decl
 			diag_note(sf->d, f->loc, "move the packet's bounds with bpf_xdp_adjust_head(), "
 				  "bpf_xdp_adjust_tail() or bpf_xdp_adjust_meta()");
 	} else if (!strcmp(n, "pt_regs")) {
-		diag_error(sf->d, f->loc, "'%s' of pt_regs is read-only: the kernel refuses a kprobe "
-			   "that writes its registers (at load before 7.0, at attach since)", f->str);
+		diag_error(sf->d, f->loc, "'%s' of pt_regs is read-only: the verifier refuses writes "
+			   "to a task's saved registers", f->str);
 	} else {
 		diag_error(sf->d, f->loc, "'%s' of %s is read-only: the verifier refuses writes to a "
 			   "%s program's context", f->str, n,

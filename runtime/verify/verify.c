@@ -316,6 +316,15 @@ static const struct arg_opt verify_opts[] = {
 
 static const struct arg_spec verify_spec = { "verify", help_verify, verify_opts, 1, 1, "FILE.ks|DIR" };
 
+static bool build_log_exists(const char *dir)
+{
+	char *log = xasprintf("%s/build.log", dir);
+	bool yes = access(log, F_OK) == 0;
+
+	free(log);
+	return yes;
+}
+
 /* FILE.ks built into a temporary tree, quietly unless -v, then verified; the tree removed. */
 static int verify_file(const char *file)
 {
@@ -332,8 +341,14 @@ static int verify_file(const char *file)
 		ksc_verbose = -1;
 	status = compile_and_make(file, dir, NULL);
 	ksc_verbose = saved;
-	if (!status)
+	if (!status) {
 		status = verify_tree(dir, file);
+	} else if (build_log_exists(dir)) {
+		/* The message above names the log: the tree stays for the user to read it. */
+		p_step("the temporary tree %s is kept; remove it when done", tmp);
+		free(dir);
+		return status;
+	}
 	nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	free(dir);
 	return status;
