@@ -479,9 +479,29 @@ static bool packet_pointer(struct cgen *g, struct strbuf *sb, struct expr *e)
 	return true;
 }
 
+/*
+ * ctx->data + 14 > ctx->data_end: a bounds check written on the fields.
+ * Compared as the u32s they are declared, clang zero-extends the sum with
+ * shifts, which the verifier refuses on a packet pointer ("pointer
+ * arithmetic with <<= operator prohibited"); 64-bit, as C programs write
+ * it, the verifier learns the packet's checked length from it.
+ */
+static bool packet_compare(struct cgen *g, struct strbuf *sb, struct expr *e)
+{
+	if (e->kind != E_BINARY || e->op < OP_EQ || e->op > OP_GE || EB(g)->pkt_wide ||
+	    !pkt_sum(e->lhs) || !pkt_sum(e->rhs))
+		return false;
+	EB(g)->pkt_wide = true;
+	cg_expr(g, sb, e);
+	EB(g)->pkt_wide = false;
+	return true;
+}
+
 /* ctx->data in address arithmetic, and the casts that make packet pointers of it. */
 static bool packet_address(struct cgen *g, struct strbuf *sb, struct expr *e)
 {
+	if (packet_compare(g, sb, e))
+		return true;
 	if (EB(g)->pkt_ptr && (e == EB(g)->pkt_ptr ||
 			       (e->kind == E_CAST && e->lhs == EB(g)->pkt_ptr))) {
 		sb_puts(sb, "data");
