@@ -53,4 +53,48 @@ int verify_load(struct bpf_object *obj, const char *obj_path, const char *source
 /* Loads the built tree DIR's eBPF object, reports, unloads: 0, or 1 after the report. */
 int verify_tree(const char *dir, const char *source);
 
+/*
+ * Another kernel's verifier, in a VM (verify_vm.c): a kernel to boot with
+ * scripts/vmtest, found through scripts/kernels for a series.  The
+ * scripts are $KSC_SCRIPTS, else scripts/ beside this executable, else
+ * ../share/ksc/scripts beside it.
+ */
+struct verify_vm {
+	char *tmp;       /* ksc's own temporary directory: trees, BTF, guest script */
+	char *scripts;   /* the directory of vmtest and kernels */
+	char *series;    /* the series given (6.1, 7, 6.12-trixie), NULL for an image */
+	char *suite;     /* the series' Debian release (bookworm, trixie), NULL for an image */
+	char *vmlinuz;   /* the image booted */
+	char *btf;       /* its BTF, extracted on first need */
+	char *kdir;      /* the tree modules are built against: --kdir, or the series' */
+	char *why;       /* the last message of a script that failed */
+};
+
+/* One tree to verify in the guest, and the .ks file its report names (NULL: none). */
+struct verify_vm_tree {
+	const char *dir;
+	const char *source;
+};
+
+/*
+ * Sets vm up for kernel (a series or a vmlinuz file; kdir may be NULL):
+ * 0, 1 after saying why, 2 when kernel is neither (the caller says so).
+ */
+int verify_vm_open(struct verify_vm *vm, const char *kernel, const char *kdir);
+
+/* Builds file into tree for vm's kernel (eBPF against its BTF, the module against its tree). */
+int verify_vm_build(struct verify_vm *vm, const char *file, const char *tree);
+
+/*
+ * Boots vm's kernel once with this ksc and the n trees; the guest inserts
+ * each tree's modules and runs `ksc verify` on it, from the working
+ * directory, with its source at the same path.  What the guest's ksc
+ * prints goes to stdout and stderr as it wrote it.  Returns 0 when all
+ * were accepted, else 1.
+ */
+int verify_vm_run(struct verify_vm *vm, const struct verify_vm_tree *trees, int n);
+
+/* Removes vm's temporary directory and frees it. */
+void verify_vm_close(struct verify_vm *vm);
+
 #endif
