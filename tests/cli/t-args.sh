@@ -105,8 +105,8 @@ usage "kmod build: no source" "kmod build: missing FILE.ks or DIR" kmod build --
 usage "kmod dkms: unknown option" "kmod dkms: unknown option '--kdir'" kmod dkms "$src" --kdir /tmp
 usage "kmod dkms: --version without V" "kmod dkms: '--version' needs V" kmod dkms "$src" --version
 usage "verify: nothing to verify" "verify: missing FILE.ks|DIR" verify
-usage "verify: two operands" "verify: unexpected argument 'b'" verify a b
-usage "verify: unknown option" "verify: unknown option '--kernel'" verify "$src" --kernel 6.1
+usage "verify: --kdir without --kernel" "verify: --kdir is for the module build of --kernel: give --kernel too" verify "$src" --kdir /tmp
+usage "verify: --kernel neither series nor file" "verify: --kernel wants a series (6.1, 6.12, 6.12-trixie, 7) or a vmlinuz file, not 'bogus!'" verify "$src" --kernel 'bogus!'
 usage "verify: no such file" "verify: no file or directory 'nowhere.ks'" verify nowhere.ks
 usage "verify: not a .ks file" "verify: '/etc/hostname' is neither a .ks file nor a built tree" verify /etc/hostname
 usage "build: --verify with a value" "build: '--verify' takes no value" build "$src" --verify=1
