@@ -319,6 +319,11 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 	return remove(path);
 }
 
+void verify_remove_tmp(const char *dir)
+{
+	nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 enum { V_KERNEL, V_KDIR, V_SOURCE };
 
 static const struct arg_opt verify_opts[] = {
@@ -365,7 +370,7 @@ static int verify_file(const char *file)
 		free(dir);
 		return status;
 	}
-	nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	verify_remove_tmp(tmp);
 	free(dir);
 	return status;
 }

@@ -97,4 +97,7 @@ int verify_vm_run(struct verify_vm *vm, const struct verify_vm_tree *trees, int 
 /* Removes vm's temporary directory and frees it. */
 void verify_vm_close(struct verify_vm *vm);
 
+/* Removes a temporary directory ksc made, with everything in it (verify.c). */
+void verify_remove_tmp(const char *dir);
+
 #endif

@@ -14,7 +14,7 @@
  * boot a kernel the same way.
  */
 #include <errno.h>
-#include <ftw.h>
+#include <glob.h>
 #include <limits.h>
 #include <regex.h>
 #include <stdlib.h>
@@ -321,20 +321,16 @@ static char *absolute(const char *path, const char *cwd)
 /* The modules of a built tree: the basenames of TREE/kmod/ *.ko, space-separated (malloc'd). */
 static char *tree_modules(const char *tree)
 {
-	char *cmd = xasprintf("ls '%s'/kmod/*.ko 2>/dev/null", tree), line[4096];
+	char *pat = xasprintf("%s/kmod/*.ko", tree);
 	struct strbuf sb;
-	FILE *p = popen(cmd, "r");
+	glob_t g;
 
 	sb_init(&sb);
-	while (p && fgets(line, sizeof(line), p)) {
-		char *base = strrchr(line, '/');
-
-		line[strcspn(line, "\n")] = 0;
-		sb_printf(&sb, "%s%s", sb.len ? " " : "", base ? base + 1 : line);
-	}
-	if (p)
-		pclose(p);
-	free(cmd);
+	if (glob(pat, 0, NULL, &g) == 0)
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			sb_printf(&sb, "%s%s", sb.len ? " " : "", strrchr(g.gl_pathv[i], '/') + 1);
+	globfree(&g);
+	free(pat);
 	return sb_detach(&sb);
 }
 
@@ -500,16 +496,11 @@ int verify_vm_run(struct verify_vm *vm, const struct verify_vm_tree *trees, int 
 	return status > EXIT_USER ? EXIT_USER : status;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 void verify_vm_close(struct verify_vm *vm)
 {
 	/* Only the temporary directory ksc made (its trees, BTF, guest script) goes. */
 	if (vm->tmp)
-		nftw(vm->tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+		verify_remove_tmp(vm->tmp);
 	free(vm->tmp);
 	free(vm->scripts);
 	free(vm->vmlinuz);
