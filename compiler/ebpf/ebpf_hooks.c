@@ -19,8 +19,14 @@ static void bpf_print(struct cgen *g, struct strbuf *sb, struct expr *call)
 
 static void bpf_new(struct cgen *g, struct strbuf *sb, struct expr *e)
 {
+	long long size = type_size(e->ty);
+
 	EB(g)->need_obj_new = true;
-	sb_printf(sb, "bpf_obj_new(%s)", cg_type(g, e->ty));
+	if (size < 1)
+		size = 1;            /* still needs ksc_new */
+	if (size > EB(g)->new_max)
+		EB(g)->new_max = size;
+	sb_printf(sb, "ksc_new(%s)", cg_type(g, e->ty));
 }
 
 static void bpf_delete(struct cgen *g, struct stmt *s)

@@ -149,6 +149,47 @@ static void emit_sdiv_support(struct cgen *g, struct ebpf *eb)
 			\n");
 }
 
+/*
+ * ksc_new(type): bpf_obj_new hands back memory as an earlier object left
+ * it (the allocator reuses freed objects and zeroes only BTF special
+ * fields), and new T() promises zeroes, as calloc() gives userspace.
+ * clang's BPF backend expands a memset of at most 1024 bytes and merges
+ * adjacent ones, so a larger object is zeroed a KiB at a time with a
+ * compiler barrier between; the sizeof tests fold away.
+ */
+static void emit_new_macro(struct cgen *g, long long max)
+{
+	if (max <= 1024) {
+		cg_block(g, "\
+			#define ksc_new(type) ({ \\\n\
+				type *__o = bpf_obj_new(type); \\\n\
+				if (__o) \\\n\
+					__builtin_memset(__o, 0, sizeof(*__o)); \\\n\
+				__o; \\\n\
+			})\n\
+			\n");
+		return;
+	}
+	cg_block(g, "\
+		#define ksc_zero_kib(p, size, k) do { \\\n\
+			if ((size) > (k) * 1024) { \\\n\
+				__builtin_memset((char *)(p) + (k) * 1024, 0, \\\n\
+						 (size) - (k) * 1024 > 1024 ? 1024 : (size) - (k) * 1024); \\\n\
+				asm volatile(\"\" ::: \"memory\"); \\\n\
+			} \\\n\
+		} while (0)\n\
+		\n\
+		#define ksc_new(type) ({ \\\n\
+			type *__o = bpf_obj_new(type); \\\n\
+			if (__o) { \\\n");
+	for (long long k = 0; k * 1024 < max; k++)
+		cg_line(g, "\t\tksc_zero_kib(__o, sizeof(type), %lld); \\", k);
+	cg_line(g, "\t} \\");
+	cg_line(g, "\t__o; \\");
+	cg_line(g, "})");
+	cg_blank(g);
+}
+
 /* bpf_obj_new and bpf_obj_drop, as this kernel's kfuncs take them. */
 static void emit_obj_support(struct cgen *g)
 {
@@ -167,6 +208,8 @@ static void emit_obj_support(struct cgen *g)
 			#define bpf_obj_new(type) ((type *)bpf_obj_new_impl(bpf_core_type_id_local(type), NULL))\n\
 			#define bpf_obj_drop(kptr) bpf_obj_drop_impl(kptr, NULL)\n\
 			\n");
+	if (EB(g)->new_max)
+		emit_new_macro(g, EB(g)->new_max);
 }
 
 /* Support code emitted only when the program needs it. */

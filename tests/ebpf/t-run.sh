@@ -326,6 +326,12 @@ if build objects; then
 			"$((2 - mode)) $((40 + mode)) $((1 - mode))" \
 			"$(retvals "$out") $(val "$out" results 0) $(val "$out" results 1)"
 	done
+	# 6,400 allocations: freed objects come back from the allocator as they were left
+	out=$(run objects objects --set "obj_mode_config_map:0:2" -n 100 -m results)
+	check "new after delete: the reused memory reads as zeroes" "2 0" \
+		"$(retvals "$out") $(val "$out" results 2)"
+	out=$(run objects objects_large -n 100 -m results)
+	check "new of 2,408 bytes (zeroed a KiB at a time): reads zeroes" "2 0" "$(retvals "$out") $(val "$out" results 3)"
 fi
 
 # ---- new objects kept in a map (kptrs): stored, updated in place, deleted ----

@@ -13,6 +13,11 @@ struct counter_obj {
 	__u64 b;
 };
 
+struct big_obj {
+	__u64 first;
+	__u64 rest[300];
+};
+
 struct obj_mode_config {
 	__u32 mode;
 };
@@ -60,6 +65,7 @@ static int ksc_open(void)
 		.after_load = ksc_after_load,
 	});
 	bpf_program__set_autoload(ksc_skel->progs.objects, false);
+	bpf_program__set_autoload(ksc_skel->progs.objects_large, false);
 	return 0;
 }
 

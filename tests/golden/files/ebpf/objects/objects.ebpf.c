@@ -12,6 +12,11 @@ struct counter_obj {
 	__u64 b;
 };
 
+struct big_obj {
+	__u64 first;
+	__u64 rest[300];
+};
+
 struct obj_mode_config {
 	__u32 mode;
 };
@@ -45,73 +50,220 @@ extern void bpf_obj_drop_impl(void *kptr, void *meta) __ksym;
 #define bpf_obj_new(type) ((type *)bpf_obj_new_impl(bpf_core_type_id_local(type), NULL))
 #define bpf_obj_drop(kptr) bpf_obj_drop_impl(kptr, NULL)
 
+#define ksc_zero_kib(p, size, k) do { \
+	if ((size) > (k) * 1024) { \
+		__builtin_memset((char *)(p) + (k) * 1024, 0, \
+				 (size) - (k) * 1024 > 1024 ? 1024 : (size) - (k) * 1024); \
+		asm volatile("" ::: "memory"); \
+	} \
+} while (0)
+
+#define ksc_new(type) ({ \
+	type *__o = bpf_obj_new(type); \
+	if (__o) { \
+		ksc_zero_kib(__o, sizeof(type), 0); \
+		ksc_zero_kib(__o, sizeof(type), 1); \
+		ksc_zero_kib(__o, sizeof(type), 2); \
+	} \
+	__o; \
+})
+
 SEC("xdp")
-#line 16 "tests/ebpf/progs/objects.ks"
+#line 25 "tests/ebpf/progs/objects.ks"
 int objects(struct xdp_md *ctx)
 {
-#line 16 "tests/ebpf/progs/objects.ks"
+#line 25 "tests/ebpf/progs/objects.ks"
 	struct counter_obj *o = NULL;
+	__s32 i;
+#line 25 "tests/ebpf/progs/objects.ks"
+	struct counter_obj *p = NULL;
 
-#line 17 "tests/ebpf/progs/objects.ks"
-	o = bpf_obj_new(struct counter_obj);
-#line 18 "tests/ebpf/progs/objects.ks"
+#line 26 "tests/ebpf/progs/objects.ks"
+	o = ksc_new(struct counter_obj);
+#line 27 "tests/ebpf/progs/objects.ks"
 	if (o == NULL) {
-#line 19 "tests/ebpf/progs/objects.ks"
+#line 28 "tests/ebpf/progs/objects.ks"
 		if (o)
-#line 19 "tests/ebpf/progs/objects.ks"
+#line 28 "tests/ebpf/progs/objects.ks"
 			bpf_obj_drop(o);
-#line 19 "tests/ebpf/progs/objects.ks"
+#line 28 "tests/ebpf/progs/objects.ks"
+		if (p)
+#line 28 "tests/ebpf/progs/objects.ks"
+			bpf_obj_drop(p);
+#line 28 "tests/ebpf/progs/objects.ks"
 		return XDP_ABORTED;
 	}
-#line 21 "tests/ebpf/progs/objects.ks"
+#line 30 "tests/ebpf/progs/objects.ks"
+	if (obj_mode_config()->mode == 2) {
+#line 31 "tests/ebpf/progs/objects.ks"
+		if (o) {
+#line 31 "tests/ebpf/progs/objects.ks"
+			bpf_obj_drop(o);
+#line 31 "tests/ebpf/progs/objects.ks"
+			o = NULL;
+		}
+#line 32 "tests/ebpf/progs/objects.ks"
+		for (i = 0; i < 64; i++) {
+#line 33 "tests/ebpf/progs/objects.ks"
+			p = ksc_new(struct counter_obj);
+#line 34 "tests/ebpf/progs/objects.ks"
+			if (p == NULL) {
+#line 35 "tests/ebpf/progs/objects.ks"
+				if (o)
+#line 35 "tests/ebpf/progs/objects.ks"
+					bpf_obj_drop(o);
+#line 35 "tests/ebpf/progs/objects.ks"
+				if (p)
+#line 35 "tests/ebpf/progs/objects.ks"
+					bpf_obj_drop(p);
+#line 35 "tests/ebpf/progs/objects.ks"
+				return XDP_ABORTED;
+			}
+#line 37 "tests/ebpf/progs/objects.ks"
+			{
+#line 37 "tests/ebpf/progs/objects.ks"
+				__u32 __k = 2;
+#line 37 "tests/ebpf/progs/objects.ks"
+				__u64 __v = ({ __u32 __k = 2; __u64 *__p = bpf_map_lookup_elem(&results, &__k); __p ? *__p : 0; }) + p->a + p->b;
+#line 37 "tests/ebpf/progs/objects.ks"
+				bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
+			}
+#line 38 "tests/ebpf/progs/objects.ks"
+			if (p)
+#line 38 "tests/ebpf/progs/objects.ks"
+				p->a = 57005;
+#line 39 "tests/ebpf/progs/objects.ks"
+			if (p)
+#line 39 "tests/ebpf/progs/objects.ks"
+				p->b = 48879;
+#line 40 "tests/ebpf/progs/objects.ks"
+			if (p) {
+#line 40 "tests/ebpf/progs/objects.ks"
+				bpf_obj_drop(p);
+#line 40 "tests/ebpf/progs/objects.ks"
+				p = NULL;
+			}
+		}
+#line 42 "tests/ebpf/progs/objects.ks"
+		if (o)
+#line 42 "tests/ebpf/progs/objects.ks"
+			bpf_obj_drop(o);
+#line 42 "tests/ebpf/progs/objects.ks"
+		if (p)
+#line 42 "tests/ebpf/progs/objects.ks"
+			bpf_obj_drop(p);
+#line 42 "tests/ebpf/progs/objects.ks"
+		return XDP_PASS;
+	}
+#line 44 "tests/ebpf/progs/objects.ks"
 	if (o)
-#line 21 "tests/ebpf/progs/objects.ks"
+#line 44 "tests/ebpf/progs/objects.ks"
 		o->a = 40;
-#line 22 "tests/ebpf/progs/objects.ks"
+#line 45 "tests/ebpf/progs/objects.ks"
 	if (o)
-#line 22 "tests/ebpf/progs/objects.ks"
+#line 45 "tests/ebpf/progs/objects.ks"
 		o->b = obj_mode_config()->mode;
-#line 23 "tests/ebpf/progs/objects.ks"
+#line 46 "tests/ebpf/progs/objects.ks"
 	{
-#line 23 "tests/ebpf/progs/objects.ks"
+#line 46 "tests/ebpf/progs/objects.ks"
 		__u32 __k = 0;
-#line 23 "tests/ebpf/progs/objects.ks"
+#line 46 "tests/ebpf/progs/objects.ks"
 		__u64 __v = o->a + o->b;
-#line 23 "tests/ebpf/progs/objects.ks"
+#line 46 "tests/ebpf/progs/objects.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
-#line 24 "tests/ebpf/progs/objects.ks"
+#line 47 "tests/ebpf/progs/objects.ks"
 	if (obj_mode_config()->mode == 1) {
-#line 26 "tests/ebpf/progs/objects.ks"
+#line 49 "tests/ebpf/progs/objects.ks"
 		if (o)
-#line 26 "tests/ebpf/progs/objects.ks"
+#line 49 "tests/ebpf/progs/objects.ks"
 			bpf_obj_drop(o);
-#line 26 "tests/ebpf/progs/objects.ks"
+#line 49 "tests/ebpf/progs/objects.ks"
+		if (p)
+#line 49 "tests/ebpf/progs/objects.ks"
+			bpf_obj_drop(p);
+#line 49 "tests/ebpf/progs/objects.ks"
 		return XDP_DROP;
 	}
-#line 28 "tests/ebpf/progs/objects.ks"
+#line 51 "tests/ebpf/progs/objects.ks"
 	if (o) {
-#line 28 "tests/ebpf/progs/objects.ks"
+#line 51 "tests/ebpf/progs/objects.ks"
 		bpf_obj_drop(o);
-#line 28 "tests/ebpf/progs/objects.ks"
+#line 51 "tests/ebpf/progs/objects.ks"
 		o = NULL;
 	}
-#line 29 "tests/ebpf/progs/objects.ks"
+#line 52 "tests/ebpf/progs/objects.ks"
 	{
-#line 29 "tests/ebpf/progs/objects.ks"
+#line 52 "tests/ebpf/progs/objects.ks"
 		__u32 __k = 1;
-#line 29 "tests/ebpf/progs/objects.ks"
+#line 52 "tests/ebpf/progs/objects.ks"
 		__u64 __v = 1;
-#line 29 "tests/ebpf/progs/objects.ks"
+#line 52 "tests/ebpf/progs/objects.ks"
 		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
 	}
-#line 30 "tests/ebpf/progs/objects.ks"
+#line 53 "tests/ebpf/progs/objects.ks"
 	if (o)
-#line 30 "tests/ebpf/progs/objects.ks"
+#line 53 "tests/ebpf/progs/objects.ks"
 		bpf_obj_drop(o);
-#line 30 "tests/ebpf/progs/objects.ks"
+#line 53 "tests/ebpf/progs/objects.ks"
+	if (p)
+#line 53 "tests/ebpf/progs/objects.ks"
+		bpf_obj_drop(p);
+#line 53 "tests/ebpf/progs/objects.ks"
 	return XDP_PASS;
-#line 16 "tests/ebpf/progs/objects.ks"
+#line 25 "tests/ebpf/progs/objects.ks"
 }
-#line 117 "objects.ebpf.c"
+#line 217 "objects.ebpf.c"
+
+SEC("xdp")
+#line 56 "tests/ebpf/progs/objects.ks"
+int objects_large(struct xdp_md *ctx)
+{
+#line 56 "tests/ebpf/progs/objects.ks"
+	struct big_obj *o = NULL;
+
+#line 57 "tests/ebpf/progs/objects.ks"
+	o = ksc_new(struct big_obj);
+#line 58 "tests/ebpf/progs/objects.ks"
+	if (o == NULL) {
+#line 59 "tests/ebpf/progs/objects.ks"
+		if (o)
+#line 59 "tests/ebpf/progs/objects.ks"
+			bpf_obj_drop(o);
+#line 59 "tests/ebpf/progs/objects.ks"
+		return XDP_ABORTED;
+	}
+#line 61 "tests/ebpf/progs/objects.ks"
+	{
+#line 61 "tests/ebpf/progs/objects.ks"
+		__u32 __k = 3;
+#line 61 "tests/ebpf/progs/objects.ks"
+		__u64 __v = ({ __u32 __k = 3; __u64 *__p = bpf_map_lookup_elem(&results, &__k); __p ? *__p : 0; }) + o->first + o->rest[150] + o->rest[299];
+#line 61 "tests/ebpf/progs/objects.ks"
+		bpf_map_update_elem(&results, &__k, &__v, BPF_ANY);
+	}
+#line 62 "tests/ebpf/progs/objects.ks"
+	if (o)
+#line 62 "tests/ebpf/progs/objects.ks"
+		o->first = 1;
+#line 63 "tests/ebpf/progs/objects.ks"
+	o->rest[150] = 2;
+#line 64 "tests/ebpf/progs/objects.ks"
+	o->rest[299] = 3;
+#line 65 "tests/ebpf/progs/objects.ks"
+	if (o) {
+#line 65 "tests/ebpf/progs/objects.ks"
+		bpf_obj_drop(o);
+#line 65 "tests/ebpf/progs/objects.ks"
+		o = NULL;
+	}
+#line 66 "tests/ebpf/progs/objects.ks"
+	if (o)
+#line 66 "tests/ebpf/progs/objects.ks"
+		bpf_obj_drop(o);
+#line 66 "tests/ebpf/progs/objects.ks"
+	return XDP_PASS;
+#line 56 "tests/ebpf/progs/objects.ks"
+}
+#line 269 "objects.ebpf.c"
 

@@ -24,6 +24,13 @@ extern void bpf_obj_drop_impl(void *kptr, void *meta) __ksym;
 #define bpf_obj_new(type) ((type *)bpf_obj_new_impl(bpf_core_type_id_local(type), NULL))
 #define bpf_obj_drop(kptr) bpf_obj_drop_impl(kptr, NULL)
 
+#define ksc_new(type) ({ \
+	type *__o = bpf_obj_new(type); \
+	if (__o) \
+		__builtin_memset(__o, 0, sizeof(*__o)); \
+	__o; \
+})
+
 int ks_track(struct xdp_md *ctx) __asm__("track");
 SEC("xdp")
 #line 14 "tests/ks/pass/object_lifetimes.ks"
@@ -34,7 +41,7 @@ int ks_track(struct xdp_md *ctx)
 	__u32 ks_key;
 
 #line 15 "tests/ks/pass/object_lifetimes.ks"
-	st = bpf_obj_new(struct FlowState);
+	st = ksc_new(struct FlowState);
 #line 16 "tests/ks/pass/object_lifetimes.ks"
 	if (st == NULL) {
 #line 17 "tests/ks/pass/object_lifetimes.ks"
@@ -99,5 +106,5 @@ int ks_track(struct xdp_md *ctx)
 	return XDP_PASS;
 #line 14 "tests/ks/pass/object_lifetimes.ks"
 }
-#line 103 "object_lifetimes.ebpf.c"
+#line 110 "object_lifetimes.ebpf.c"
 
