@@ -1,7 +1,7 @@
 /*
  * The safety pass's rules that depend on the program type and the call
  * graph: the stack of a whole call chain (ksc inlines every @helper, so a
- * program's frame holds its helpers' locals too), context fields the
+ * program's frame holds its helpers' locals too), recursion, context fields the
  * program type may not read or write, and kernel helpers and kfuncs the
  * program type may not call.  The tables hold only what every kernel from
  * 6.1 to 7.x refuses (docs/safety.md, sections 4 to 6, gives the sources).
@@ -103,6 +103,31 @@ static void check_chain(struct safety *sf, struct decl *fn)
 		   c.path[1]->name, fn->name, c.bytes, KS_EBPF_STACK_LIMIT);
 	diag_note(sf->d, fn->name_loc, "@helper functions are inlined, so their locals share the "
 		  "program's stack: %s; move large locals into a per-cpu array map", parts);
+}
+
+/*
+ * eBPF has no recursion.  clang cannot inline a helper into itself, so it
+ * emits a BPF-to-BPF call the verifier follows until 8 frames overflow
+ * ("the call stack of 9 frames is too deep"), unless -O2 folds the calls
+ * (constant arguments) or turns a tail call into a loop.  Those builds
+ * load, so this is a warning; the mutual case cannot arise, as a function
+ * is defined before it is called.
+ */
+static void check_recursion(struct safety *sf, struct decl *fn)
+{
+	struct call_site cs = { fn, fn->name_loc, false };
+	int i;
+
+	if (!inlined(fn))
+		return;
+	for (i = 0; i < fn->calls.n && fn->calls.v[i] != fn; i++)
+		;
+	if (i == fn->calls.n)
+		return;
+	sf_walk_stmts(fn->body, find_call, &cs, 0, 0);
+	diag_warning(sf->d, cs.loc, "'%s' calls itself, and eBPF has no recursion: unless clang "
+		     "folds the calls away or turns them into a loop, the verifier refuses the "
+		     "program", fn->name);
 }
 
 /* ---- context fields ---- */
@@ -310,5 +335,6 @@ void sf_prog_check(struct safety *sf, struct decl *fn)
 	struct prog_walk w = { sf, NULL };
 
 	check_chain(sf, fn);
+	check_recursion(sf, fn);
 	sf_walk_stmts(fn->body, prog_one, &w, 0, 0);
 }
