@@ -15,7 +15,7 @@
 #    rmmod), and with its @kmod line removed a BPF struct_ops compiled
 #    against that kernel's BTF, registered by bpfrun (libbpf 1.1.2), which
 #    carries 16 MiB, prints through bpf_printk, and is gone once
-#    unregistered.  (tests/vm/t-kcc-dual.sh runs the BPF side on the host.)
+#    unregistered.  (tests/kmod/t-kcc-dual.sh runs the BPF side on the host.)
 # The modules are the ones tests/kmod/t-kmod-build.sh built and checked
 # (tests/lib.sh kmod_build); each eBPF object is built with the kernel's
 # suite's ksc and clang.  On the host: the same kcc_reno without @kmod
