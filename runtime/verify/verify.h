@@ -18,6 +18,8 @@
 #ifndef KSC_VERIFY_H
 #define KSC_VERIFY_H
 
+#include <stddef.h>
+
 struct bpf_object;
 
 /* What a verifier log says about a rejection. */
@@ -38,6 +40,15 @@ struct verify_log {
 
 /* Parses a verifier log (NUL-terminated). */
 void verify_parse_log(const char *log, struct verify_log *out);
+
+/*
+ * The source line of instruction insn (as the log counts it) of program
+ * prog, from the object's .BTF.ext line info (verify_lines.c): for a log
+ * whose annotations name no line, as 6.1's.  0 with file (as the object
+ * names it) and *line set, else -1.  Only the line: the column there is the
+ * generated C's, not the .ks line's.
+ */
+int verify_insn_line(const char *obj_path, const char *prog, int insn, char *file, size_t size, int *line);
 
 /* The reason of a parsed log in words for a .ks author (a static string or into buf). */
 const char *verify_words(const struct verify_log *l, char *buf, unsigned size);
