@@ -27,6 +27,8 @@ struct verify_log {
 	int insn;               /* the failing instruction, -1 when none is named */
 	char insn_text[160];    /* its trace line, "3: (61) r7 = *(u32 *)(r0 +108)" */
 	char regs[320];         /* the register state it met */
+	char reg_type[32];      /* the type the register the message names had there ("pkt",
+				   "map_value", "fp", "scalar"), "" when the log does not tell */
 	char file[256];         /* its source position from the annotations, "" when none */
 	int line;
 	char src_text[256];     /* its annotation's source text (6.1 prints no file:line) */

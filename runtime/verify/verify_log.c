@@ -15,6 +15,8 @@
 
 #include "verify.h"
 
+#define NREGS 11          /* R0..R10 */
+
 enum section { SEC_TRACE, SEC_REASON, SEC_PATH, SEC_SUGGESTION };
 
 struct parse {
@@ -25,6 +27,10 @@ struct parse {
 	char state[320];         /* the register state the next instruction meets */
 	char text[256];          /* the latest annotation's source text */
 	int ref_alloc;           /* alloc_insn of an unreleased reference */
+	/* Each register's type as the states so far left it, and as the failing instruction met
+	 * them: the state printed before it names only what the previous instruction changed. */
+	char types[NREGS][32];
+	char met[NREGS][32];
 	struct { int insn, line; char file[256]; } seen[1024];
 	int nseen;
 	bool messages_done;      /* the "processed N insns" trailer was reached */
@@ -76,6 +82,47 @@ static bool is_state(const char *s)
 	       (isdigit((unsigned char)s[2]) ? s[3] == '=' || s[3] == '_' : s[2] == '=' || s[2] == '_');
 }
 
+/* Rn at s (n a register), the "_w" or "_rw" of a written one skipped: n, and *after the '='. */
+static int reg_token(const char *s, const char **after)
+{
+	char *end;
+	long n;
+
+	if (s[0] != 'R' || !isdigit((unsigned char)s[1]))
+		return -1;
+	n = strtol(s + 1, &end, 10);
+	while (*end == '_' || *end == 'r' || *end == 'w')
+		end++;
+	if (*end != '=' || n >= NREGS)
+		return -1;
+	*after = end + 1;
+	return (int)n;
+}
+
+/* A state "R1=ctx() R6_w=pkt(id=1,...) R8=0 R10=fp0": each register's type remembered. */
+static void note_types(struct parse *p, const char *s, size_t len)
+{
+	const char *end = s + len, *v;
+	int depth = 0;
+
+	for (const char *q = s; q < end; q++) {
+		int n;
+		size_t k = 0;
+
+		depth += *q == '(' ? 1 : *q == ')' ? -1 : 0;
+		if (depth || (q > s && q[-1] != ' ') || (n = reg_token(q, &v)) < 0 || v >= end)
+			continue;
+		/* A number is a known scalar ("R0=2"); "fp-16" a stack pointer, "fp". */
+		if (isdigit((unsigned char)*v) || *v == '-') {
+			strcpy(p->types[n], "scalar");
+			continue;
+		}
+		while (v + k < end && (islower((unsigned char)v[k]) || v[k] == '_') && k < sizeof(p->types[n]) - 1)
+			k++;
+		copy(p->types[n], sizeof(p->types[n]), v, k);
+	}
+}
+
 static void remember(struct parse *p, int insn)
 {
 	if (p->nseen == (int)(sizeof(p->seen) / sizeof(p->seen[0])))
@@ -98,6 +145,7 @@ static bool trace_line(struct parse *p, const char *s, size_t len)
 		return false;
 	if (is_state(end + 2)) {
 		copy(p->state, sizeof(p->state), end + 2, len - (size_t)(end + 2 - s));
+		note_types(p, end + 2, len - (size_t)(end + 2 - s));
 		return true;
 	}
 	if (end[2] != '(')
@@ -114,8 +162,11 @@ static bool trace_line(struct parse *p, const char *s, size_t len)
 	copy(o->src_text, sizeof(o->src_text), p->text, strlen(p->text));
 	/* The state an instruction meets is the one the previous left (" ; R..." after it). */
 	copy(o->regs, sizeof(o->regs), p->state, strlen(p->state));
-	if (semi && is_state(semi + 4))
+	memcpy(p->met, p->types, sizeof(p->met));
+	if (semi && is_state(semi + 4)) {
 		copy(p->state, sizeof(p->state), semi + 4, len - (size_t)(semi + 4 - s));
+		note_types(p, semi + 4, len - (size_t)(semi + 4 - s));
+	}
 	remember(p, (int)n);
 	/* A message follows the instruction it is about: the earlier ones were passed.  (7.3
 	 * gives the reason first, then the causal path.) */
@@ -206,11 +257,50 @@ static void parse_line(struct parse *p, const char *s, size_t len)
 		return;
 	if (!strncmp(s, "from ", 5) && (from = strstr(s, ": ")) && is_state(from + 2)) {
 		copy(p->state, sizeof(p->state), from + 2, len - (size_t)(from + 2 - s));
+		note_types(p, from + 2, len - (size_t)(from + 2 - s));
 		return;
 	}
 	if (is_state(s) || p->messages_done)
 		return;
 	message(p, s, len);
+}
+
+/* The first register a message names ("R6 min value ...", "..., R6(id=1,off=0)"), or -1. */
+static int named_reg(const char *msg)
+{
+	const char *v;
+
+	for (const char *q = msg; *q; q++) {
+		char *end;
+		long n;
+
+		if (q[0] != 'R' || !isdigit((unsigned char)q[1]) || (q > msg && isalnum((unsigned char)q[-1])))
+			continue;
+		n = strtol(q + 1, &end, 10);
+		if (n < NREGS && (*end == ' ' || *end == '(' || *end == 0 || reg_token(q, &v) >= 0))
+			return (int)n;
+	}
+	return -1;
+}
+
+/*
+ * The type of the register the failure is about, as the failing instruction
+ * met it: the same words ("value is outside of the allowed memory range")
+ * come from a packet access and a map value's.  The message names the
+ * register; else the instruction's memory operand "(r6 +0)" does.
+ */
+static void failing_type(struct parse *p)
+{
+	struct verify_log *o = p->out;
+	const char *mem = strstr(o->insn_text, "(r");
+	int n = named_reg(o->reason);
+
+	if (n < 0)
+		n = named_reg(o->detail);
+	if (n < 0 && mem && isdigit((unsigned char)mem[2]))
+		n = atoi(mem + 2);
+	if (o->insn >= 0 && n >= 0 && n < NREGS)
+		copy(o->reg_type, sizeof(o->reg_type), p->met[n], strlen(p->met[n]));
 }
 
 void verify_parse_log(const char *log, struct verify_log *out)
@@ -240,6 +330,7 @@ void verify_parse_log(const char *log, struct verify_log *out)
 				out->ref_line = p->seen[i].line;
 			}
 	}
+	failing_type(p);
 	/* "back-edge from insn X to Y" comes before any trace: X is the instruction. */
 	if (out->insn < 0 && strstr(out->reason, "back-edge from insn "))
 		out->insn = atoi(strstr(out->reason, "insn ") + 5);
@@ -291,32 +382,55 @@ static const struct {
 	  "the program is too large or has too many paths for the verifier: split it into functions or tail calls" },
 };
 
+/*
+ * Messages whose words depend on what the failing register points to, tried
+ * first: 7.3 words a variable packet offset as any memory's range ("R6 min
+ * value is outside of the allowed memory range"), which the table above
+ * reads as a map value's.
+ */
+static const struct {
+	const char *type;        /* the failing register's type (verify.h) */
+	const char *pattern;
+	const char *words;
+} typed_reasons[] = {
+	{ "pkt", "value is outside of the allowed memory range",
+	  "this reads the packet beyond what the program checked against data_end" },
+};
+
+/* words when pattern matches text (its %s the first group, into buf), else NULL. */
+static const char *match(const char *pattern, const char *words, const char *text, char *buf, unsigned size)
+{
+	regex_t re;
+	regmatch_t m[2];
+	char name[128] = "";
+	int hit;
+
+	if (regcomp(&re, pattern, REG_EXTENDED))
+		return NULL;
+	hit = !regexec(&re, text, 2, m, 0);
+	regfree(&re);
+	if (!hit)
+		return NULL;
+	if (!strstr(words, "%s"))
+		return words;
+	if (m[1].rm_so >= 0)
+		copy(name, sizeof(name), text + m[1].rm_so, (size_t)(m[1].rm_eo - m[1].rm_so));
+	snprintf(buf, size, words, name);
+	return buf;
+}
+
 const char *verify_words(const struct verify_log *l, char *buf, unsigned size)
 {
 	char text[700];
+	const char *w;
 
 	snprintf(text, sizeof(text), "%s %s", l->reason, l->detail);
-	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
-		regex_t re;
-		regmatch_t m[2];
-		int hit;
-
-		if (regcomp(&re, reasons[i].pattern, REG_EXTENDED))
-			continue;
-		hit = !regexec(&re, text, 2, m, 0);
-		regfree(&re);
-		if (!hit)
-			continue;
-		if (!strstr(reasons[i].words, "%s"))
-			return reasons[i].words;
-		{
-			char name[128] = "";
-
-			if (m[1].rm_so >= 0)
-				copy(name, sizeof(name), text + m[1].rm_so, (size_t)(m[1].rm_eo - m[1].rm_so));
-			snprintf(buf, size, reasons[i].words, name);
-		}
-		return buf;
-	}
+	for (size_t i = 0; i < sizeof(typed_reasons) / sizeof(typed_reasons[0]); i++)
+		if (!strcmp(typed_reasons[i].type, l->reg_type) &&
+		    (w = match(typed_reasons[i].pattern, typed_reasons[i].words, text, buf, size)))
+			return w;
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if ((w = match(reasons[i].pattern, reasons[i].words, text, buf, size)))
+			return w;
 	return l->reason[0] ? l->reason : "(the log gives no reason)";
 }
