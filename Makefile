@@ -84,7 +84,10 @@ check: ksc ksc-asan
 
 # Man pages, made from ksc's own help (scripts/gen-man), and the install:
 # the binary (the standard headers, templates and loader runtime are inside
-# it), ksc(1) and ksc-CMD(1), and bash completion.
+# it), ksc(1) and ksc-CMD(1), bash completion, and the scripts that
+# `--kernel` runs (fetch a Debian kernel, boot it in qemu, a Debian 13
+# root to build for it) in share/ksc/scripts, where ksc looks for them.
+VM_SCRIPTS := scripts/kernels scripts/vmtest scripts/debroot
 PREFIX  ?= /usr/local
 DESTDIR ?=
 man: ksc scripts/gen-man
@@ -97,10 +100,14 @@ install: ksc man
 	install -m 0644 build/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -D -m 0644 scripts/ksc.bash-completion \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/ksc
+	install -d $(DESTDIR)$(PREFIX)/share/ksc/scripts
+	install -m 0755 $(VM_SCRIPTS) $(DESTDIR)$(PREFIX)/share/ksc/scripts/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/ksc $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ksc
 	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/ksc.1 $(DESTDIR)$(PREFIX)/share/man/man1/ksc-*.1
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/ksc/,$(VM_SCRIPTS))
+	rmdir --ignore-fail-on-non-empty $(DESTDIR)$(PREFIX)/share/ksc/scripts $(DESTDIR)$(PREFIX)/share/ksc 2>/dev/null || true
 
 
 # Fuzzers (tests/fuzz): libFuzzer targets built with clang and ASan+UBSan

@@ -49,3 +49,18 @@ check "completion: a command after --color WHEN" "compile" "$(comp --color never
 check "completion: status and kfuncs --json" "--json --json" "$(comp status --j) $(comp kfuncs --j)"
 check "completion: init's templates" "tc/ingress tc/egress" "$(comp init tc/)"
 check "completion: ksc help's commands" "kfuncs kmod" "$(comp help k | tr ' ' '\n' | sort | tr '\n' ' ' | sed 's/ $//')"
+
+# The scripts --kernel runs, where the installed ksc looks for them: it finds
+# them with no KSC_SCRIPTS and no source tree (asking the installed
+# scripts/kernels for a series Debian never had).
+scripts=$dest/usr/share/ksc/scripts
+check "scripts for --kernel installed, executable" "debroot kernels vmtest" \
+	"$(cd "$scripts" 2>/dev/null && for f in *; do [ -x "$f" ] && echo "$f"; done | tr '\n' ' ' | sed 's/ $//')"
+out=$(cd "$dir" && env -i PATH=/usr/bin:/bin "$bin" verify --kernel 9.9 kfunc_stats.ks 2>&1)
+if [[ $out == *"KSC_SCRIPTS"* || $out != *"kernels: "* ]]; then
+	fail "installed ksc runs its installed scripts/kernels" "$out"
+else
+	pass "installed ksc runs its installed scripts/kernels"
+fi
+make -s uninstall DESTDIR="$dest" PREFIX=/usr >"$dir/log" 2>&1
+check "make uninstall leaves nothing" "" "$(cd "$dest" && find . -type f | sort)"
