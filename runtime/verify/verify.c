@@ -58,6 +58,32 @@ static int keep_libbpf(enum libbpf_print_level level, const char *fmt, va_list a
 	return 0;
 }
 
+/*
+ * A line-info path as it names a file here.  clang joins a relative
+ * `#line` path to the directory it compiled in, the tree (ksc's Makefile
+ * runs there), so "TREE/examples/x.ks" is "examples/x.ks" of the
+ * directory ksc compiled from: taken as relative to this one when the
+ * joined path does not exist.  Frees path.
+ */
+static char *here_path(char *path, const char *obj_path)
+{
+	char *tree = realpath(obj_path, NULL), *slash;
+	size_t n;
+
+	if (access(path, F_OK) && tree && (slash = strrchr(tree, '/'))) {
+		*slash = '\0';
+		n = strlen(tree);
+		if (!strncmp(path, tree, n) && path[n] == '/' && !access(path + n + 1, F_OK)) {
+			char *rel = xstrdup(path + n + 1);
+
+			free(path);
+			path = rel;
+		}
+	}
+	free(tree);
+	return path;
+}
+
 /* The object's BTF string naming the source file `base` (the log names it without directories). */
 static char *source_path(const char *obj_path, const char *base)
 {
@@ -79,7 +105,7 @@ static char *source_path(const char *obj_path, const char *base)
 			found = xstrdup(s);
 	}
 	btf__free(btf);
-	return found;
+	return found ? here_path(found, obj_path) : NULL;
 }
 
 /* The path to show: relative to the working directory when under it. */
@@ -395,11 +421,37 @@ static int verify_file(const char *file)
 }
 
 /* Every operand built here for the kernel of --kernel, all verified in one boot of it. */
+/*
+ * The .ks file a built tree came from, as its object's line info names it
+ * (NAME.ks for NAME.ebpf.o), when that file is here: the guest gets it at
+ * the same path, so that its report shows the source line.  NULL if not.
+ */
+static char *tree_source(const char *dir)
+{
+	char *pat = xasprintf("%s/*.ebpf.o", dir), *src = NULL;
+	glob_t g;
+
+	if (glob(pat, 0, NULL, &g) == 0 && g.gl_pathc == 1) {
+		const char *obj = g.gl_pathv[0], *b = strrchr(obj, '/') + 1;
+		char *base = xasprintf("%.*s.ks", (int)(strlen(b) - strlen(".ebpf.o")), b);
+
+		src = source_path(obj, base);
+		if (src && access(src, R_OK)) {
+			free(src);
+			src = NULL;
+		}
+		free(base);
+	}
+	globfree(&g);
+	free(pat);
+	return src;
+}
+
 static int verify_in_vm(char **what, int n, const char *kernel, const char *kdir)
 {
 	struct verify_vm vm;
 	struct verify_vm_tree trees[ARGS_MAX_POS];
-	char *built[ARGS_MAX_POS] = { 0 };
+	char *built[ARGS_MAX_POS] = { 0 }, *sources[ARGS_MAX_POS] = { 0 };
 	int status = verify_vm_open(&vm, kernel, kdir), worst = EXIT_OK, m = 0;
 
 	if (status == EXIT_USAGE) {
@@ -411,7 +463,8 @@ static int verify_in_vm(char **what, int n, const char *kernel, const char *kdir
 		struct stat st;
 
 		if (stat(what[i], &st) == 0 && S_ISDIR(st.st_mode)) {
-			trees[m++] = (struct verify_vm_tree){ what[i], NULL };
+			sources[i] = tree_source(what[i]);
+			trees[m++] = (struct verify_vm_tree){ what[i], sources[i] };
 			continue;
 		}
 		built[i] = xasprintf("%s/t%d", vm.tmp, i);
@@ -423,8 +476,10 @@ static int verify_in_vm(char **what, int n, const char *kernel, const char *kdir
 	if (!status && m)
 		status = verify_vm_run(&vm, trees, m);
 	verify_vm_close(&vm);
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		free(built[i]);
+		free(sources[i]);
+	}
 	return status ? status : worst;
 }
 
