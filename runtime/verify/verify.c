@@ -464,14 +464,14 @@ static int verify_in_vm(char **what, int n, const char *kernel, const char *kdir
 
 		if (stat(what[i], &st) == 0 && S_ISDIR(st.st_mode)) {
 			sources[i] = tree_source(what[i]);
-			trees[m++] = (struct verify_vm_tree){ what[i], sources[i] };
+			trees[m++] = (struct verify_vm_tree){ .dir = what[i], .source = sources[i] };
 			continue;
 		}
 		built[i] = xasprintf("%s/t%d", vm.tmp, i);
 		if (verify_vm_build(&vm, what[i], built[i]))
 			worst = EXIT_USER;
 		else
-			trees[m++] = (struct verify_vm_tree){ built[i], what[i] };
+			trees[m++] = (struct verify_vm_tree){ .dir = built[i], .source = what[i] };
 	}
 	if (!status && m)
 		status = verify_vm_run(&vm, trees, m);

@@ -81,12 +81,21 @@ struct verify_vm {
 	char *btf;       /* its BTF, extracted on first need */
 	char *kdir;      /* the tree modules are built against: --kdir, or the series' */
 	char *why;       /* the last message of a script that failed */
+	/* Where the guest's stdout lines go, without their newline (NULL: stdout); set after open. */
+	void (*out)(void *ctx, const char *line);
+	void *out_ctx;
 };
 
-/* One tree to verify in the guest, and the .ks file its report names (NULL: none). */
+/*
+ * One tree to verify in the guest, and the .ks file its report names
+ * (NULL: none).  run, when set, is what the guest does with the tree in
+ * place of `ksc verify`: a sh command line, run from the working
+ * directory with the tree's guest path in $TREE (ksc test --kernel).
+ */
 struct verify_vm_tree {
 	const char *dir;
 	const char *source;
+	const char *run;
 };
 
 /*
@@ -95,15 +104,18 @@ struct verify_vm_tree {
  */
 int verify_vm_open(struct verify_vm *vm, const char *kernel, const char *kdir);
 
+/* vm's kernel's BTF, extracted from the image on first need; NULL said why. */
+const char *verify_vm_btf(struct verify_vm *vm);
+
 /* Builds file into tree for vm's kernel (eBPF against its BTF, the module against its tree). */
 int verify_vm_build(struct verify_vm *vm, const char *file, const char *tree);
 
 /*
  * Boots vm's kernel once with this ksc and the n trees; the guest inserts
- * each tree's modules and runs `ksc verify` on it, from the working
- * directory, with its source at the same path.  What the guest's ksc
- * prints goes to stdout and stderr as it wrote it.  Returns 0 when all
- * were accepted, else 1.
+ * each tree's modules and runs `ksc verify` (or the tree's run) on it,
+ * from the working directory, with its source at the same path.  What the
+ * guest prints goes to stdout (or vm->out) and stderr as it wrote it.
+ * Returns 0 when all were accepted (each run exited 0), else 1.
  */
 int verify_vm_run(struct verify_vm *vm, const struct verify_vm_tree *trees, int n);
 

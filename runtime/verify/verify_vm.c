@@ -219,8 +219,8 @@ int verify_vm_open(struct verify_vm *vm, const char *kernel, const char *kdir)
 	return EXIT_OK;
 }
 
-/* The kernel's BTF for compiling eBPF, extracted from the image once (quietly). */
-static const char *vm_btf(struct verify_vm *vm)
+/* The kernel's BTF for compiling eBPF, extracted from the image once. */
+const char *verify_vm_btf(struct verify_vm *vm)
 {
 	char *path;
 
@@ -293,7 +293,7 @@ static int build_module(struct verify_vm *vm, const char *tree, const char *kdir
 
 int verify_vm_build(struct verify_vm *vm, const char *file, const char *tree)
 {
-	const char *btf = vm_btf(vm), *kdir;
+	const char *btf = verify_vm_btf(vm), *kdir;
 	char *kmod = xasprintf("%s/kmod", tree);
 	int saved = ksc_verbose, status;
 
@@ -334,7 +334,7 @@ static char *tree_modules(const char *tree)
 	return sb_detach(&sb);
 }
 
-/* The guest's part for tree i: insert its modules, verify it, print everything tagged. */
+/* The guest's part for tree i: insert its modules, verify it (or run t->run), print everything tagged. */
 static void guest_tree(struct strbuf *sb, const struct verify_vm_tree *t, int i)
 {
 	char *mods = tree_modules(t->dir);
@@ -344,13 +344,19 @@ static void guest_tree(struct strbuf *sb, const struct verify_vm_tree *t, int i)
 		      "\tinsmod /ksc/t%d/kmod/$m 2>>/tmp/e ||\n"
 		      "\t\t{ echo \"ksc: error: cannot insert $m into kernel $(uname -r)\" >>/tmp/e; rc=1; }\n"
 		      "done\n", mods, i);
-	sb_printf(sb, "[ $rc = 0 ] && { /ksc/ksc %s %s verify ", ksc_color(stderr) ? "--color=always" : "--color=never",
-		  ksc_verbose > 0 ? "-v" : ksc_verbose < 0 ? "-q" : "");
-	if (t->source) {
-		sb_puts(sb, "--source ");
-		sh_quote(sb, t->source);
+	sb_printf(sb, "TREE=/ksc/t%d\n", i);
+	if (t->run) {
+		sb_printf(sb, "[ $rc = 0 ] && { %s >>/tmp/o 2>>/tmp/e; rc=$?; }\n", t->run);
+	} else {
+		sb_printf(sb, "[ $rc = 0 ] && { /ksc/ksc %s %s verify ",
+			  ksc_color(stderr) ? "--color=always" : "--color=never",
+			  ksc_verbose > 0 ? "-v" : ksc_verbose < 0 ? "-q" : "");
+		if (t->source) {
+			sb_puts(sb, "--source ");
+			sh_quote(sb, t->source);
+		}
+		sb_puts(sb, " \"$TREE\" >>/tmp/o 2>>/tmp/e; rc=$?; }\n");
 	}
-	sb_printf(sb, " /ksc/t%d >>/tmp/o 2>>/tmp/e; rc=$?; }\n", i);
 	sb_puts(sb, "sed \"s/^/$T o /\" /tmp/o; sed \"s/^/$T e /\" /tmp/e; echo \"$T rc $rc\"\n");
 	/* Each tree meets the kernel as it was: the next one may hold a module of the same name. */
 	sb_printf(sb, "for m in %s; do rmmod ${m%%.ko} 2>/dev/null; done\n", mods);
@@ -383,7 +389,7 @@ static void make_tag(char tag[TAG_LEN])
 }
 
 /* One console line: a tagged line goes to where the guest's ksc wrote it; the rest only with -v. */
-static void relay(const char *line, const char *tag, int *status)
+static void relay(struct verify_vm *vm, const char *line, const char *tag, int *status)
 {
 	size_t n = strlen(tag);
 
@@ -393,7 +399,9 @@ static void relay(const char *line, const char *tag, int *status)
 		return;
 	}
 	line += n + 1;
-	if (!strncmp(line, "o ", 2))
+	if (!strncmp(line, "o ", 2) && vm->out)
+		vm->out(vm->out_ctx, line + 2);
+	else if (!strncmp(line, "o ", 2))
 		printf("%s\n", line + 2);
 	else if (!strncmp(line, "e ", 2))
 		fprintf(stderr, "%s\n", line + 2);
@@ -441,7 +449,7 @@ static char *vmtest_command(struct verify_vm *vm, const char *script, const char
 }
 
 /* Boots, relays the console; the guest's worst status, or -1 when the VM did not run to its end. */
-static int boot(const char *cmd, const char *err, const char *tag)
+static int boot(struct verify_vm *vm, const char *cmd, const char *err, const char *tag)
 {
 	char *full = xasprintf("%s 2>'%s'", cmd, err), line[16384];
 	int status = 0, rc;
@@ -454,7 +462,7 @@ static int boot(const char *cmd, const char *err, const char *tag)
 		return -1;
 	while (fgets(line, sizeof(line), p)) {
 		line[strcspn(line, "\r\n")] = 0;
-		relay(line, tag, &status);
+		relay(vm, line, tag, &status);
 	}
 	rc = pclose(p);
 	return rc == 0 ? status : -1;
@@ -481,7 +489,7 @@ int verify_vm_run(struct verify_vm *vm, const struct verify_vm_tree *trees, int 
 	}
 	cmd = vmtest_command(vm, script, cwd, trees, n);
 	p_step("vm: booting %s (scripts/vmtest, software emulation: about half a minute)", vm->vmlinuz);
-	status = boot(cmd, err, tag);
+	status = boot(vm, cmd, err, tag);
 	if (status < 0) {
 		char *why = last_line(err);
 
