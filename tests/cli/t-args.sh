@@ -134,3 +134,16 @@ run_tool "call: -5 is a kfunc argument" 1 "^ksc: error: unknown kfunc 'no_such_k
 	"$K" call no_such_kfunc -5 -x
 usage "test: no file" "test: missing FILE.ks" test --filter x
 usage "test: --filter without TEST" "test: '--filter' needs TEST" test "$src" --filter
+usage "test: --kernel with an empty item" "test: --kernel wants a comma-separated list of kernels, not '6.1,,7'" \
+	test "$src" --kernel 6.1,,7
+usage "test: --kernel neither host, series nor file" \
+	"test: --kernel wants host, a series (6.1, 6.12, 6.12-trixie, 7) or a vmlinuz file, not 'bogus!'" \
+	test "$src" --kernel 'host,bogus!'
+usage "test: -o without host" "test: -o is for the running kernel's build: --kernel 6.1 has no 'host'" \
+	test "$src" --kernel 6.1 -o x
+usage "test: --btf without host" "test: --btf is for the running kernel's build: --kernel 6.1,7 has no 'host'" \
+	test "$src" --kernel 6.1,7 --btf /sys/kernel/btf/vmlinux
+usage "test: --kdir on the host" "test: --kdir is for the module build of a VM's kernel: give --kernel SERIES|VMLINUZ" \
+	test "$src" --kdir /tmp
+usage "test: --kdir with --kernel host" "test: --kdir is for the module build of a VM's kernel: give --kernel SERIES|VMLINUZ" \
+	test "$src" --kernel host --kdir /tmp
