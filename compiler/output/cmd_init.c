@@ -179,7 +179,8 @@ static const char tpl_tcp_cc[] =
 
 static const char tpl_kfunc[] =
 	"// @N@: a kernel module with a kfunc.  main() calls it from userspace\n"
-	"// (through a syscall program), so does 'ksc call @N@_add 5'.\n"
+	"// (through a syscall program), so does 'ksc call @N@_add 5', and so\n"
+	"// does the @test, which 'ksc test' runs.\n"
 	"@private\n"
 	"var total: u64 = 0\n"
 	"\n"
@@ -187,6 +188,15 @@ static const char tpl_kfunc[] =
 	"fn @N@_add(n: u64) -> u64 {\n"
 	"    total = total + n\n"
 	"    return total\n"
+	"}\n"
+	"\n"
+	"@test\n"
+	"fn adds_up() -> i32 {\n"
+	"    var before = @N@_add(0)\n"
+	"    if (@N@_add(5) != before + 5) {\n"
+	"        return 1\n"
+	"    }\n"
+	"    return 0\n"
 	"}\n"
 	"\n"
 	"fn main() -> i32 {\n"
@@ -202,7 +212,12 @@ static const char build_ebpf[] =
 static const char build_kmod[] =
 	"Build with 'ksc build @N@.ks --kdir /lib/modules/$(uname -r)/build' (module,\n"
 	"eBPF object and loader in @N@/), install with 'sudo ksc install @N@', then\n"
-	"call the kfunc from the shell: 'sudo ksc call @N@_add 5'.\n";
+	"call the kfunc from the shell: 'sudo ksc call @N@_add 5'.\n"
+	"Run its @test functions in a VM of Debian's 6.1 (no root; the module is built\n"
+	"for that kernel, inserted there, then removed; '--kernel 6.1,7' runs them on\n"
+	"each kernel in turn):\n"
+	"\n"
+	"    ksc test @N@.ks --kernel 6.1\n";
 
 struct project {
 	const char *name, *arg;

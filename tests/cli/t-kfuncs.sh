@@ -2,7 +2,8 @@
 # ksc kfuncs on the host kernel's BTF and on a module built by ksc kmod build
 # (6.12 headers), with its --kh output accepted by ksc check (modules with a
 # distilled base and bpf_kfunc tags: tests/kfunc/t-distilled*.sh); ksc call's
-# usage errors; ksc init: every template checks and compiles clean.
+# usage errors; ksc init: every template checks and compiles clean, the
+# kfunc one with a @test its README runs with ksc test --kernel.
 # ksc call itself needs a module with syscall kfuncs: tests/vm/t-kmod.sh.
 source tests/lib.sh
 
@@ -145,6 +146,14 @@ for t in "${types[@]}"; do
 		fail "init $t: ksc compile" "$(cat compile.log)"
 	fi
 done
+# The kfunc template's README says how to run its @test in a VM, and the
+# loader compiled from it runs that test (tests/vm/t-test-vm.sh runs one).
+if grep -q "^    ksc test p_kfunc.ks --kernel 6.1$" p_kfunc/README &&
+	grep -q '"adds_up"' p_kfunc/out/p_kfunc.c; then
+	pass "init kfunc: a @test, and ksc test --kernel in the README"
+else
+	fail "init kfunc: a @test, and ksc test --kernel in the README" "$(cat p_kfunc/README)"
+fi
 expect_status "init into an existing directory" 1 $ksc init xdp p_xdp
 expect_status "init of an unknown type" 2 $ksc init bogus newproj
 expect_status "init with a name that is not an identifier" 2 $ksc init xdp 1bad-name
