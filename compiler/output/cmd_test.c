@@ -28,7 +28,7 @@ void help_test(FILE *out)
 {
 	fprintf(out,
 		"Usage: ksc test FILE.ks [-o DIR] [--btf FILE] [--filter TEST]\n"
-		"       ksc test FILE.ks --kernel KERNEL[,KERNEL...] [--kdir KDIR] [--filter TEST]\n"
+		"       ksc test FILE.ks --kernel KERNEL[,...] [--kdir KDIR] [--filter TEST]\n"
 		"\n"
 		"Builds FILE.ks as 'ksc build' does, then runs its @test functions and prints\n"
 		"one line per test: 'ok' or 'FAIL', its name and FILE.ks:LINE, then\n"
@@ -58,7 +58,7 @@ static const struct arg_opt test_opts[] = {
 	[T_OUT] = { "output", 'o', "DIR" },
 	[T_BTF] = { "btf", 0, "FILE" },
 	[T_FILTER] = { "filter", 0, "TEST" },
-	[T_KERNEL] = { "kernel", 0, "KERNEL[,KERNEL...]" },
+	[T_KERNEL] = { "kernel", 0, "KERNEL[,...]" },
 	[T_KDIR] = { "kdir", 0, "KDIR" },
 	{ 0 },
 };
@@ -69,7 +69,14 @@ static const struct arg_spec test_spec = { "test", help_test, test_opts, 1, 1, "
 struct tally {
 	struct program *prog;
 	int passed, failed;
+	int exit;     /* in a VM, the loader's exit status, -1 until its line came */
 };
+
+/*
+ * The guest's last line after the loader, with its exit status: without
+ * it the tests never ran (no boot, no module), which the VM's run said.
+ */
+#define EXIT_LINE "ksc-test-exit "
 
 /* One kernel of --kernel: the running one, or one to boot (vm opened). */
 struct test_kernel {
@@ -121,6 +128,10 @@ static void report(void *ctx, const char *line)
 	const char *name = ok ? line + 3 : bad ? line + 7 : NULL;
 	struct decl *d = name ? find_test(t->prog, name, strlen(name)) : NULL;
 
+	if (!strncmp(line, EXIT_LINE, strlen(EXIT_LINE))) {
+		t->exit = atoi(line + strlen(EXIT_LINE));
+		return;
+	}
 	if (!d) {
 		printf("%s\n", line);
 		return;
@@ -238,18 +249,27 @@ static int test_host(const char *file, const struct args *args, struct tally *t)
 /* The built tree TREE's tests in one boot of vm's kernel, module inserted first. */
 static int run_in_vm(struct verify_vm *vm, const char *tree, struct tally *t, const char *filter)
 {
-	char *run = loader_command("\"$TREE\"", t->prog, filter), *where;
+	char *loader = loader_command("\"$TREE\"", t->prog, filter), *where;
+	char *run = xasprintf("%s; echo \"" EXIT_LINE "$?\"", loader);
 	struct verify_vm_tree vt = { .dir = tree, .run = run };
 	int st;
 
+	t->exit = -1;
 	vm->out = report;
 	vm->out_ctx = t;
 	st = verify_vm_run(vm, &vt, 1);
 	vm->out = NULL;
-	where = xasprintf("in the VM of %s", vm->vmlinuz);
-	st = summary(t, st, where);
-	free(where);
 	free(run);
+	free(loader);
+	if (t->exit < 0) {
+		if (!st)
+			p_err("the VM of %s ran no tests", vm->vmlinuz);
+		return EXIT_USER;
+	}
+	where = xasprintf("in the VM of %s (%s --test exited with status %d)", vm->vmlinuz,
+			  t->prog->base, t->exit);
+	st = summary(t, t->exit, where);
+	free(where);
 	return st;
 }
 
