@@ -48,6 +48,10 @@ check "completion: --color's values" "auto always|always" "$(comp --color a)|$(c
 check "completion: a command after --color WHEN" "compile" "$(comp --color never comp)"
 check "completion: status and kfuncs --json" "--json --json" "$(comp status --j) $(comp kfuncs --j)"
 check "completion: init's templates" "tc/ingress tc/egress" "$(comp init tc/)"
+check "completion: test --kernel's host, and verify's without" "host|" "$(comp test f.ks --kernel ho)|$(comp verify f.ks --kernel ho)"
+check "completion: test --kernel after a comma" "6.1,6.12-trixie" "$(comp test f.ks --kernel 6.1,6.12-)"
+check "completion: test --filter's @test functions" "passes_small_frames" \
+	"$(comp test tests/ks/pass/test_verdicts.ks --filter pa)"
 check "completion: ksc help's commands" "kfuncs kmod" "$(comp help k | tr ' ' '\n' | sort | tr '\n' ' ' | sed 's/ $//')"
 
 # The scripts --kernel runs, where the installed ksc looks for them: it finds
