@@ -167,6 +167,8 @@ static int summary(const struct tally *t, int st, const char *where)
 	fflush(stdout);
 	if (!t->failed && st)
 		p_err("the tests of %s did not run to their end %s", t->prog->path, where);
+	else if (!t->passed && !t->failed)
+		p_err("the tests of %s printed no result %s", t->prog->path, where);
 	return t->failed || st || !t->passed ? EXIT_USER : EXIT_OK;
 }
 

@@ -346,7 +346,8 @@ static void guest_tree(struct strbuf *sb, const struct verify_vm_tree *t, int i)
 		      "done\n", mods, i);
 	sb_printf(sb, "TREE=/ksc/t%d\n", i);
 	if (t->run) {
-		sb_printf(sb, "[ $rc = 0 ] && { %s >>/tmp/o 2>>/tmp/e; rc=$?; }\n", t->run);
+		/* A group of its own: a list in run is redirected whole. */
+		sb_printf(sb, "[ $rc = 0 ] && { { %s\n} >>/tmp/o 2>>/tmp/e; rc=$?; }\n", t->run);
 	} else {
 		sb_printf(sb, "[ $rc = 0 ] && { /ksc/ksc %s %s verify ",
 			  ksc_color(stderr) ? "--color=always" : "--color=never",
