@@ -13,7 +13,7 @@ static const struct cmd cmds[] = {
 	{ "check", do_check, help_check, "parse and type-check a .ks file" },
 	{ "compile", do_compile, help_compile, "generate the eBPF, userspace and module sources" },
 	{ "build", do_build, help_build, "compile, then build the eBPF object, loader and module" },
-	{ "test", do_test, help_test, "build, then run the file's @test functions on this kernel" },
+	{ "test", do_test, help_test, "build, then run the file's @test functions here or in a VM" },
 	{ "kmod", do_kmod, help_kmod, "build the kernel module against a kernel tree (kmod build|dkms)" },
 	{ "verify", do_verify, help_verify, "load a file's eBPF programs without attaching: the verifier's verdict" },
 	{ "install", do_install, help_install, "load a built tree: module, BTF, eBPF object, attach, pin" },
