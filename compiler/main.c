@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "map.h"
 
 #ifndef KSC_VERSION
 #define KSC_VERSION "0.1.0"
@@ -80,6 +81,7 @@ int main(int argc, char **argv)
 	const struct cmd *c;
 	int i = 1;
 
+	atexit(ksc_stats_report);
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
 			ksc_verbose = -1;

@@ -150,13 +150,13 @@ static void emit_functions(struct cgen *g)
 {
 	bool kfuncs = false;
 
-	for (struct decl *d = g->prog->decls; d; d = d->next)
+	for (struct decl *d = g->prog->decls; decl_visit(d); d = d->next)
 		kfuncs |= is_module_fn(d) && d->role == ROLE_KFUNC;
 	if (kfuncs) {
 		cg_line(g, "__ksc_kfunc_start_defs();");
 		cg_blank(g);
 	}
-	for (struct decl *d = g->prog->decls; d; d = d->next) {
+	for (struct decl *d = g->prog->decls; decl_visit(d); d = d->next) {
 		if (!is_module_fn(d))
 			continue;
 		if (d->role == ROLE_KFUNC)
@@ -261,7 +261,7 @@ static unsigned used_sets(struct program *prog)
 {
 	unsigned m = 0;
 
-	for (struct decl *d = prog->decls; d; d = d->next)
+	for (struct decl *d = prog->decls; decl_visit(d); d = d->next)
 		if (is_module_fn(d) && d->role == ROLE_KFUNC)
 			m |= kmodgen_hooks(d);
 	return m;
@@ -272,7 +272,7 @@ static void emit_set(struct cgen *g, enum kf_hook set_hook, unsigned members_of)
 	const char *name = set_name(g, set_hook);
 
 	cg_line(g, "KSC_KFUNCS_START(%s)", name);
-	for (struct decl *d = g->prog->decls; d; d = d->next) {
+	for (struct decl *d = g->prog->decls; decl_visit(d); d = d->next) {
 		unsigned m;
 		const char *flags, *entry;
 

@@ -84,7 +84,7 @@ static void check_ops_type(struct diag *d, struct program *prog, struct decl *ty
 {
 	struct decl *first = NULL;
 
-	for (struct decl *x = prog->decls; x; x = x->next) {
+	for (struct decl *x = prog->decls; decl_visit(x); x = x->next) {
 		if (x->kind != D_IMPL || x->target != TARGET_KMOD || !x->struct_ops ||
 		    strcmp(x->struct_ops, type->name))
 			continue;
@@ -151,7 +151,7 @@ static void check_kmod_impl(struct diag *d, struct program *prog, struct decl *i
 static void check_unused(struct diag *d, struct program *prog)
 {
 	kmod_mark_unused(prog);
-	for (struct decl *u = prog->decls; u; u = u->next)
+	for (struct decl *u = prog->decls; decl_visit(u); u = u->next)
 		if (u->kmod_unused && !u->import_owner)
 			diag_warning(d, u->name_loc.src ? u->name_loc : u->loc,
 				     "@private %s '%s' is not used by any @kfunc or @kmod method: it is left out of the module",
@@ -162,13 +162,13 @@ int kmodgen_check(struct program *prog, struct diag *d)
 {
 	int before = diag_errors(d);
 
-	for (struct decl *fn = prog->decls; fn; fn = fn->next) {
+	for (struct decl *fn = prog->decls; decl_visit(fn); fn = fn->next) {
 		if (fn->kind == D_FUNC && fn->role == ROLE_KFUNC)
 			check_flags(d, fn);
 		if (fn->kind == D_IMPL && fn->target == TARGET_KMOD)
 			check_kmod_impl(d, prog, fn);
 	}
-	for (struct decl *t = prog->decls; t; t = t->next)
+	for (struct decl *t = prog->decls; decl_visit(t); t = t->next)
 		if (is_kmod_ops_type(t))
 			check_ops_type(d, prog, t);
 	kmodgen_check_exports(prog, d);

@@ -52,7 +52,7 @@ void kmodgen_check_exports(struct program *prog, struct diag *d)
 
 	if (!symvers)
 		return;
-	for (struct decl *e = prog->decls; e; e = e->next)
+	for (struct decl *e = prog->decls; decl_visit(e); e = e->next)
 		if (e->kind == D_EXTERN && target_calls(prog, e, TARGET_KMOD) && !exported(symvers, e->name))
 			diag_error(d, e->name_loc.src ? e->name_loc : e->loc,
 				   "module code calls '%s', which %s does not export to modules (it is not in the tree's Module.symvers)",

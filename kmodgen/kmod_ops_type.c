@@ -15,7 +15,7 @@
 
 bool kmod_has_ops_types(struct program *prog)
 {
-	for (struct decl *d = prog->decls; d; d = d->next)
+	for (struct decl *d = prog->decls; decl_visit(d); d = d->next)
 		if (is_kmod_ops_type(d))
 			return true;
 	return false;
@@ -23,7 +23,7 @@ bool kmod_has_ops_types(struct program *prog)
 
 static struct decl *default_impl(struct program *prog, struct decl *type)
 {
-	for (struct decl *d = prog->decls; d; d = d->next)
+	for (struct decl *d = prog->decls; decl_visit(d); d = d->next)
 		if (d->kind == D_IMPL && d->target == TARGET_KMOD && d->struct_ops &&
 		    !strcmp(d->struct_ops, type->name))
 			return d;
@@ -140,7 +140,7 @@ static void emit_type_decls(struct cgen *g, struct decl *type)
 
 void kmod_emit_ops_type_decls(struct cgen *g)
 {
-	for (struct decl *d = g->prog->decls; d; d = d->next)
+	for (struct decl *d = g->prog->decls; decl_visit(d); d = d->next)
 		if (is_kmod_ops_type(d))
 			emit_type_decls(g, d);
 }
@@ -370,7 +370,7 @@ static void emit_bpf_struct_ops(struct cgen *g, const char *t)
 
 void kmod_emit_ops_types(struct cgen *g)
 {
-	for (struct decl *type = g->prog->decls; type; type = type->next) {
+	for (struct decl *type = g->prog->decls; decl_visit(type); type = type->next) {
 		struct decl *impl;
 
 		if (!is_kmod_ops_type(type) || !(impl = default_impl(g->prog, type)))
@@ -386,7 +386,7 @@ void kmod_emit_ops_types(struct cgen *g)
 
 void kmod_emit_ops_type_register(struct cgen *g)
 {
-	for (struct decl *d = g->prog->decls; d; d = d->next) {
+	for (struct decl *d = g->prog->decls; decl_visit(d); d = d->next) {
 		if (!is_kmod_ops_type(d))
 			continue;
 		cg_block(g, "\

@@ -97,10 +97,10 @@ static bool is_private(const struct decl *d)
 
 void kmod_mark_unused(struct program *prog)
 {
-	for (struct decl *d = prog->decls; d; d = d->next)
+	for (struct decl *d = prog->decls; decl_visit(d); d = d->next)
 		d->kmod_unused = is_private(d);
 	/* The module's entry points: its kfuncs and the methods of @kmod impl blocks. */
-	for (struct decl *d = prog->decls; d; d = d->next) {
+	for (struct decl *d = prog->decls; decl_visit(d); d = d->next) {
 		if (d->kind == D_FUNC && d->target == TARGET_KMOD && d->role != ROLE_PRIVATE) {
 			d->kmod_unused = true;
 			reach(d);
@@ -111,7 +111,7 @@ void kmod_mark_unused(struct program *prog)
 				reach(m);
 			}
 	}
-	for (struct decl *d = prog->decls; d; d = d->next) {
+	for (struct decl *d = prog->decls; decl_visit(d); d = d->next) {
 		if (d->kind == D_FUNC && d->target == TARGET_KMOD && !d->kmod_unused)
 			walk_stmts(d->body, mark_used);
 		if (d->kind == D_IMPL && d->target == TARGET_KMOD) {
@@ -125,7 +125,7 @@ void kmod_mark_unused(struct program *prog)
 
 void kmod_state_scan(struct program *prog)
 {
-	for (struct decl *d = prog->decls; d; d = d->next) {
+	for (struct decl *d = prog->decls; decl_visit(d); d = d->next) {
 		if (d->kind == D_FUNC && d->target == TARGET_KMOD)
 			walk_stmts(d->body, mark_addr);
 		if (d->kind == D_IMPL && d->target == TARGET_KMOD)
@@ -168,7 +168,7 @@ static const char *ops_of(enum state_kind k)
 
 bool kmod_state_uses_atomics(const struct program *prog)
 {
-	for (const struct decl *d = prog->decls; d; d = d->next)
+	for (const struct decl *d = prog->decls; decl_visit(d); d = d->next)
 		if (state_kind(d) >= STATE_ATOMIC)
 			return true;
 	return false;
@@ -178,7 +178,7 @@ void kmod_emit_state(struct cgen *g)
 {
 	bool any = false;
 
-	for (struct decl *d = g->prog->decls; d; d = d->next) {
+	for (struct decl *d = g->prog->decls; decl_visit(d); d = d->next) {
 		enum state_kind k = state_kind(d);
 		const char *name = cg_global_name(g, d);
 		/* Statics start zeroed: checkpatch wants no `= 0` or `= false`. */

@@ -25,7 +25,7 @@ static bool is_kmod_impl(struct program *prog, const struct decl *d)
 
 bool kmod_has_struct_ops(struct program *prog)
 {
-	for (struct decl *d = prog->decls; d; d = d->next)
+	for (struct decl *d = prog->decls; decl_visit(d); d = d->next)
 		if (is_kmod_impl(prog, d))
 			return true;
 	return false;
@@ -111,7 +111,7 @@ static int emit_instance(struct cgen *g, struct decl *impl)
 
 int kmod_emit_struct_ops(struct cgen *g)
 {
-	for (struct decl *d = g->prog->decls; d; d = d->next)
+	for (struct decl *d = g->prog->decls; decl_visit(d); d = d->next)
 		if (is_kmod_impl(g->prog, d) && emit_instance(g, d))
 			return -1;
 	kmod_emit_ops_types(g);
@@ -121,7 +121,7 @@ int kmod_emit_struct_ops(struct cgen *g)
 /* The @kmod impl blocks in registration order. */
 static int kmod_impls(struct cgen *g, struct ptrvec *v)
 {
-	for (struct decl *d = g->prog->decls; d; d = d->next)
+	for (struct decl *d = g->prog->decls; decl_visit(d); d = d->next)
 		if (is_kmod_impl(g->prog, d))
 			ptrvec_push(g->a, v, d);
 	return v->n;

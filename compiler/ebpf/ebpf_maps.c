@@ -556,7 +556,7 @@ void eb_emit_pinned_globals(struct cgen *g)
 {
 	bool any = false;
 
-	for (struct decl *d = g->prog->decls; d; d = d->next)
+	for (struct decl *d = g->prog->decls; decl_visit(d); d = d->next)
 		any |= d->kind == D_GLOBAL && d->is_pinned && d->target == TARGET_EBPF;
 	if (!any)
 		return;

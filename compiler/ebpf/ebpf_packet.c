@@ -150,7 +150,7 @@ static bool name_taken(struct cgen *g, const char *name)
 		if (!strcmp(cg_local_name(g->hoisted.v[i]), name))
 			return true;
 	/* A global, map or constant of that name would be hidden by the local. */
-	for (struct decl *d = g->prog->decls; d; d = d->next) {
+	for (struct decl *d = g->prog->decls; decl_visit(d); d = d->next) {
 		if (d->name && (!strcmp(d->name, name) || !strcmp(eb_obj_cname(g, d->name), name)))
 			return true;
 		for (struct enum_const *c = d->consts; c; c = c->next)

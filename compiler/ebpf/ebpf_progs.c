@@ -251,10 +251,10 @@ static void emit_call_trampoline(struct cgen *g, struct decl *k)
 
 void eb_emit_functions(struct cgen *g)
 {
-	for (struct decl *d = g->prog->decls; d; d = d->next)
+	for (struct decl *d = g->prog->decls; decl_visit(d); d = d->next)
 		if (d->kind == D_FUNC && d->role == ROLE_KFUNC && d->called_from_user)
 			emit_call_trampoline(g, d);
-	for (struct decl *d = g->prog->decls; d; d = d->next) {
+	for (struct decl *d = g->prog->decls; decl_visit(d); d = d->next) {
 		/* A helper no program reaches is dead code clang would warn about. */
 		if (d->kind == D_FUNC && d->role == ROLE_HELPER && d->prog_users)
 			emit_helper(g, d);

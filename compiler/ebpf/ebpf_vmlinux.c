@@ -279,7 +279,7 @@ static void walk_func(struct roots *r, struct decl *f)
 /* The functions, struct_ops methods and globals that go into NAME.ebpf.c. */
 static void walk_program(struct roots *r, struct program *prog)
 {
-	for (struct decl *d = prog->decls; d; d = d->next) {
+	for (struct decl *d = prog->decls; decl_visit(d); d = d->next) {
 		if (d->kind == D_FUNC && d->target == TARGET_EBPF)
 			walk_func(r, d);
 		else if (d->kind == D_IMPL && d->target != TARGET_KMOD)

@@ -11,6 +11,7 @@
 
 #include "arena.h"
 #include "diag.h"
+#include "map.h"
 
 struct decl;
 struct expr;
@@ -336,6 +337,7 @@ struct decl {
 	int stack_bytes;           /* (sema) eBPF stack estimate */
 	struct ptrvec calls;       /* (sema) functions and externs this one calls */
 	struct decl *import_owner; /* function defined in an imported file */
+	int tail_slot;             /* (ebpf_tail_targets) prog_array slot + 1; 0: no target */
 
 	/* D_CONFIG */
 	struct config_field *cfields;
@@ -356,6 +358,16 @@ struct decl {
 	const char *struct_ops;    /* @struct_ops("name") */
 };
 
+/*
+ * The condition of every walk of a program's declaration list, which counts
+ * the step (ksc_stats, map.h): tests/ks/t-scale.sh pins that the count
+ * grows linearly, that is, that no pass walks the list per declaration.
+ */
+static inline bool decl_visit(const struct decl *d)
+{
+	return d && ++ksc_stats.decl_visits;
+}
+
 struct kernel;
 
 /* One parsed and checked .ks file with everything it includes. */
@@ -373,6 +385,16 @@ struct program {
 	 * so the eBPF C needs clang -fms-extensions too.
 	 */
 	bool btf_anon_tags;
+	/*
+	 * (sema_struct_ops_type) struct_ops types by name, indexed on the first
+	 * question, which comes after the checker has read every struct's
+	 * attributes; their names never change (names.c keeps them).
+	 */
+	struct strmap struct_ops_types;
+	bool struct_ops_indexed;
+	/* (names.c) names the program declares at file scope, for renames */
+	struct strmap own_names;
+	bool own_names_indexed;
 };
 
 /* Constructors shared by the parser and the checker. */

@@ -551,7 +551,7 @@ void safety_check(struct program *prog, struct diag *d)
 {
 	struct safety sf = { .prog = prog, .d = d };
 
-	for (struct decl *x = prog->decls; x; x = x->next) {
+	for (struct decl *x = prog->decls; decl_visit(x); x = x->next) {
 		if (x->kind == D_FUNC)
 			check_function(&sf, x);
 		for (struct decl *m = x->kind == D_IMPL ? x->methods : NULL; m; m = m->next)

@@ -418,7 +418,7 @@ static struct type *check_import_call(struct checker *c, struct expr *e, struct 
 	if (c->ctx != TARGET_USER)
 		diag_error(c->d, e->loc, "imported module functions can only be called from userspace");
 	if (imp->imported) {
-		for (struct decl *d = imp->imported->decls; d; d = d->next)
+		for (struct decl *d = imp->imported->decls; decl_visit(d); d = d->next)
 			if (d->kind == D_FUNC && d->role == ROLE_USER && !strcmp(d->name, fname))
 				f = d;
 	} else {

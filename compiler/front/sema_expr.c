@@ -201,7 +201,7 @@ static struct type *unknown_ident(struct checker *c, struct expr *e)
 		e->const_known = true;
 		return enum_type(c, k);
 	}
-	for (struct decl *d = c->prog->decls; d; d = d->next) {
+	for (struct decl *d = c->prog->decls; decl_visit(d); d = d->next) {
 		if (d->kind == D_FUNC && !strcmp(d->name, e->str)) {
 			diag_error(c->d, e->loc,
 				   "'%s' is used before its definition at line %d (functions must be defined before use)",

@@ -64,7 +64,7 @@ static void split_function(struct program *prog, struct decl *fn)
 
 void target_split(struct program *prog)
 {
-	for (struct decl *d = prog->decls; d; d = d->next) {
+	for (struct decl *d = prog->decls; decl_visit(d); d = d->next) {
 		if (d->kind == D_FUNC) {
 			split_function(prog, d);
 		} else if (d->kind == D_IMPL) {
@@ -81,7 +81,7 @@ void target_split(struct program *prog)
 
 bool target_calls(const struct program *prog, const struct decl *callee, enum target t)
 {
-	for (const struct decl *d = prog->decls; d; d = d->next) {
+	for (const struct decl *d = prog->decls; decl_visit(d); d = d->next) {
 		const struct decl *fns = d->kind == D_IMPL ? d->methods : d->kind == D_FUNC ? d : NULL;
 
 		for (const struct decl *f = fns; f; f = d->kind == D_IMPL ? f->next : NULL) {

@@ -87,7 +87,7 @@ struct test_kernel {
 
 static struct decl *find_test(struct program *prog, const char *name, size_t len)
 {
-	for (struct decl *d = prog->decls; d; d = d->next)
+	for (struct decl *d = prog->decls; decl_visit(d); d = d->next)
 		if (d->kind == D_FUNC && d->role == ROLE_TEST && strlen(d->name) == len &&
 		    !strncmp(d->name, name, len))
 			return d;
@@ -99,7 +99,7 @@ static int count_tests(struct program *prog, const char *filter)
 {
 	int n = 0;
 
-	for (struct decl *d = prog->decls; d; d = d->next)
+	for (struct decl *d = prog->decls; decl_visit(d); d = d->next)
 		n += d->kind == D_FUNC && d->role == ROLE_TEST &&
 		     (!filter || !strcmp(d->name, filter));
 	return n;
@@ -110,7 +110,7 @@ static int width(struct program *prog)
 {
 	int w = 0;
 
-	for (struct decl *d = prog->decls; d; d = d->next)
+	for (struct decl *d = prog->decls; decl_visit(d); d = d->next)
 		if (d->kind == D_FUNC && d->role == ROLE_TEST && (int)strlen(d->name) > w)
 			w = (int)strlen(d->name);
 	return w;

@@ -64,7 +64,7 @@ const char *user_accessor(struct cgen *g, struct decl *map, const char *op)
 {
 	const char *name = arena_printf(g->a, "%s_%s", map->name, op);
 
-	for (struct decl *d = g->prog->decls; d; d = d->next)
+	for (struct decl *d = g->prog->decls; decl_visit(d); d = d->next)
 		if (d->name && !strcmp(d->name, name))
 			return arena_printf(g->a, "ksc_%s", name);
 	return name;
@@ -495,7 +495,7 @@ static void python_call(struct cgen *g, struct strbuf *sb, struct expr *e)
 
 static struct decl *imported_fn(struct decl *imp, const char *name)
 {
-	for (struct decl *d = imp->imported->decls; d; d = d->next)
+	for (struct decl *d = imp->imported->decls; decl_visit(d); d = d->next)
 		if (d->kind == D_FUNC && d->role == ROLE_USER && !strcmp(d->name, name))
 			return d;
 	return NULL;

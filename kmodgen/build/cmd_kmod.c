@@ -117,7 +117,7 @@ static int check_hooks(struct program *prog, const struct kdir *k)
 		{ KF_HOOK_PERF_EVENT, KDIR_VERSION(6, 12, 0), "perf_event" },
 	};
 
-	for (struct decl *d = prog->decls; d; d = d->next) {
+	for (struct decl *d = prog->decls; decl_visit(d); d = d->next) {
 		if (is_kmod_ops_type(d) && k->version < KDIR_VERSION(6, 9, 0)) {
 			p_err("struct_ops type '%s' is defined by the module, which needs Linux 6.9 or newer (register_bpf_struct_ops); --kdir is %s",
 			      d->name, k->release);
