@@ -151,20 +151,31 @@ unsigned names_taken(struct kernel *k, const char *name)
 
 /* ---- the program's own names ---- */
 
+/*
+ * The names the program (not its imports) declares at file scope, as they
+ * stand: indexed on the first question, again after names_assign renames.
+ */
+static void index_own_names(struct program *prog)
+{
+	prog->own_names = (struct strmap){ 0 };
+	for (struct decl *d = prog->decls; decl_visit(d); d = d->next) {
+		if (d->from_header || d->from_btf)
+			continue;
+		if (d->name)
+			strmap_put(prog->arena, &prog->own_names, d->name, d, false);
+		if (d->kind == D_ENUM)
+			for (struct enum_const *c = d->consts; c; c = c->next)
+				strmap_put(prog->arena, &prog->own_names, c->name, d, false);
+	}
+	prog->own_names_indexed = true;
+}
+
 /* Whether the program (not its imports) declares name at file scope, as written or given. */
 static bool declares(struct program *prog, const char *name)
 {
-	for (struct decl *d = prog->decls; d; d = d->next) {
-		if (d->from_header || d->from_btf)
-			continue;
-		if (d->name && !strcmp(d->name, name))
-			return true;
-		if (d->kind == D_ENUM)
-			for (struct enum_const *c = d->consts; c; c = c->next)
-				if (!strcmp(c->name, name))
-					return true;
-	}
-	return false;
+	if (!prog->own_names_indexed)
+		index_own_names(prog);
+	return strmap_has(&prog->own_names, name);
 }
 
 static bool has_lower(const char *s)
@@ -209,6 +220,8 @@ struct pass {
 	int errors;
 	struct ptrvec done;        /* programs already assigned (imports) */
 	struct ptrvec from, to;    /* const char **slot, new name: renames planned */
+	struct ptrmap planned;     /* the same, by slot, for the references' lookups */
+	struct ptrmap import_fns;  /* imported program: struct strmap of its functions */
 };
 
 static const char *what_clashes(unsigned bits)
@@ -254,7 +267,7 @@ static const char *ksc_own(struct program *prog, const char *name)
 	if (!strcmp(name, KSC_PINNED_GLOBALS))
 		return "the map of pinned globals ksc makes";
 	if (n > sn && !strcmp(name + n - sn, KSC_CONFIG_MAP_SUFFIX))
-		for (struct decl *d = prog->decls; d; d = d->next)
+		for (struct decl *d = prog->decls; decl_visit(d); d = d->next)
 			if (d->kind == D_CONFIG && strlen(d->name) == n - sn &&
 			    !strncmp(d->name, name, n - sn))
 				return "the map ksc makes for a config block";
@@ -324,14 +337,14 @@ static void plan(struct pass *p, const char **slot, const char *to)
 {
 	ptrvec_push(p->a, &p->from, (void *)slot);
 	ptrvec_push(p->a, &p->to, (void *)to);
+	if (!ptrmap_has(&p->planned, slot))
+		ptrmap_put(p->a, &p->planned, slot, (void *)to);
 }
 
+/* Asked for every field and enumerator reference: a lookup, not a search of every rename. */
 static const char *planned(struct pass *p, const char *const *slot)
 {
-	for (int i = 0; i < p->from.n; i++)
-		if (p->from.v[i] == slot)
-			return p->to.v[i];
-	return NULL;
+	return ptrmap_get(&p->planned, slot);
 }
 
 /* Names only C sees: renamed on any clash. */
@@ -459,12 +472,23 @@ static const char *const_rename(struct pass *p, struct decl *e, const char *name
 /* The new name of function name of an imported .ks file (`utils.get_status()`), or NULL. */
 static const char *import_rename(struct pass *p, struct expr *e, const char *name)
 {
+	struct program *imp;
+	struct strmap *fns;
+	struct decl *d;
+
 	if (e->kind != E_IDENT || e->ref != REF_IMPORT || !e->decl || !e->decl->imported)
 		return NULL;
-	for (struct decl *d = e->decl->imported->decls; d; d = d->next)
-		if (d->kind == D_FUNC && !strcmp(d->name, name))
-			return planned(p, (const char *const *)&d->name);
-	return NULL;
+	imp = e->decl->imported;
+	/* The file's functions by name, once per file rather than per reference. */
+	if (!(fns = ptrmap_get(&p->import_fns, imp))) {
+		fns = arena_alloc(p->a, sizeof(*fns));
+		for (d = imp->decls; decl_visit(d); d = d->next)
+			if (d->kind == D_FUNC)
+				strmap_put(p->a, fns, d->name, d, false);
+		ptrmap_put(p->a, &p->import_fns, imp, fns);
+	}
+	d = strmap_get(fns, name);
+	return d ? planned(p, (const char *const *)&d->name) : NULL;
 }
 
 static void fix_stmts(struct pass *p, struct stmt *s);
@@ -540,7 +564,7 @@ static void assign(struct pass *p, struct program *prog)
 		if (p->done.v[i] == prog)
 			return;
 	ptrvec_push(p->a, &p->done, prog);
-	for (struct decl *d = prog->decls; d; d = d->next) {
+	for (struct decl *d = prog->decls; decl_visit(d); d = d->next) {
 		if (d->kind == D_IMPORT && d->imported)
 			assign(p, d->imported);
 		else if (!d->from_header && !d->from_btf)
@@ -560,7 +584,7 @@ static void apply(struct pass *p)
 /* A parameter's references go through its pseudo declaration: it follows. */
 static void follow_params(struct program *prog)
 {
-	for (struct decl *d = prog->decls; d; d = d->next) {
+	for (struct decl *d = prog->decls; decl_visit(d); d = d->next) {
 		for (struct param *pa = d->params; pa; pa = pa->next)
 			if (pa->slot)
 				pa->slot->name = pa->name;
@@ -577,11 +601,13 @@ int names_assign(struct program *prog, struct diag *d)
 
 	assign(&p, prog);
 	for (int i = 0; i < p.done.n; i++)
-		for (struct decl *dd = ((struct program *)p.done.v[i])->decls; dd; dd = dd->next)
+		for (struct decl *dd = ((struct program *)p.done.v[i])->decls; decl_visit(dd); dd = dd->next)
 			if (!dd->from_header && !dd->from_btf)
 				fix_decl(&p, dd);
 	apply(&p);
-	for (int i = 0; i < p.done.n; i++)
+	for (int i = 0; i < p.done.n; i++) {
 		follow_params(p.done.v[i]);
+		((struct program *)p.done.v[i])->own_names_indexed = false;
+	}
 	return p.errors;
 }

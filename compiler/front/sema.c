@@ -366,12 +366,16 @@ static void classify_function(struct checker *c, struct decl *fn)
 
 /* ---- declarations ---- */
 
+/* Asked per struct and per impl block: one walk for all of them (the first of a name wins). */
 struct decl *sema_struct_ops_type(struct program *prog, const char *name)
 {
-	for (struct decl *d = prog->decls; d; d = d->next)
-		if (d->kind == D_STRUCT && d->struct_ops && !strcmp(d->name, name))
-			return d;
-	return NULL;
+	if (!prog->struct_ops_indexed) {
+		for (struct decl *d = prog->decls; decl_visit(d); d = d->next)
+			if (d->kind == D_STRUCT && d->struct_ops)
+				strmap_put(prog->arena, &prog->struct_ops_types, d->name, d, false);
+		prog->struct_ops_indexed = true;
+	}
+	return strmap_get(&prog->struct_ops_types, name);
 }
 
 bool is_kmod_ops_type(const struct decl *d)
@@ -780,7 +784,7 @@ static void check_method_proto(struct checker *c, struct decl *impl, struct decl
 /* Whether the program or a header it includes declares struct name. */
 static bool declared_struct(struct program *prog, const char *name)
 {
-	for (struct decl *d = prog->decls; d; d = d->next)
+	for (struct decl *d = prog->decls; decl_visit(d); d = d->next)
 		if (d->kind == D_STRUCT && !strcmp(d->name, name))
 			return true;
 	return false;
@@ -1060,12 +1064,12 @@ static void check_type_depths(struct checker *c)
 {
 	struct type_walk w = { .c = c, .mode = WALK_ALIASES };
 
-	for (struct decl *d = c->prog->decls; d; d = d->next)
+	for (struct decl *d = c->prog->decls; decl_visit(d); d = d->next)
 		if (d->kind == D_ALIAS)
 			walk_root(&w, d);
 	decl_map_free(&w.depth);
 	w.mode = WALK_VALUES;
-	for (struct decl *d = c->prog->decls; d; d = d->next)
+	for (struct decl *d = c->prog->decls; decl_visit(d); d = d->next)
 		if (d->kind == D_STRUCT && !d->from_btf)
 			walk_root(&w, d);
 	decl_map_free(&w.depth);
@@ -1120,14 +1124,14 @@ int sema_check(struct program *prog, struct diag *d)
 	struct checker c = { .a = prog->arena, .d = d, .prog = prog };
 
 	declare_builtins(&c);
-	for (struct decl *x = prog->decls; x; x = x->next)
+	for (struct decl *x = prog->decls; decl_visit(x); x = x->next)
 		declare_type_names(&c, x);
-	for (struct decl *x = prog->decls; x && !diag_too_many(d); x = x->next)
+	for (struct decl *x = prog->decls; decl_visit(x) && !diag_too_many(d); x = x->next)
 		declare_type_bodies(&c, x);
 	check_type_depths(&c);
-	for (struct decl *x = prog->decls; x && !diag_too_many(d); x = x->next)
+	for (struct decl *x = prog->decls; decl_visit(x) && !diag_too_many(d); x = x->next)
 		declare_state(&c, x);
-	for (struct decl *x = prog->decls; x && !diag_too_many(d); x = x->next)
+	for (struct decl *x = prog->decls; decl_visit(x) && !diag_too_many(d); x = x->next)
 		check_code(&c, x);
 	free(c.locals);
 	decl_map_free(&c.sizes);

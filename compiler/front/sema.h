@@ -15,7 +15,8 @@ int sema_check(struct program *prog, struct diag *d);
 /*
  * The struct_ops type `name` the program declares (a struct carrying
  * @struct_ops), or NULL: such a declaration is the type's definition,
- * preferred over the kernel's BTF.
+ * preferred over the kernel's BTF.  Indexed on the first question, so asked
+ * only once the checker has read every struct's attributes.
  */
 struct decl *sema_struct_ops_type(struct program *prog, const char *name);
 
