@@ -24,18 +24,23 @@ static bool is_legacy_helper(struct program *prog, const char *name)
 
 /* ---- analyses, done once before any code is emitted ---- */
 
-/* Functions and externs some eBPF function or struct_ops method calls. */
-static void find_ebpf_callees(struct program *prog, struct ptrvec *callees)
+/*
+ * Functions and externs some eBPF function or struct_ops method calls, in
+ * order, and as a set (in): asked once per kfunc and extern.
+ */
+static void find_ebpf_callees(struct program *prog, struct ptrvec *callees, struct ptrmap *in)
 {
-	for (struct decl *d = prog->decls; d; d = d->next) {
+	for (struct decl *d = prog->decls; decl_visit(d); d = d->next) {
 		struct decl *fns = d->kind == D_IMPL ? d->methods : d->kind == D_FUNC ? d : NULL;
 
 		for (struct decl *f = fns; f; f = d->kind == D_IMPL ? f->next : NULL) {
 			if (f->target != TARGET_EBPF)
 				continue;
 			for (int i = 0; i < f->calls.n; i++)
-				if (!eb_in_vec(callees, f->calls.v[i]))
+				if (!ptrmap_has(in, f->calls.v[i])) {
+					ptrmap_put(prog->arena, in, f->calls.v[i], NULL);
 					ptrvec_push(prog->arena, callees, f->calls.v[i]);
+				}
 		}
 	}
 }
@@ -48,14 +53,15 @@ static void find_ebpf_callees(struct program *prog, struct ptrvec *callees)
 static void find_ksyms(struct program *prog, struct ebpf *eb)
 {
 	struct ptrvec callees = { 0 };
+	struct ptrmap called = { 0 };
 
-	find_ebpf_callees(prog, &callees);
-	for (struct decl *d = prog->decls; d; d = d->next) {
+	find_ebpf_callees(prog, &callees, &called);
+	for (struct decl *d = prog->decls; decl_visit(d); d = d->next) {
 		bool kf = d->kind == D_FUNC && d->role == ROLE_KFUNC;
 
 		if (!(kf || d->kind == D_EXTERN) || is_legacy_helper(prog, d->name))
 			continue;
-		if (eb_in_vec(&callees, d) || (kf && d->called_from_user))
+		if (ptrmap_has(&called, d) || (kf && d->called_from_user))
 			ptrvec_push(prog->arena, &eb->ksyms, d);
 	}
 }
@@ -63,7 +69,7 @@ static void find_ksyms(struct program *prog, struct ebpf *eb)
 /* The structs kept in maps of objects, each once: each has its slot type. */
 static void find_kptr_slots(struct program *prog, struct ebpf *eb)
 {
-	for (struct decl *d = prog->decls; d; d = d->next) {
+	for (struct decl *d = prog->decls; decl_visit(d); d = d->next) {
 		struct decl *obj = d->kind == D_MAP ? eb_kptr_struct(d->ty) : NULL;
 
 		if (obj && !eb_in_vec(&eb->slots, obj))
@@ -86,8 +92,9 @@ static bool calls_pkt_changing(struct program *prog)
 		"bpf_clone_redirect", "bpf_lwt_", "bpf_msg_", "bpf_sk_",
 	};
 	struct ptrvec callees = { 0 };
+	struct ptrmap called = { 0 };
 
-	find_ebpf_callees(prog, &callees);
+	find_ebpf_callees(prog, &callees, &called);
 	for (int i = 0; i < callees.n; i++) {
 		struct decl *d = callees.v[i];
 

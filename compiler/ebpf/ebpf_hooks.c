@@ -225,7 +225,7 @@ static bool bpf_return_value(struct cgen *g, struct expr *v)
 	if (v->kind != E_CALL || !v->is_tail_call)
 		return false;
 	cg_line(g, "bpf_tail_call(%s, &%s, %d);", cg_expr_str(g, v->args), KSC_PROG_ARRAY,
-		ebpf_tail_slot(&EB(g)->tail_targets, v->lhs->decl));
+		ebpf_tail_slot(v->lhs->decl));
 	cg_line(g, "return %s;", tail_fallback(g->fn->prog));
 	return true;
 }

@@ -42,11 +42,14 @@ const char *eb_asm_label(struct cgen *g, const char *name)
 	return names_ebpf_alias(g->prog, name) ? arena_printf(g->a, " __asm__(\"%s\")", name) : "";
 }
 
+/* For short vectors only (a function's locals, a header's constants): counted (ksc_stats). */
 bool eb_in_vec(const struct ptrvec *v, const void *p)
 {
-	for (int i = 0; i < v->n; i++)
+	for (int i = 0; i < v->n; i++) {
+		ksc_stats.vec_scans++;
 		if (v->v[i] == p)
 			return true;
+	}
 	return false;
 }
 
@@ -235,17 +238,17 @@ static void emit_declarations(struct cgen *g, struct ebpf *eb)
 
 	cg_emit_user_types(g);
 	emit_externs(g, eb);
-	for (struct decl *d = g->prog->decls; d; d = d->next)
+	for (struct decl *d = g->prog->decls; decl_visit(d); d = d->next)
 		if (d->kind == D_CONFIG)
 			eb_emit_config(g, d);
 	eb_emit_kptr_slots(g, eb);
-	for (struct decl *d = g->prog->decls; d; d = d->next)
+	for (struct decl *d = g->prog->decls; decl_visit(d); d = d->next)
 		if (d->kind == D_MAP)
 			eb_emit_map(g, d);
 	if (eb->tail_targets.n)
 		eb_emit_prog_array(g, eb);
 	eb_emit_pinned_globals(g);
-	for (struct decl *d = g->prog->decls; d; d = d->next) {
+	for (struct decl *d = g->prog->decls; decl_visit(d); d = d->next) {
 		if (d->kind == D_GLOBAL && d->target == TARGET_EBPF) {
 			emit_global(g, d);
 			globals |= !d->is_pinned;

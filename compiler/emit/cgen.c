@@ -277,7 +277,7 @@ void cg_emit_pinned_struct(struct cgen *g)
 {
 	cg_line(g, "struct %s {", KSC_PINNED_GLOBALS);
 	g->indent++;
-	for (struct decl *d = g->prog->decls; d; d = d->next)
+	for (struct decl *d = g->prog->decls; decl_visit(d); d = d->next)
 		if (d->kind == D_GLOBAL && d->is_pinned && d->target == TARGET_EBPF)
 			cg_line(g, "%s;", cg_decl(g, d->ty, d->name));
 	g->indent--;
@@ -364,9 +364,9 @@ const char *cg_prototype_decayed(struct cgen *g, struct decl *fn, const char *na
 }
 
 /* Program-declared structs and enums, dependencies (by-value members) first. */
-static void emit_type(struct cgen *g, struct decl *d, struct ptrvec *done);
+static void emit_type(struct cgen *g, struct decl *d, struct ptrmap *done);
 
-static void emit_type_deps(struct cgen *g, struct type *t, struct ptrvec *done)
+static void emit_type_deps(struct cgen *g, struct type *t, struct ptrmap *done)
 {
 	t = type_unalias(t);
 	if (t->kind == TY_ARRAY)
@@ -375,12 +375,11 @@ static void emit_type_deps(struct cgen *g, struct type *t, struct ptrvec *done)
 		emit_type(g, t->decl, done);
 }
 
-static void emit_type(struct cgen *g, struct decl *d, struct ptrvec *done)
+static void emit_type(struct cgen *g, struct decl *d, struct ptrmap *done)
 {
-	for (int i = 0; i < done->n; i++)
-		if (done->v[i] == d)
-			return;
-	ptrvec_push(g->a, done, d);
+	if (ptrmap_has(done, d))
+		return;
+	ptrmap_put(g->a, done, d, NULL);
 	if (d->kind == D_STRUCT) {
 		for (struct struct_field *f = d->fields; f; f = f->next)
 			emit_type_deps(g, f->ty, done);
@@ -403,9 +402,9 @@ static void emit_type(struct cgen *g, struct decl *d, struct ptrvec *done)
 
 void cg_emit_user_types(struct cgen *g)
 {
-	struct ptrvec done = { 0 };
+	struct ptrmap done = { 0 }; /* the types emitted, each once */
 
-	for (struct decl *d = g->prog->decls; d; d = d->next)
+	for (struct decl *d = g->prog->decls; decl_visit(d); d = d->next)
 		if ((d->kind == D_STRUCT || d->kind == D_ENUM) && !d->from_header &&
 		    (!g->h->want_type || g->h->want_type(g, d)))
 			emit_type(g, d, &done);

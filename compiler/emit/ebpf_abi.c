@@ -8,12 +8,17 @@
 
 static void find_tail_calls_expr(struct ptrvec *v, struct arena *a, struct expr *e);
 
+/*
+ * The slot is marked on the target, for the questions asked per program
+ * and per tail call, so nothing searches the vector.  A mark counts only
+ * where the vector agrees, so one left by an earlier walk hides no target.
+ */
 static void add_target(struct ptrvec *v, struct arena *a, struct decl *d)
 {
-	for (int i = 0; i < v->n; i++)
-		if (v->v[i] == d)
-			return;
+	if (d->tail_slot > 0 && d->tail_slot <= v->n && v->v[d->tail_slot - 1] == d)
+		return;
 	ptrvec_push(a, v, d);
+	d->tail_slot = v->n;
 }
 
 static void find_tail_calls_stmts(struct ptrvec *v, struct arena *a, struct stmt *s)
@@ -44,15 +49,15 @@ static void find_tail_calls_expr(struct ptrvec *v, struct arena *a, struct expr 
 void ebpf_tail_targets(const struct program *prog, struct ptrvec *targets)
 {
 	*targets = (struct ptrvec){ 0 };
-	for (struct decl *d = prog->decls; d; d = d->next)
+	/* Each backend walks again: the same slots, from fresh marks (ebpf_tail_slot reads them). */
+	for (struct decl *d = prog->decls; decl_visit(d); d = d->next)
+		d->tail_slot = 0;
+	for (struct decl *d = prog->decls; decl_visit(d); d = d->next)
 		if (d->kind == D_FUNC && d->role == ROLE_PROG)
 			find_tail_calls_stmts(targets, prog->arena, d->body);
 }
 
-int ebpf_tail_slot(const struct ptrvec *targets, const struct decl *fn)
+int ebpf_tail_slot(const struct decl *fn)
 {
-	for (int i = 0; i < targets->n; i++)
-		if (targets->v[i] == fn)
-			return i;
-	return -1;
+	return fn->tail_slot - 1;
 }

@@ -35,11 +35,12 @@
 
 /*
  * The programs prog tail-calls, in slot order (index = slot): one walk of
- * every program, done once per backend and kept.  targets is reset first.
+ * every program, done once per backend and kept.  targets is reset first;
+ * each target is marked with its slot (decl->tail_slot).
  */
 void ebpf_tail_targets(const struct program *prog, struct ptrvec *targets);
 
-/* The slot of fn among targets, or -1 if it is no tail-call target. */
-int ebpf_tail_slot(const struct ptrvec *targets, const struct decl *fn);
+/* The slot of fn after ebpf_tail_targets, or -1 if it is no tail-call target. */
+int ebpf_tail_slot(const struct decl *fn);
 
 #endif

@@ -23,20 +23,21 @@ static struct type *ut(struct type *t)
 	return type_unalias(t);
 }
 
-static void push_once(struct arena *a, struct ptrvec *v, void *p)
-{
-	for (int i = 0; i < v->n; i++)
-		if (v->v[i] == p)
-			return;
-	ptrvec_push(a, v, p);
-}
-
+/* Linear, for what userspace code names (its programs, kfuncs, throwers): counted (ksc_stats). */
 static bool contains(const struct ptrvec *v, const void *p)
 {
-	for (int i = 0; i < v->n; i++)
+	for (int i = 0; i < v->n; i++) {
+		ksc_stats.vec_scans++;
 		if (v->v[i] == p)
 			return true;
+	}
 	return false;
+}
+
+static void push_once(struct arena *a, struct ptrvec *v, void *p)
+{
+	if (!contains(v, p))
+		ptrvec_push(a, v, p);
 }
 
 struct map_use *user_map_use(struct cgen *g, struct decl *map)
@@ -148,13 +149,13 @@ static void scan_stmts(struct scan *sc, struct stmt *s)
 /* Every userspace function: of the program, then of the .ks modules it imports. */
 static void user_functions(struct program *prog, struct ptrvec *out, struct arena *a)
 {
-	for (struct decl *d = prog->decls; d; d = d->next) {
+	for (struct decl *d = prog->decls; decl_visit(d); d = d->next) {
 		if (d->kind == D_IMPORT && d->imported)
-			for (struct decl *f = d->imported->decls; f; f = f->next)
+			for (struct decl *f = d->imported->decls; decl_visit(f); f = f->next)
 				if (f->kind == D_FUNC && f->role == ROLE_USER)
 					ptrvec_push(a, out, f);
 	}
-	for (struct decl *d = prog->decls; d; d = d->next)
+	for (struct decl *d = prog->decls; decl_visit(d); d = d->next)
 		if (is_user_fn(d))
 			ptrvec_push(a, out, d);
 }
@@ -166,9 +167,9 @@ static void scan_program(struct cgen *g, struct ptrvec *progs)
 	bool changed = true;
 
 	user_functions(g->prog, &fns, g->a);
-	for (struct decl *d = g->prog->decls; d; d = d->next)
+	for (struct decl *d = g->prog->decls; decl_visit(d); d = d->next)
 		if (d->kind == D_IMPORT && d->imported)
-			for (struct decl *f = d->imported->decls; f; f = f->next)
+			for (struct decl *f = d->imported->decls; decl_visit(f); f = f->next)
 				if (f->kind == D_FUNC && f->role == ROLE_USER) {
 					ptrvec_push(g->a, &u->import_fns, f);
 					ptrvec_push(g->a, &u->import_of, d);
@@ -255,7 +256,7 @@ static void emit_config(struct cgen *g, struct decl *d)
 /* Whether a pinned global starts other than zero. */
 static bool pinned_first(struct program *prog)
 {
-	for (struct decl *d = prog->decls; d; d = d->next)
+	for (struct decl *d = prog->decls; decl_visit(d); d = d->next)
 		if (d->kind == D_GLOBAL && d->is_pinned && d->target == TARGET_EBPF &&
 		    !user_zero_init(d->init))
 			return true;
@@ -269,7 +270,7 @@ static void emit_pinned_struct(struct cgen *g)
 		return;
 	cg_line(g, "/* What the pinned globals start as when their pin is created. */");
 	cg_open(g, "static const struct %s %s_first = {", KSC_PINNED_GLOBALS, KSC_PINNED_GLOBALS);
-	for (struct decl *d = g->prog->decls; d; d = d->next)
+	for (struct decl *d = g->prog->decls; decl_visit(d); d = d->next)
 		if (d->kind == D_GLOBAL && d->is_pinned && d->target == TARGET_EBPF &&
 		    !user_zero_init(d->init))
 			cg_line(g, ".%s = %s,", d->name, cg_expr_str(g, d->init));
@@ -470,7 +471,7 @@ static void emit_functions(struct cgen *g)
 		emit_function(g, u->import_fns.v[i]);
 	}
 	g->prog = own;
-	for (struct decl *d = own->decls; d; d = d->next)
+	for (struct decl *d = own->decls; decl_visit(d); d = d->next)
 		if (is_user_fn(d))
 			emit_function(g, d);
 }
@@ -479,16 +480,16 @@ static void emit_functions(struct cgen *g)
 
 static bool has_pinned_globals(struct program *prog)
 {
-	for (struct decl *d = prog->decls; d; d = d->next)
+	for (struct decl *d = prog->decls; decl_visit(d); d = d->next)
 		if (d->kind == D_GLOBAL && d->is_pinned && d->target == TARGET_EBPF)
 			return true;
 	return false;
 }
 
-static bool has_tail_calls(struct program *prog, const struct ptrvec *targets)
+static bool has_tail_calls(struct program *prog)
 {
-	for (struct decl *d = prog->decls; d; d = d->next)
-		if (d->kind == D_FUNC && d->role == ROLE_PROG && ebpf_tail_slot(targets, d) >= 0)
+	for (struct decl *d = prog->decls; decl_visit(d); d = d->next)
+		if (d->kind == D_FUNC && d->role == ROLE_PROG && ebpf_tail_slot(d) >= 0)
 			return true;
 	return false;
 }
@@ -501,24 +502,24 @@ static void emit_object_setup(struct cgen *g, struct ptrvec *progs)
 	bool tails;
 
 	ebpf_tail_targets(prog, &targets);
-	tails = has_tail_calls(prog, &targets);
-	for (struct decl *d = prog->decls; d; d = d->next) {
+	tails = has_tail_calls(prog);
+	for (struct decl *d = prog->decls; decl_visit(d); d = d->next) {
 		if (d->kind != D_FUNC || d->role != ROLE_PROG)
 			continue;
 		/* Programs userspace never loads stay out of the kernel (tail-call targets stay in). */
-		if (!contains(progs, d) && !(tails && ebpf_tail_slot(&targets, d) >= 0))
+		if (!contains(progs, d) && !(tails && ebpf_tail_slot(d) >= 0))
 			cg_line(g, "bpf_program__set_autoload(" SKEL "->progs.%s, false);", d->name);
 		if (d->prog == PROG_TC)
 			cg_line(g, "ksc_set_tc_egress(" SKEL "->progs.%s, %s);", d->name,
 				d->attach_target && !strcmp(d->attach_target, "egress") ? "true" :
 											 "false");
 	}
-	for (struct decl *d = prog->decls; d; d = d->next)
+	for (struct decl *d = prog->decls; decl_visit(d); d = d->next)
 		if (d->kind == D_FUNC && d->role == ROLE_KFUNC && d->called_from_user &&
 		    !contains(&UG(g)->kfuncs, d))
 			cg_line(g, "bpf_program__set_autoload(" SKEL "->progs.%s%s, false);",
 				KSC_CALL_PREFIX, d->name);
-	for (struct decl *d = prog->decls; d; d = d->next)
+	for (struct decl *d = prog->decls; decl_visit(d); d = d->next)
 		if (d->kind == D_MAP && d->is_pinned)
 			cg_block(g, "\
 				if (ksc_pin(" SKEL "->maps.%s, \"maps/%s\"))\n\
@@ -544,13 +545,13 @@ static void emit_setup(struct cgen *g, struct ptrvec *progs)
 			return %s_ebpf__load(" SKEL ");\n\
 		}\n\
 		\n", prog->ident);
-	for (struct decl *d = prog->decls; d; d = d->next)
+	for (struct decl *d = prog->decls; decl_visit(d); d = d->next)
 		configs |= d->kind == D_CONFIG;
 	if (configs) {
 		cg_line(g, "/* The eBPF programs read their config from maps: fill them before any runs. */");
 		cg_line(g, "static void ksc_after_load(void)");
 		cg_open(g, "{");
-		for (struct decl *d = prog->decls; d; d = d->next)
+		for (struct decl *d = prog->decls; decl_visit(d); d = d->next)
 			if (d->kind == D_CONFIG)
 				cg_line(g, "%s%s_sync();", d->name, KSC_CONFIG_STRUCT_SUFFIX);
 		cg_close(g, "}");
@@ -596,7 +597,7 @@ static void emit_tests(struct cgen *g)
 	cg_open(g, "{");
 	cg_line(g, "int failed = 0;");
 	cg_blank(g);
-	for (struct decl *d = g->prog->decls; d; d = d->next) {
+	for (struct decl *d = g->prog->decls; decl_visit(d); d = d->next) {
 		if (!is_user_fn(d) || d->role != ROLE_TEST)
 			continue;
 		cg_block(g, "\
@@ -729,7 +730,7 @@ static void emit_options(struct cgen *g, struct decl *s)
 
 static struct decl *find_main(struct program *prog)
 {
-	for (struct decl *d = prog->decls; d; d = d->next)
+	for (struct decl *d = prog->decls; decl_visit(d); d = d->next)
 		if (is_user_fn(d) && d->role == ROLE_USER && !strcmp(d->name, "main"))
 			return d;
 	return NULL;
@@ -737,7 +738,7 @@ static struct decl *find_main(struct program *prog)
 
 static bool has_tests(struct program *prog)
 {
-	for (struct decl *d = prog->decls; d; d = d->next)
+	for (struct decl *d = prog->decls; decl_visit(d); d = d->next)
 		if (is_user_fn(d) && d->role == ROLE_TEST)
 			return true;
 	return false;
@@ -833,13 +834,13 @@ static void emit_declarations(struct cgen *g)
 	struct user *u = UG(g);
 
 	cg_emit_user_types(g);
-	for (struct decl *d = g->prog->decls; d; d = d->next)
+	for (struct decl *d = g->prog->decls; decl_visit(d); d = d->next)
 		if (d->kind == D_CONFIG)
 			cg_emit_config_struct(g, d);
 	if (has_pinned_globals(g->prog))
 		emit_pinned_struct(g);
 	emit_skeleton(g);
-	for (struct decl *d = g->prog->decls; d; d = d->next)
+	for (struct decl *d = g->prog->decls; decl_visit(d); d = d->next)
 		if (d->kind == D_CONFIG)
 			emit_config(g, d);
 	if (u->pinned_globals)
