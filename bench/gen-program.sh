@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Writes a valid KernelScript program of about N lines to stdout: many
-# structs, maps, helpers, kfuncs and programs, like a large real file.
+# structs, maps, helpers, kfuncs and programs, each program tail-calling
+# the one before it, like a large real file.
 set -euo pipefail
 n=${1:?usage: gen-program.sh LINES}
 echo 'include "xdp.kh"'
 echo 'var counts : hash<u32, u64>(1024)'
-i=0 lines=2
+echo
+echo '@xdp fn prog_first(ctx: *xdp_md) -> xdp_action {'
+echo '    return XDP_PASS'
+echo '}'
+echo
+i=0 lines=7 prev=prog_first
 while ((lines < n)); do
 	cat <<KS
 struct Rec$i {
@@ -43,11 +49,14 @@ fn prog$i(ctx: *xdp_md) -> xdp_action {
     if (kf$i(s, 2) > 100) {
         return XDP_DROP
     }
+    if (s == 0) {
+        return $prev(ctx)
+    }
     return XDP_PASS
 }
 
 KS
-	i=$((i + 1)) lines=$((lines + 42))
+	prev=prog$i i=$((i + 1)) lines=$((lines + 41))
 done
 cat <<'KS'
 fn main() -> i32 {
