@@ -35,6 +35,7 @@ struct parse {
 	int nseen;
 	bool messages_done;      /* the "processed N insns" trailer was reached */
 	bool reason_seen;        /* 7.3's Reason: section has given the reason */
+	char para[640];          /* that section's lines so far, joined: it wraps mid-sentence */
 };
 
 static void copy(char *dst, size_t size, const char *src, size_t len)
@@ -191,6 +192,26 @@ static const char *section_head(struct parse *p, const char *s)
 	return NULL;
 }
 
+/*
+ * A line of 7.3's Reason: paragraph, which wraps at about 100 columns: the
+ * reason is its first sentence, whole, without the full stop (a detail
+ * follows it after "; ").
+ */
+static void reason_sentence(struct parse *p, const char *s, size_t len)
+{
+	size_t n = strlen(p->para), end;
+	const char *stop;
+
+	if (n && n < sizeof(p->para) - 1)
+		p->para[n++] = ' ';
+	copy(p->para + n, sizeof(p->para) - n, s, len);
+	stop = strstr(p->para, ". ");
+	end = stop ? (size_t)(stop - p->para) : strlen(p->para);
+	if (!stop && end && p->para[end - 1] == '.')
+		end--;
+	copy(p->out->reason, sizeof(p->out->reason), p->para, end);
+}
+
 /* A line of the verifier's own words: the first is the reason, the second its detail. */
 static void message(struct parse *p, const char *s, size_t len)
 {
@@ -212,12 +233,12 @@ static void message(struct parse *p, const char *s, size_t len)
 	}
 	if ((v = strstr(s, "alloc_insn=")) && v < s + len)
 		p->ref_alloc = atoi(v + 11);
-	if (p->sec == SEC_REASON && !p->reason_seen) {
+	if (p->sec == SEC_REASON) {
 		/* The section's own text wins over the summary line, which becomes the detail. */
-		if (o->reason[0] && !o->detail[0])
+		if (!p->reason_seen && o->reason[0] && !o->detail[0])
 			copy(o->detail, sizeof(o->detail), o->reason, strlen(o->reason));
-		copy(o->reason, sizeof(o->reason), s, len);
 		p->reason_seen = true;
+		reason_sentence(p, s, len);
 	} else if (!o->reason[0]) {
 		copy(o->reason, sizeof(o->reason), s, len);
 	} else if (!o->detail[0]) {
