@@ -382,6 +382,29 @@ static bool module_own(const char *name)
 	return false;
 }
 
+/*
+ * Module-private state and functions are MOD_NAME in C (kmod_c.c), which a
+ * kfunc of the file may be called already: `@private var calls` beside
+ * `@kfunc fn MOD_calls`.  The private one gives way (ks_calls, and so on
+ * until free): a kfunc's name is its API.
+ */
+static const char *kmod_private_name(struct program *prog, struct arena *a, const char *name)
+{
+	const char *r = name;
+
+	while (declares(prog, arena_printf(a, "%s_%s", prog->ident, r)))
+		r = arena_printf(a, "%s%s", RENAME_PREFIX, r);
+	return r;
+}
+
+static void plan_kmod_private(struct pass *p, struct program *prog, struct decl *d)
+{
+	const char *r = kmod_private_name(prog, p->a, d->name);
+
+	if (r != d->name)
+		plan(p, &d->name, r);
+}
+
 static void plan_decl(struct pass *p, struct program *prog, struct decl *d)
 {
 	switch (d->kind) {
@@ -398,8 +421,10 @@ static void plan_decl(struct pass *p, struct program *prog, struct decl *d)
 		break;
 	case D_GLOBAL:
 		/* Module state is MOD_NAME in C already (kmod_c.c): only ksc's own MOD_ names clash. */
-		if (d->target == TARGET_KMOD && !module_own(d->name))
+		if (d->target == TARGET_KMOD && !module_own(d->name)) {
+			plan_kmod_private(p, prog, d);
 			break;
+		}
 		if (module_own(d->name))
 			plan(p, &d->name, renamed(prog, p->a, d->name));
 		else
@@ -412,8 +437,11 @@ static void plan_decl(struct pass *p, struct program *prog, struct decl *d)
 			break;
 		}
 		rename_params(p, prog, d, false);
-		if (d->target == TARGET_KMOD && !module_own(d->name))
+		if (d->target == TARGET_KMOD && !module_own(d->name)) {
+			if (d->role != ROLE_METHOD)
+				plan_kmod_private(p, prog, d);
 			break;
+		}
 		if (d->role == ROLE_PROG)
 			check_object_name(p, prog, d, "program");
 		else if (module_own(d->name))

@@ -22,12 +22,12 @@ enum ks_state {
 
 static struct c_names_ebpf *ksc_skel;
 
-#line 62 "tests/kmod/progs/c_names.ks"
+#line 68 "tests/kmod/progs/c_names.ks"
 static __s32 ksc_main(void)
 {
-#line 63 "tests/kmod/progs/c_names.ks"
+#line 69 "tests/kmod/progs/c_names.ks"
 	return 0;
-#line 62 "tests/kmod/progs/c_names.ks"
+#line 68 "tests/kmod/progs/c_names.ks"
 }
 #line 33 "c_names.c"
 

@@ -28,30 +28,30 @@ struct {
 } out SEC(".maps");
 
 SEC("xdp")
-#line 56 "tests/kmod/progs/c_names.ks"
+#line 62 "tests/kmod/progs/c_names.ks"
 int c_names_xdp(struct xdp_md *ctx)
 {
-#line 57 "tests/kmod/progs/c_names.ks"
+#line 63 "tests/kmod/progs/c_names.ks"
 	{
-#line 57 "tests/kmod/progs/c_names.ks"
+#line 63 "tests/kmod/progs/c_names.ks"
 		__u32 __k = 0;
-#line 57 "tests/kmod/progs/c_names.ks"
+#line 63 "tests/kmod/progs/c_names.ks"
 		__u64 __v = c_names_bump(1, 2);
-#line 57 "tests/kmod/progs/c_names.ks"
+#line 63 "tests/kmod/progs/c_names.ks"
 		bpf_map_update_elem(&out, &__k, &__v, BPF_ANY);
 	}
-#line 58 "tests/kmod/progs/c_names.ks"
+#line 64 "tests/kmod/progs/c_names.ks"
 	{
-#line 58 "tests/kmod/progs/c_names.ks"
+#line 64 "tests/kmod/progs/c_names.ks"
 		__u32 __k = 1;
-#line 58 "tests/kmod/progs/c_names.ks"
+#line 64 "tests/kmod/progs/c_names.ks"
 		__u64 __v = c_names_count();
-#line 58 "tests/kmod/progs/c_names.ks"
+#line 64 "tests/kmod/progs/c_names.ks"
 		bpf_map_update_elem(&out, &__k, &__v, BPF_ANY);
 	}
-#line 59 "tests/kmod/progs/c_names.ks"
+#line 65 "tests/kmod/progs/c_names.ks"
 	return XDP_PASS;
-#line 56 "tests/kmod/progs/c_names.ks"
+#line 62 "tests/kmod/progs/c_names.ks"
 }
 #line 57 "c_names.ebpf.c"
 

@@ -27,6 +27,7 @@ enum ks_state {
 
 static atomic64_t c_names_jiffies = ATOMIC64_INIT(0);
 static atomic64_t c_names_ks_init = ATOMIC64_INIT(0);
+static atomic64_t c_names_ks_count = ATOMIC64_INIT(0);
 
 __ksc_kfunc_start_defs();
 
@@ -57,12 +58,13 @@ __bpf_kfunc u64 c_names_bump(u32 ks_current, u32 ks_short)
 		} while (!atomic64_try_cmpxchg(&c_names_jiffies, &__ksc_old, __ksc_new));
 	}
 	atomic64_add(KS_PAGE_SIZE, &c_names_ks_init);
+	atomic64_add(KS_PAGE_SIZE, &c_names_ks_count);
 	return (u64)atomic64_read(&c_names_jiffies);
 }
 
 __bpf_kfunc u64 c_names_count(void)
 {
-	return (u64)atomic64_read(&c_names_ks_init);
+	return (u64)atomic64_read(&c_names_ks_count);
 }
 
 __ksc_kfunc_end_defs();
