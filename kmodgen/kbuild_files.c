@@ -164,7 +164,7 @@ static const char dkms_txt[] =
 	"# resolves the BTF ids itself on kernels whose headers have no vmlinux\n"
 	"# (the base BTF then comes from /boot/vmlinuz-$kernelver).  The build\n"
 	"# fails rather than give a module without BTF.  KSC names the ksc to run.\n"
-	"MAKE[0]=\"${KSC:-ksc} kmod build . --kdir $kernel_source_dir\"\n"
+	"MAKE[0]=\"%s${KSC:-ksc} kmod build . --kdir $kernel_source_dir\"\n"
 	"CLEAN=\"make clean\"\n"
 	"BUILD_EXCLUSIVE_CONFIG=\"CONFIG_DEBUG_INFO_BTF_MODULES\"\n";
 
@@ -199,13 +199,18 @@ int kmod_write_files(struct program *prog, const char *dir)
 	if (!err)
 		err = write_fmt(dir, "Makefile", makefile_txt, b, b);
 	if (!err)
-		err = kmod_write_dkms_conf(dir, b, KMOD_DEFAULT_VERSION);
+		err = kmod_write_dkms_conf(dir, b, KMOD_DEFAULT_VERSION, NULL);
 	return err;
 }
 
-int kmod_write_dkms_conf(const char *dir, const char *base, const char *version)
+int kmod_write_dkms_conf(const char *dir, const char *base, const char *version,
+			 const char *btf_cache)
 {
-	return write_fmt(dir, "dkms.conf", dkms_txt, base, base, version, base);
+	char *env = btf_cache ? xasprintf("KSC_BTF_CACHE=%s ", btf_cache) : xstrdup("");
+	int err = write_fmt(dir, "dkms.conf", dkms_txt, base, base, version, base, env);
+
+	free(env);
+	return err;
 }
 
 int kmodgen_write(struct program *prog, const char *dir)

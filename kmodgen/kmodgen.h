@@ -47,8 +47,13 @@ void kmodgen_check_exports(struct program *prog, struct diag *d);
 /* The package version of dkms.conf when none is given (ksc kmod dkms --version). */
 #define KMOD_DEFAULT_VERSION "0.1.0"
 
-/* (Re)writes dir/dkms.conf for module `base` at package `version`. */
-int kmod_write_dkms_conf(const char *dir, const char *base, const char *version);
+/*
+ * (Re)writes dir/dkms.conf for module `base` at package `version`.  With
+ * btf_cache, the build keeps the base BTF it extracts there
+ * (KSC_BTF_CACHE), not in the home of whoever runs DKMS.
+ */
+int kmod_write_dkms_conf(const char *dir, const char *base, const char *version,
+			 const char *btf_cache);
 
 /* The BPF program types whose sets hold kfunc `fn`, as a bitmask of enum kf_hook. */
 unsigned kmodgen_hooks(const struct decl *fn);

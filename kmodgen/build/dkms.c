@@ -79,8 +79,7 @@ static int copy_file(const char *from_dir, const char *to_dir, const char *name)
 	return err;
 }
 
-/* The sources of an existing tree, without its build products. */
-static int copy_tree(const char *src, const char *name, const char *to)
+int kmod_tree_copy(const char *src, const char *name, const char *to)
 {
 	char *c = xasprintf("%s.c", name);
 	const char *files[] = { c, "ksc_compat.h", "Kbuild", "Makefile" };
@@ -199,9 +198,9 @@ int kmod_dkms(int argc, char **argv)
 		goto out;
 	err = check_tarball(tree, tarball);
 	if (!err)
-		err = prog ? kmodgen_write(prog, t.tmp) : copy_tree(src, name, t.tmp);
+		err = prog ? kmodgen_write(prog, t.tmp) : kmod_tree_copy(src, name, t.tmp);
 	if (!err)
-		err = kmod_write_dkms_conf(t.tmp, name, o.version);
+		err = kmod_write_dkms_conf(t.tmp, name, o.version, NULL);
 	if (!err)
 		err = write_tarball(t.tmp, tarball, &tartmp);
 	if (err) {

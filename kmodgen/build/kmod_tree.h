@@ -16,6 +16,12 @@ char *kmod_tree_dir(const char *dir);
 /* The module name of a tree: its Kbuild's "obj-m := NAME.o", or NULL. */
 char *kmod_tree_name(const char *src);
 
+/*
+ * Copies the sources of the tree src of module name into the directory to,
+ * without its build products or dkms.conf.  0 or a negative errno (reported).
+ */
+int kmod_tree_copy(const char *src, const char *name, const char *to);
+
 /* `ksc kmod dkms ARGS` (kmodgen/build/dkms.c); returns the exit status. */
 int kmod_dkms(int argc, char **argv);
 
