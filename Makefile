@@ -5,7 +5,7 @@ CFLAGS   ?= -O2 -g
 # an include directory, so a file names another's header by its name alone.
 DIRS     := compiler compiler/base compiler/front compiler/emit compiler/ebpf compiler/user \
             compiler/output kfunc kfunc/btf kmodgen kmodgen/build runtime runtime/install \
-            runtime/verify
+            runtime/package runtime/verify
 KSC_CFLAGS := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
               $(addprefix -I,$(DIRS)) -Ibuild
 LDLIBS   := -lbpf -lelf -lz -llzma -lzstd -llz4 -lkmod

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "map.h"
+#include "package.h"
 
 #ifndef KSC_VERSION
 #define KSC_VERSION "0.1.0"
@@ -20,6 +21,7 @@ static const struct cmd cmds[] = {
 	{ "install", do_install, help_install, "load a built tree: module, BTF, eBPF object, attach, pin" },
 	{ "uninstall", do_uninstall, help_uninstall, "undo 'ksc install NAME' in reverse, module last" },
 	{ "status", do_status, help_status, "show installed programs: module, BTF, links, maps" },
+	{ "package", do_package, help_package, "one .deb for the extension: eBPF object, DKMS module, systemd unit" },
 	{ "kfuncs", do_kfuncs, help_kfuncs, "list kfuncs with C prototypes, or as extern lines (--kh)" },
 	{ "call", do_call, help_call, "call a kfunc registered for syscall programs, print its result" },
 	{ "init", do_init, help_init, "new project directory from a template (xdp, tc/ingress, ...)" },
