@@ -152,10 +152,10 @@ static int make_stage(struct pkg *p)
 	return 0;
 }
 
-/* mkdir -p of root/rel, every directory 0755 as the package installs it. */
+/* mkdir -p of the package path rel ("/usr/..."), every directory 0755 as dpkg makes it. */
 static int stage_dir(const struct pkg *p, const char *rel)
 {
-	char *path = xasprintf("%s/%s", p->root, rel);
+	char *path = xasprintf("%s%s", p->root, rel);
 	int err = 0;
 
 	for (char *c = path + strlen(p->root) + 1;; c++) {
@@ -179,7 +179,7 @@ static int stage_dir(const struct pkg *p, const char *rel)
 static int stage_file(const struct pkg *p, const char *rel, const char *data, size_t len,
 		      mode_t mode)
 {
-	char *path = xasprintf("%s/%s", p->root, rel);
+	char *path = xasprintf("%s%s", p->root, rel);
 	int err = write_file_reported(path, data, len);
 
 	if (!err && chmod(path, mode)) {
@@ -259,13 +259,13 @@ static int read_tree(struct pkg *p)
 static int stage_bpf(const struct pkg *p)
 {
 	char *dir = xasprintf(LIB_DIR "/%s", p->name), *from, *rel;
-	int err = stage_dir(p, dir + 1);
+	int err = stage_dir(p, dir);
 
 	for (int i = 0; i < 2 && !err; i++) {
 		const char *ext = i ? "attach" : "ebpf.o";
 
 		from = xasprintf("%s/%s.%s", p->tree, p->name, ext);
-		rel = xasprintf("%s/%s.%s", dir + 1, p->name, ext);
+		rel = xasprintf("%s/%s.%s", dir, p->name, ext);
 		/* NAME.attach says where tc programs go; a tree without any has none. */
 		if (i == 0 || access(from, F_OK) == 0)
 			err = stage_copy(p, from, rel);
@@ -279,8 +279,8 @@ static int stage_bpf(const struct pkg *p)
 /* The BTF a DKMS build extracts is state of this package, removed at purge. */
 static int stage_dkms(const struct pkg *p)
 {
-	char *rel = xasprintf("usr/src/%s-%s", p->name, p->version);
-	char *dir = xasprintf("%s/%s", p->root, rel);
+	char *rel = xasprintf("/usr/src/%s-%s", p->name, p->version);
+	char *dir = xasprintf("%s%s", p->root, rel);
 	char *cache = xasprintf(STATE_DIR "/%s/btf", p->name);
 	int err = stage_dir(p, rel);
 
@@ -329,8 +329,8 @@ static const char unit_kmod_post[] =
 static int stage_unit(const struct pkg *p)
 {
 	struct strbuf pre, post, unit;
-	char *rel = xasprintf("%s/ksc-%s.service", UNIT_DIR + 1, p->name);
-	int err = stage_dir(p, UNIT_DIR + 1);
+	char *rel = xasprintf(UNIT_DIR "/ksc-%s.service", p->name);
+	int err = stage_dir(p, UNIT_DIR);
 
 	sb_init(&pre);
 	sb_init(&post);
@@ -484,7 +484,7 @@ static int stage_script(const struct pkg *p, const char *which, unsigned vars, c
 			const char *a, const char *b)
 {
 	struct strbuf sb;
-	char *rel = xasprintf("DEBIAN/%s", which);
+	char *rel = xasprintf("/DEBIAN/%s", which);
 	int err;
 
 	sb_init(&sb);
@@ -500,7 +500,7 @@ static int stage_script(const struct pkg *p, const char *which, unsigned vars, c
 static int stage_scripts(const struct pkg *p)
 {
 	unsigned all = V_NAME | V_VERSION | V_UNIT;
-	int err = stage_dir(p, "DEBIAN");
+	int err = stage_dir(p, "/DEBIAN");
 
 	if (!err)
 		err = stage_script(p, "postinst", p->kmod ? all : V_NAME | V_UNIT, "%s%s",
@@ -587,7 +587,7 @@ static int stage_control(const struct pkg *p)
 		sb_printf(&sb, control_txt, p->deb_name, p->version, p->arch, m, installed_kib,
 			  p->kmod ? ", dkms, pahole | dwarves, kmod" : "", recommends ? recommends : "",
 			  p->name, desc.len ? desc.buf : "");
-		err = stage_file(p, "DEBIAN/control", sb.buf, sb.len, 0644);
+		err = stage_file(p, "/DEBIAN/control", sb.buf, sb.len, 0644);
 	}
 	free(recommends);
 	free(m);
@@ -704,16 +704,17 @@ static int build_deb(const struct pkg *p)
 	return err;
 }
 
+/* -o DIR is made only once the input is known good, and nothing in it is touched before the end. */
 static int package(struct pkg *p)
 {
-	int err = out_dir(p);
+	int err = make_stage(p);
 
-	if (!err)
-		err = make_stage(p);
 	if (!err)
 		err = build_tree(p);
 	if (!err)
 		err = read_tree(p);
+	if (!err)
+		err = out_dir(p);
 	if (err)
 		return err;
 	p->deb_name = package_name(p->name);
