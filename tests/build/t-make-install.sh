@@ -52,6 +52,8 @@ check "completion: test --kernel's host, and verify's without" "host|" "$(comp t
 check "completion: test --kernel after a comma" "6.1,6.12-trixie" "$(comp test f.ks --kernel 6.1,6.12-)"
 check "completion: test --filter's @test functions" "passes_small_frames" \
 	"$(comp test tests/ks/pass/test_verdicts.ks --filter pa)"
+check "completion: package's options and operands" "--version|kfunc_stats.ks" \
+	"$(comp package --ver)|$(cd examples && comp package kfunc_st)"
 check "completion: ksc help's commands" "kfuncs kmod" "$(comp help k | tr ' ' '\n' | sort | tr '\n' ' ' | sed 's/ $//')"
 
 # The scripts --kernel runs, where the installed ksc looks for them: it finds

@@ -62,7 +62,7 @@ run_tool "check: -q after the file" 0 '' "$K" check "$src" -q
 run_tool "check: --btf FILE after the file" 0 '' "$K" check "$src" --btf /sys/kernel/btf/vmlinux
 
 # Help, in every form, for every command: exit 0, the usage on stdout.
-for c in check compile build test verify kmod install uninstall status kfuncs call init; do
+for c in check compile build test verify kmod install uninstall status package kfuncs call init; do
 	for form in "$c --help" "$c -h" "help $c"; do
 		out=$("$K" $form 2>/dev/null)
 		rc=$?
@@ -115,6 +115,11 @@ usage "install: --iface without IF" "install: '--iface' needs IF" install "$dir"
 usage "install: two DIRs" "install: unexpected argument 'b'" install a b
 usage "uninstall: no NAME" "uninstall: missing NAME" uninstall
 usage "uninstall: not a name" "uninstall: '../x' is not an installed program's name" uninstall ../x
+usage "package: no source" "package: missing FILE.ks or DIR" package -o x
+usage "package: two sources" "package: unexpected argument 'b.ks'" package a.ks b.ks
+usage "package: --version without V" "package: '--version' needs V" package "$src" --version
+usage "package: unknown option" "package: unknown option '--kdir'" package "$src" --kdir /tmp
+usage "package: an empty -o" "package: -o needs a directory, not ''" package "$src" -o ''
 usage "status: unknown option" "status: unknown option '--bogus'" status --bogus
 usage "status: two names" "status: unexpected argument 'b'" status a b
 usage "kfuncs: an operand" "kfuncs: unexpected argument 'x'" kfuncs x
