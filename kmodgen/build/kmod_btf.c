@@ -6,6 +6,7 @@
  * right base ourselves and resolve the ids with kfunc/.
  */
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <linux/btf.h>
 
 #include "kbuild_run.h"
 #include "kfunc_btf.h"
@@ -63,15 +65,49 @@ static bool is_bzimage(const char *path)
 }
 
 /*
+ * The user's home: $HOME, else the password database's entry (root under
+ * a service manager or `env -i` has no HOME, and /root/.cache is still
+ * where its cache belongs).
+ */
+static const char *home_dir(void)
+{
+	const char *home = getenv("HOME");
+	struct passwd *pw;
+
+	if (home && *home)
+		return home;
+	pw = getpwuid(geteuid());
+	return pw && pw->pw_dir && *pw->pw_dir ? pw->pw_dir : NULL;
+}
+
+/* mkdir -p: every missing component of dir; 0 or a negative errno. */
+static int make_dirs(char *dir)
+{
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(dir, 0755) && errno != EEXIST) {
+			*p = '/';
+			return -errno;
+		}
+		*p = '/';
+	}
+	return mkdir(dir, 0755) && errno != EEXIST ? -errno : 0;
+}
+
+/*
  * Where extracted base BTF is kept: $KSC_BTF_CACHE ("none": nowhere),
  * else $XDG_CACHE_HOME/ksc/btf, else ~/.cache/ksc/btf.  Made on first use;
- * NULL when there is none.
+ * NULL when there is none (no home, or it cannot be made: the build then
+ * extracts into its scratch directory, as with "none").
  */
 static char *cache_dir(void)
 {
 	const char *env = getenv("KSC_BTF_CACHE"), *xdg = getenv("XDG_CACHE_HOME");
-	const char *home = getenv("HOME");
+	const char *home = home_dir();
 	char *dir;
+	int err;
 
 	if (env && !strcmp(env, "none"))
 		return NULL;
@@ -79,31 +115,53 @@ static char *cache_dir(void)
 		dir = xstrdup(env);
 	else if (xdg && *xdg)
 		dir = xasprintf("%s/ksc/btf", xdg);
-	else if (home && *home)
+	else if (home)
 		dir = xasprintf("%s/.cache/ksc/btf", home);
 	else
 		return NULL;
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		mkdir(dir, 0755);
-		*p = '/';
-	}
-	if (mkdir(dir, 0755) && errno != EEXIST) {
+	err = make_dirs(dir);
+	if (err) {
+		p_debug("btf: no cache: cannot make %s: %s", dir, strerror(-err));
 		free(dir);
 		return NULL;
 	}
 	return dir;
 }
 
-/* Whether path holds BTF libbpf can read (a cached file may be cut short). */
+/*
+ * Whether a raw BTF blob of size bytes ends where its header says: libbpf
+ * accepts bytes after the string section, a sign of a write gone wrong.
+ */
+static bool btf_size_exact(const void *raw, __u32 size)
+{
+	struct btf_header h;
+	__u64 types, strs;
+
+	if (size < sizeof(h))
+		return false;
+	memcpy(&h, raw, sizeof(h));
+	types = (__u64)h.hdr_len + h.type_off + h.type_len;
+	strs = (__u64)h.hdr_len + h.str_off + h.str_len;
+	return (types > strs ? types : strs) == size;
+}
+
+/*
+ * Whether path holds BTF libbpf can read and nothing after it: a cached
+ * file cut short, or grown by a write that did not finish, is not used.
+ * The parse checks the header, every type and the strings; the sizes the
+ * header gives are checked against the file's here.
+ */
 static bool btf_readable(const char *path)
 {
 	libbpf_print_fn_t old = libbpf_set_print(NULL);
 	struct btf *btf = btf__parse_raw(path);
-	bool ok = btf != NULL;
+	const void *raw = NULL;
+	__u32 size = 0;
+	bool ok;
 
+	if (btf)
+		raw = btf__raw_data(btf, &size);
+	ok = raw && btf_size_exact(raw, size);
 	libbpf_set_print(old);
 	btf__free(btf);
 	return ok;
@@ -112,26 +170,35 @@ static bool btf_readable(const char *path)
 /*
  * The cache's copy of an image's BTF, RELEASE-SHA256.btf by the image's
  * contents: xz-unpacking the image is most of a module build's time
- * (1.5x kbuild on 6.1), and one image always gives the same BTF.  Returns
- * the path, or NULL when there is no cache; *hit says whether the file is
- * there already.
+ * (1.5x kbuild on 6.1), and one image always gives the same BTF.  The key
+ * is the SHA-256 of the whole image rather than its size, mtime and inode:
+ * hashing 8-15 MB takes about 0.1 s against 2-3 s of unpacking, and a key
+ * from stat() would serve stale BTF for an image rewritten in place within
+ * one mtime tick, or copied with its mtime kept (cp -p, rsync, a .deb
+ * unpacked again), which is how kernel images travel.  Returns the path, or
+ * NULL when there is no cache; *hit says whether a usable file is there
+ * already.  A miss in a cache we cannot write to is no cache at all.
  */
 static char *cache_path(const char *image, const char *release, bool *hit)
 {
 	char hex[65], *dir = cache_dir(), *path;
+	bool writable;
 
 	*hit = false;
 	if (!dir || sha256_file(image, hex)) {
 		free(dir);
 		return NULL;
 	}
+	writable = access(dir, W_OK) == 0;
 	path = xasprintf("%s/%s-%s.btf", dir, release, hex);
-	free(dir);
-	if (access(path, R_OK) == 0) {
+	if (access(path, R_OK) == 0)
 		*hit = btf_readable(path);
-		if (!*hit)
-			unlink(path);
+	if (!*hit && !writable) {
+		p_debug("btf: not caching: %s is not writable", dir);
+		free(path);
+		path = NULL;
 	}
+	free(dir);
 	return path;
 }
 

@@ -280,38 +280,6 @@ unused.ks:13:4: warning: @private function 'unused_helper' is not used by any @k
 		"$(for w in spare unused_helper helper_twice hits; do grep -cw "unused_$w" "$dir/unused/kmod/unused.c"; done | sed "s/^[1-9][0-9]*$/1/" | paste -sd' ')"
 fi
 
-# The base BTF of an image is extracted once and kept, named by the image's
-# SHA-256 (`ksc kmod build` looks it up before checking the program, so a
-# program with a type error shows it without a kbuild run).
-if [ -d "$k61" ] && [ -n "${v61:=$(scripts/kernels vmlinuz 6.1 2>/dev/null)}" ]; then
-	printf '@kfunc\nfn f() -> u32 {\n    return true\n}\n' >"$dir/typo.ks"
-	c=$dir/btf-cache
-	rm -rf "$c" "$dir/xdg"
-	cached() { KSC_BTF_CACHE=$c ./ksc kmod build "$dir/typo.ks" --kdir "$k61" --btf-base "$v61" -o "$dir/bad-out" 2>&1; }
-	name=$(scripts/kernels kver 6.1)-$(sha256sum <"$v61" | cut -d' ' -f1).btf
-	"$tool" extract "$v61" "$dir/v61.btf" >/dev/null 2>&1
-	out=$(cached)
-	check "btf cache: a miss extracts" 1 "$(echo "$out" | grep -c "btf: base BTF from $v61\$")"
-	check "btf cache: one file, named by the image's SHA-256" "$name" "$(ls "$c")"
-	if cmp -s "$c/$name" "$dir/v61.btf"; then pass "btf cache: the image's BTF"; else
-		fail "btf cache: the image's BTF" "$(ls -l "$c" "$dir/v61.btf")"
-	fi
-	out=$(cached)
-	check "btf cache: a hit extracts nothing" "btf: base BTF of $v61 from the cache ($c/$name)" \
-		"$(echo "$out" | grep 'btf: ' | sed 's/^ksc: //')"
-	truncate -s 1000 "$c/$name"
-	out=$(cached)
-	check "btf cache: a file cut short is extracted again" 1 "$(echo "$out" | grep -c "btf: base BTF from $v61\$")"
-	if cmp -s "$c/$name" "$dir/v61.btf"; then pass "btf cache: ... and replaced"; else
-		fail "btf cache: ... and replaced" "$(ls -l "$c")"
-	fi
-	out=$(XDG_CACHE_HOME=$dir/xdg KSC_BTF_CACHE= ./ksc -q kmod build "$dir/typo.ks" --kdir "$k61" --btf-base "$v61" -o "$dir/bad-out" 2>&1)
-	check "btf cache: in \$XDG_CACHE_HOME/ksc/btf by default" "$name" "$(ls "$dir/xdg/ksc/btf" 2>&1)"
-	rm -rf "$dir/xdg"
-	out=$(XDG_CACHE_HOME=$dir/xdg KSC_BTF_CACHE=none ./ksc -q kmod build "$dir/typo.ks" --kdir "$k61" --btf-base "$v61" -o "$dir/bad-out" 2>&1)
-	check "btf cache: KSC_BTF_CACHE=none keeps nothing" "no" "$([ -e "$dir/xdg" ] && echo yes || echo no)"
-	check "btf cache: the type error is still reported" 1 "$(echo "$out" | grep -c 'typo.ks:3:12: error: ')"
-fi
 bad "no module code" "no module code" ./ksc -q kmod build "$dir/plain.ks" --kdir "$k61" -o "$dir/bad-out"
 bad "missing source" "not a .ks file or a directory" ./ksc -q kmod build "$dir/none.ks" --kdir "$k61" -o "$dir/bad-out"
 
