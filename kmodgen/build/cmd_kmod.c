@@ -56,7 +56,7 @@ void help_kmod(FILE *out)
 		"kernel's BTF when KDIR is its tree.  PAHOLE names the pahole to run.\n"
 		"The BTF of an image is extracted once and kept in $KSC_BTF_CACHE (default\n"
 		"$XDG_CACHE_HOME/ksc/btf or ~/.cache/ksc/btf; 'none' keeps nothing), named\n"
-		"by the release and the image's SHA-256.\n"
+		"by the release and the image's SHA-256; removing the directory clears it.\n"
 		"\n"
 		"With --sign-key and --sign-cert the module is signed after its BTF is made\n"
 		"and checked again, by KDIR's scripts/sign-file with the kernel's configured\n"
