@@ -20,7 +20,8 @@
 #            an empty BTF cache (KSC_BTF_CACHE): the image is unpacked.
 #   warm     the same with the cache already holding the image's BTF.
 # A tree with vmlinux has nothing to unpack: cold and warm are one case.
-# Medians of BENCH_RUNS runs (default 3); the ratios are ksc / kbuild.
+# Medians of BENCH_RUNS runs (default 3); ksc / kbuild is the median of
+# each run's ratio, with the median of each run's extra seconds.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=${BENCH_OUT:-$top/bench/out}/kmod-build
@@ -47,8 +48,6 @@ median() { printf '%s\n' "$@" | sort -n | sed -n "$((($# + 1) / 2))p"; }
 
 # secs MS: milliseconds as seconds with two decimals.
 secs() { printf '%d.%02d' $(($1 / 1000)) $((($1 % 1000) / 10)); }
-
-ratio() { printf '%.2f' "$(echo "$1 / $2" | bc -l)"; }
 
 # kbuild_setup SERIES RUN (not timed), kbuild_once SERIES RUN: plain
 # kbuild (+ pahole) of the generated tree, in a fresh copy.
@@ -96,9 +95,30 @@ prepare() {
 		die "plain kbuild failed for $s (see $out/log)"
 }
 
+# delta MS: signed seconds, "+0.75 s".
+delta() {
+	local m=$1 sign=+
+	((m < 0)) && sign=- m=$((-m))
+	echo "$sign$(secs "$m") s"
+}
+
+# paired KB T: "RATIO (+EXTRA s)" of ksc times T against the same runs'
+# kbuild times KB (space-separated): the median of the runs' own ratios
+# and differences, which load drifting between runs moves less than it
+# moves a ratio of medians.
+paired() {
+	local kb=($1) t=($2) r=() d=() i
+	for i in "${!kb[@]}"; do
+		r+=($((1000 * t[i] / kb[i])))
+		d+=($((t[i] - kb[i])))
+	done
+	printf '%d.%02d (%s)' $(($(median "${r[@]}") / 1000)) $((($(median "${r[@]}") % 1000) / 10)) \
+		"$(delta "$(median "${d[@]}")")"
+}
+
 # bench_series SERIES: one table row.
 bench_series() {
-	local s=$1 r i kb=() co=() wa=() order v t mkb mco mwa
+	local s=$1 r i kb=() co=() wa=() order v t
 	prepare "$s"
 	for ((r = 1; r <= runs; r++)); do
 		order=(kbuild cold warm)
@@ -110,14 +130,13 @@ bench_series() {
 			case $v in kbuild) kb+=("$t") ;; cold) co+=("$t") ;; warm) wa+=("$t") ;; esac
 		done
 	done
-	mkb=$(median "${kb[@]}") mco=$(median "${co[@]}")
+	printf '| %s (%s, %s) | %s | %s | %s | ' "$s" "$(basename "$kdir")" \
+		"$([ -n "$raw" ] && echo "no vmlinux" || echo vmlinux)" "$(secs "$(median "${kb[@]}")")" \
+		"$(secs "$(median "${co[@]}")")" "$(paired "${kb[*]}" "${co[*]}")"
 	if [ -n "$raw" ]; then
-		mwa=$(median "${wa[@]}")
-		printf '| %s (%s, no vmlinux) | %s | %s | %s | %s | %s |\n' "$s" "$(basename "$kdir")" \
-			"$(secs "$mkb")" "$(secs "$mco")" "$(ratio "$mco" "$mkb")" "$(secs "$mwa")" "$(ratio "$mwa" "$mkb")"
+		printf '%s | %s |\n' "$(secs "$(median "${wa[@]}")")" "$(paired "${kb[*]}" "${wa[*]}")"
 	else
-		printf '| %s (%s, vmlinux) | %s | %s | %s | = cold | = cold |\n' "$s" "$(basename "$kdir")" \
-			"$(secs "$mkb")" "$(secs "$mco")" "$(ratio "$mco" "$mkb")"
+		printf '= cold | = cold |\n'
 	fi
 }
 
@@ -132,9 +151,10 @@ main() {
 	echo "$name.ko, median of $runs interleaved runs, make -j$jobs on $(nproc) CPUs;"
 	echo "kbuild: \`make -C KDIR M=DIR modules\` plus, without vmlinux, ksc's pahole"
 	echo "command over the base BTF already at hand; cold: empty BTF cache; warm: the"
-	echo "image's BTF cached.  Seconds, and ratio to kbuild."
+	echo "image's BTF cached.  Median seconds; ksc / kbuild as the median of each"
+	echo "run's ratio, and the median of each run's extra seconds."
 	echo
-	echo "| kernel | kbuild + pahole | ksc cold | ratio | ksc warm | ratio |"
+	echo "| kernel | kbuild + pahole | ksc cold | cold / kbuild | ksc warm | warm / kbuild |"
 	echo "|---|---|---|---|---|---|"
 	for s in "${series[@]}"; do bench_series "$s"; done
 }
