@@ -21,7 +21,8 @@
 #   warm     the same with the cache already holding the image's BTF.
 # A tree with vmlinux has nothing to unpack: cold and warm are one case.
 # Medians of BENCH_RUNS runs (default 3); ksc / kbuild is the median of
-# each run's ratio, with the median of each run's extra seconds.
+# each run's ratio, with the median of each run's extra seconds.  Every
+# run's time is kept in BENCH_OUT/kmod-build/times ("SERIES CASE RUN MS").
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=${BENCH_OUT:-$top/bench/out}/kmod-build
@@ -127,6 +128,7 @@ bench_series() {
 			[ -z "$raw" ] && [ "$v" = warm ] && continue
 			[ "$v" = kbuild ] && kbuild_setup "$s" "$r"
 			t=$(ms "${v}_once" "$s" "$r")
+			echo "$s $v $r $t" >>"$out/times"
 			case $v in kbuild) kb+=("$t") ;; cold) co+=("$t") ;; warm) wa+=("$t") ;; esac
 		done
 	done
