@@ -88,6 +88,17 @@ suite_ksc() {
 		return
 	fi
 	mkdir -p "$d/src"
+	# Both lanes of tests/run ask for it: one copy and build at a time.
+	{
+		flock 9
+		suite_ksc_build "$suite" "$d"
+	} 9>"$d.lock" || return 1
+	echo "$d/src/ksc"
+}
+
+# suite_ksc_build SUITE DIR: suite_ksc's copy and build, under its lock.
+suite_ksc_build() {
+	local suite=$1 d=$2 f
 	# The copy takes only files whose content differs, and they get the
 	# time of the copy: make then rebuilds exactly what changed, even
 	# when a source was edited while an earlier copy was being built.
@@ -104,7 +115,6 @@ suite_ksc() {
 		tail -n 20 "$d/build.log" >&2
 		return 1
 	fi
-	echo "$d/src/ksc"
 }
 
 # kver_at_least KVER MAJOR.MINOR: the release KVER (6.1.0-57-amd64,
@@ -128,14 +138,19 @@ kmod_build() {
 	suite=$("$KSC_TOP/scripts/kernels" suite "${series#tree-}") || return 1
 	d=$KSC_TEST_OUT/kmod-matrix/$series/$(basename "$src" .ks)
 	key="$(cat "$ksc" "$src" | sha256sum | cut -d' ' -f1) $kdir $(stat -L -c %s.%Y "$kdir/Module.symvers" ${base:+"$base"} | tr '\n' ' ')"
-	if [ "$(cat "$d/key" 2>/dev/null)" != "$key" ]; then
-		rm -rf "$d" && mkdir -p "$d"
-		if on_suite "$suite" "$ksc" kmod build "$src" --kdir "$kdir" ${base:+--btf-base "$base"} \
-			-o "$d/out" >"$d/build.log" 2>&1; then
-			touch "$d/built"
+	mkdir -p "${d%/*}"
+	# Both lanes of tests/run build these: one build of a module at a time.
+	{
+		flock 9
+		if [ "$(cat "$d/key" 2>/dev/null)" != "$key" ]; then
+			rm -rf "$d" && mkdir -p "$d"
+			if on_suite "$suite" "$ksc" kmod build "$src" --kdir "$kdir" ${base:+--btf-base "$base"} \
+				-o "$d/out" >"$d/build.log" 2>&1; then
+				touch "$d/built"
+			fi
+			echo "$key" >"$d/key"
 		fi
-		echo "$key" >"$d/key"
-	fi
+	} 9>"$d.lock"
 	echo "$d"
 	[ -e "$d/built" ]
 }
@@ -166,15 +181,18 @@ kernel_btf() {
 	fi
 	f=$d/vmlinux.btf tool=$KSC_TEST_OUT/kmod-matrix/kfunc-tool
 	key="$vmlinuz $(stat -L -c %s.%Y "$vmlinuz")" || return 1
-	if [ ! -s "$f" ] || [ "$(cat "$f.key" 2>/dev/null)" != "$key" ]; then
-		mkdir -p "$d"
-		rm -f "$f" "$f.key"
-		if [ ! -x "$tool" ] || [ -n "$(cd "$KSC_TOP" && find kfunc tests/kfunc/kfunc-tool.c -newer "$tool")" ]; then
-			(cd "$KSC_TOP" && build_kfunc_tool "$tool") || return 1
+	mkdir -p "$d"
+	# Both lanes of tests/run ask for it (and share the tool): one at a time.
+	{
+		flock 9
+		if [ ! -s "$f" ] || [ "$(cat "$f.key" 2>/dev/null)" != "$key" ]; then
+			rm -f "$f" "$f.key"
+			if [ ! -x "$tool" ] || [ -n "$(cd "$KSC_TOP" && find kfunc tests/kfunc/kfunc-tool.c -newer "$tool")" ]; then
+				(cd "$KSC_TOP" && build_kfunc_tool "$tool")
+			fi && "$tool" extract "$vmlinuz" "$f" >&2 && echo "$key" >"$f.key"
 		fi
-		"$tool" extract "$vmlinuz" "$f" >&2 || return 1
-		echo "$key" >"$f.key"
-	fi
+	} 9>"$KSC_TEST_OUT/kmod-matrix/.btf.lock"
+	[ -s "$f" ] && [ -e "$f.key" ] || return 1
 	echo "$f"
 }
 
