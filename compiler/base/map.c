@@ -136,4 +136,6 @@ void ksc_stats_report(void)
 		return;
 	fprintf(stderr, "ksc-stats: decl-visits %llu vec-scans %llu\n", ksc_stats.decl_visits,
 		ksc_stats.vec_scans);
+	fprintf(stderr, "ksc-stats: btf-names-hashed %llu btf-name-compares %llu\n",
+		ksc_stats.btf_names_hashed, ksc_stats.btf_name_compares);
 }

@@ -41,6 +41,8 @@ bool ptrmap_has(const struct ptrmap *m, const void *key);
 struct ksc_stats {
 	unsigned long long decl_visits;
 	unsigned long long vec_scans;  /* elements looked at by linear searches of vectors */
+	unsigned long long btf_names_hashed;   /* names of the kernel's BTF put in its index */
+	unsigned long long btf_name_compares;  /* BTF names compared with one asked for */
 };
 extern struct ksc_stats ksc_stats;
 /* Prints the counts to stderr when KSC_STATS is set in the environment. */

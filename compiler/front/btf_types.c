@@ -288,7 +288,7 @@ struct decl *btf_find_type(struct kernel *k, struct arena *a, const char *name)
 	if (!maker(&m, k, a))
 		return NULL;
 	for (size_t i = 0; i < ARRAY_SIZE(kinds) && id < 0; i++)
-		id = btf__find_by_name_kind(m.btf, name, kinds[i]);
+		id = btf_types_find(k, name, kinds[i]);
 	if (id <= 0)
 		return NULL;
 	id = (int)skip_mods(m.btf, (__u32)id);
@@ -302,26 +302,15 @@ struct decl *btf_find_enum_const(struct kernel *k, struct arena *a, const char *
 				 long long *value)
 {
 	struct maker m;
-	__u32 n;
+	const struct btf_enum *e;
+	unsigned i;
+	__u32 id;
 
-	if (!maker(&m, k, a))
+	if (!maker(&m, k, a) || !(id = btf_types_enum_const(k, name, &i)))
 		return NULL;
-	n = btf__type_cnt(m.btf);
-	for (__u32 id = 1; id < n; id++) {
-		const struct btf_type *t = btf__type_by_id(m.btf, id);
-
-		if (!btf_is_enum(t) || !t->name_off)
-			continue;
-		for (unsigned i = 0; i < btf_vlen(t); i++) {
-			const struct btf_enum *e = btf_enum(t) + i;
-
-			if (strcmp(btf__name_by_offset(m.btf, e->name_off), name))
-				continue;
-			*value = btf_kflag(t) ? (long long)e->val : (long long)(__u32)e->val;
-			return make_decl(&m, id);
-		}
-	}
-	return NULL;
+	e = btf_enum(btf__type_by_id(m.btf, id)) + i;
+	*value = btf_kflag(btf__type_by_id(m.btf, id)) ? (long long)e->val : (long long)(__u32)e->val;
+	return make_decl(&m, id);
 }
 
 /*
@@ -329,9 +318,11 @@ struct decl *btf_find_enum_const(struct kernel *k, struct arena *a, const char *
  * `kstruct`.  *why, when given, says what is missing: 1 no BTF or no such
  * struct, 2 no such member, 3 a member that is no function pointer.
  */
-static const struct btf_type *member_proto(const struct btf *btf, const char *kstruct,
+static const struct btf_type *member_proto(struct kernel *k, const char *kstruct,
 					   const char *member, int *why)
 {
+	struct kernel_btf *kb = kernel_btf(k);
+	const struct btf *btf = kb ? kb->btf : NULL;
 	const struct btf_type *t, *pt;
 	const struct btf_member *m;
 	int id, dummy;
@@ -341,7 +332,7 @@ static const struct btf_type *member_proto(const struct btf *btf, const char *ks
 	*why = 1;
 	if (!btf)
 		return NULL;
-	id = btf__find_by_name_kind(btf, kstruct, BTF_KIND_STRUCT);
+	id = btf_types_find(k, kstruct, BTF_KIND_STRUCT);
 	if (id <= 0)
 		return NULL;
 	t = btf__type_by_id(btf, (__u32)id);
@@ -372,7 +363,7 @@ struct type *btf_member_proto(struct kernel *k, struct arena *a, const char *kst
 	struct type *fn;
 
 	maker(&m, k, a);
-	pt = member_proto(m.btf, kstruct, member, why);
+	pt = member_proto(k, kstruct, member, why);
 	if (!pt)
 		return NULL;
 	fn = type_new(a, TY_FUNC);
@@ -399,7 +390,7 @@ char *btf_member_param_c(struct kernel *k, const char *kstruct, const char *memb
 			 const char *name)
 {
 	struct kernel_btf *kb = kernel_btf(k);
-	const struct btf_type *pt = member_proto(kb ? kb->btf : NULL, kstruct, member, NULL);
+	const struct btf_type *pt = member_proto(k, kstruct, member, NULL);
 	LIBBPF_OPTS(btf_dump_emit_type_decl_opts, opts);
 	struct btf_dump *dump;
 	struct strbuf sb;
@@ -431,5 +422,5 @@ bool btf_has_func(struct kernel *k, const char *name)
 {
 	struct kernel_btf *kb = kernel_btf(k);
 
-	return kb && btf__find_by_name_kind(kb->btf, name, BTF_KIND_FUNC) > 0;
+	return kb && btf_types_find(k, name, BTF_KIND_FUNC) > 0;
 }

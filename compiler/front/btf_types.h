@@ -72,12 +72,26 @@ enum btf_ns {
 /*
  * The type name denotes in ns: the first of that name by id, a definition
  * before a forward declaration; for an enumerator, its enum.  0 when none
- * (or no BTF).  The names are hashed once, on first use (btf_names.c).
+ * (or no BTF).  The names are indexed once, on first use (btf_names.c).
  */
 __u32 btf_types_named(struct kernel *k, const char *name, enum btf_ns ns);
 
 /* The namespaces name is in, as bits 1 << BTF_NS_*; 0 when none. */
 unsigned btf_types_name_ns(struct kernel *k, const char *name);
+
+/*
+ * The first type of that kind and name by id, as libbpf's
+ * btf__find_by_name_kind() finds it, but from the index: kind is one of
+ * the kinds whose names are indexed (struct, union, fwd, enum, enum64,
+ * typedef, func; others are asked of libbpf).  <= 0 when none.
+ */
+int btf_types_find(struct kernel *k, const char *name, __u32 kind);
+
+/*
+ * The first named 32-bit enum by id with an enumerator called name, and
+ * in *index the first such enumerator's; 0 when none.
+ */
+__u32 btf_types_enum_const(struct kernel *k, const char *name, unsigned *index);
 
 /* Frees k's name index (kernel_free() calls it). */
 void btf_names_free(struct btf_index *ix);
