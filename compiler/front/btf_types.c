@@ -2,10 +2,15 @@
 
 #include <bpf/btf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "kfunc_btf.h"
 #include "util.h"
@@ -54,6 +59,45 @@ void kernel_free(struct kernel *k)
 	*k = (struct kernel){ .btf_path = k->btf_path };
 }
 
+/*
+ * Raw BTF (what /sys/kernel/btf/vmlinux holds) from a mapping of the file,
+ * or NULL to leave the file to btf__parse.  btf__parse would read the 5 MB
+ * into a buffer of its own and then copy it: with the file mapped (sysfs
+ * maps the kernel's own bytes, 6.16+) only the copy btf__new keeps touches
+ * new pages, and page faults are most of what loading costs.
+ */
+static struct btf *parse_raw_mapped(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct btf *btf = NULL;
+	struct stat st;
+	void *m;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(struct btf_header) ||
+	    (unsigned long long)st.st_size > UINT32_MAX ||
+	    (m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0)) ==
+		    MAP_FAILED) {
+		close(fd);
+		return NULL;
+	}
+	/* Anything but raw BTF of either byte order (ELF, say) is btf__parse's, errors and all. */
+	if (((const struct btf_header *)m)->magic == BTF_MAGIC ||
+	    ((const struct btf_header *)m)->magic == __builtin_bswap16(BTF_MAGIC))
+		btf = btf__new(m, (__u32)st.st_size);
+	munmap(m, (size_t)st.st_size);
+	close(fd);
+	return btf;
+}
+
+static struct btf *parse_btf(const char *path)
+{
+	struct btf *btf = parse_raw_mapped(path);
+
+	return btf ? btf : btf__parse(path, NULL);
+}
+
 /* The loaded BTF, loading it on first use; NULL when it cannot be. */
 static struct kernel_btf *kernel_btf(struct kernel *k)
 {
@@ -64,7 +108,7 @@ static struct kernel_btf *kernel_btf(struct kernel *k)
 		/* libbpf 1.1.2 crashes on an ELF .BTF of type NOBITS: refused first (and said). */
 		kb->load_err = kfunc_btf_elf_check(btf_types_path(k));
 		kb->load_reported = kb->load_err != 0;
-		kb->btf = kb->load_err ? NULL : btf__parse(btf_types_path(k), NULL);
+		kb->btf = kb->load_err ? NULL : parse_btf(btf_types_path(k));
 		if (!kb->btf) {
 			kb->load_err = kb->load_err ? kb->load_err : -errno;
 		} else {
