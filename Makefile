@@ -50,24 +50,30 @@ build/runtime_files.o: build/runtime_files.c
 	$(CC) $(KSC_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 # The names the headers of generated C declare or define (scripts/gen-names
-# makes the lists), as sorted arrays for compiler/names.c to search.
+# makes the lists), as sorted arrays for compiler/names.c to search: each
+# list one string of NUL-separated names and their offsets, not an array of
+# pointers, which would cost one relocation a name at every start of ksc
+# (remade when this recipe changes: names.h follows its layout).
 NAMES := $(sort $(wildcard compiler/emit/names/*.txt))
-build/names_table.c: $(NAMES)
+build/names_table.c: $(NAMES) Makefile
 	@mkdir -p build
 	{ echo '/* Generated from compiler/emit/names/ by the Makefile. */'; \
 	  echo '#include "names.h"'; \
 	  for f in $(NAMES); do \
 		v=$$(basename $$f .txt | tr - _); \
-		echo "static const char *const $$v[] = {"; \
-		sed -e 's/.*/	"&",/' $$f; \
+		echo "static const char $${v}_s[] ="; \
+		sed -e 's/.*/\t"&\\0"/' $$f; \
+		echo '	"";'; \
+		echo "static const unsigned $${v}_o[] = {"; \
+		awk '{ printf "\t%d,\n", o; o += length($$0) + 1 }' $$f; \
 		echo '};'; \
 	  done; \
 	  echo 'const struct names_list names_lists[] = {'; \
 	  for f in $(NAMES); do \
 		v=$$(basename $$f .txt | tr - _); \
-		echo "	{ \"$$(basename $$f .txt)\", $$v, sizeof($$v) / sizeof($$v[0]) },"; \
+		echo "\t{ \"$$(basename $$f .txt)\", $${v}_s, $${v}_o, sizeof($${v}_o) / sizeof($${v}_o[0]) },"; \
 	  done; \
-	  echo '	{ 0, 0, 0 }'; echo '};'; } > $@.tmp && mv $@.tmp $@
+	  echo '\t{ 0, 0, 0, 0 }'; echo '};'; } > $@.tmp && mv $@.tmp $@
 
 build/names_table.o: build/names_table.c
 	$(CC) $(KSC_CFLAGS) $(CFLAGS) -c -o $@ $<

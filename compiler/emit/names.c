@@ -83,9 +83,23 @@ static bool is_cc_builtin(const char *name)
 	return in_words(names, ARRAY_SIZE(names), name);
 }
 
-static int cmp_name(const void *key, const void *elem)
+/* Whether sorted list l holds name: a binary search. */
+static bool in_list(const struct names_list *l, const char *name)
 {
-	return strcmp(key, *(const char *const *)elem);
+	size_t lo = 0, hi = l->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name, l->s + l->off[mid]);
+
+		if (!c)
+			return true;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return false;
 }
 
 /* The NAME_* bit of each embedded list, matched by its name once: lookups are on every name. */
@@ -121,7 +135,7 @@ static unsigned in_lists(const char *name)
 	}
 	i = 0;
 	for (const struct names_list *l = names_lists; l->name && i < 16; l++, i++)
-		if (bit[i] && bsearch(name, l->v, l->n, sizeof(*l->v), cmp_name))
+		if (bit[i] && in_list(l, name))
 			r |= bit[i];
 	return r;
 }

@@ -24,7 +24,8 @@ struct arena;
 /* A sorted list of compiler/emit/names/ (made by scripts/gen-names), embedded. */
 struct names_list {
 	const char *name;              /* "kernel-macros" */
-	const char *const *v;
+	const char *s;                 /* the names, each NUL-terminated */
+	const unsigned *off;           /* name i is s + off[i] */
 	size_t n;
 };
 extern const struct names_list names_lists[];
