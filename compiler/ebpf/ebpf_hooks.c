@@ -19,14 +19,17 @@ static void bpf_print(struct cgen *g, struct strbuf *sb, struct expr *call)
 
 static void bpf_new(struct cgen *g, struct strbuf *sb, struct expr *e)
 {
-	long long size = type_size(e->ty);
+	struct type *t = type_unalias(e->ty);
+	struct ptrvec *v = &EB(g)->new_types;
+	int i;
 
 	EB(g)->need_obj_new = true;
-	if (size < 1)
-		size = 1;            /* still needs ksc_new */
-	if (size > EB(g)->new_max)
-		EB(g)->new_max = size;
-	sb_printf(sb, "ksc_new(%s)", cg_type(g, e->ty));
+	/* Each `new` has its own type node: one ksc_new_T() per struct. */
+	for (i = 0; i < v->n && ((struct type *)v->v[i])->decl != t->decl; i++)
+		;
+	if (i == v->n)
+		ptrvec_push(g->a, v, t);
+	sb_printf(sb, "ksc_new_%s()", t->decl->name);
 }
 
 static void bpf_delete(struct cgen *g, struct stmt *s)

@@ -33,7 +33,7 @@ struct ebpf {
 	int nloops;
 	int nidx;                    /* run-time index temporaries */
 	bool need_streq, need_strcat, need_obj_new;
-	long long new_max;           /* bytes of the largest type `new` allocates */
+	struct ptrvec new_types;     /* struct type *: the types `new` allocates, each once */
 	bool need_sdiv, need_smod;   /* a signed / or %: ksc_sdiv(), ksc_smod() */
 	bool pkt_wide;               /* emitting the address inside a packet pointer cast */
 	bool pkt_prog;               /* emitting an XDP or tc program: its ctx has data_end */

@@ -153,43 +153,62 @@ static void emit_sdiv_support(struct cgen *g, struct ebpf *eb)
 }
 
 /*
- * ksc_new(type): bpf_obj_new hands back memory as an earlier object left
- * it (the allocator reuses freed objects and zeroes only BTF special
- * fields), and new T() promises zeroes, as calloc() gives userspace.
- * clang's BPF backend expands a memset of at most 1024 bytes and merges
- * adjacent ones, so a larger object is zeroed a KiB at a time with a
- * compiler barrier between; the sizeof tests fold away.
+ * One member of a new object to zero: a scalar by assignment, an array or
+ * struct by memset, a KiB at a time past 1024 bytes (the most clang's BPF
+ * backend expands in one memset).  clang merges a memset with the stores
+ * and memsets beside it, past that limit, so a compiler barrier parts a
+ * memset from whatever comes before it; *wide says the last was one.
  */
-static void emit_new_macro(struct cgen *g, long long max)
+static void zero_member(struct cgen *g, const struct struct_field *f, bool first, bool *wide)
 {
-	if (max <= 1024) {
-		cg_block(g, "\
-			#define ksc_new(type) ({ \\\n\
-				type *__o = bpf_obj_new(type); \\\n\
-				if (__o) \\\n\
-					__builtin_memset(__o, 0, sizeof(*__o)); \\\n\
-				__o; \\\n\
-			})\n\
-			\n");
+	struct type *t = type_unalias(f->ty);
+	long long size = type_size(t);
+
+	if (t->kind != TY_ARRAY && t->kind != TY_STRUCT && t->kind != TY_STR) {
+		if (*wide)
+			cg_line(g, "asm volatile(\"\" ::: \"memory\");");
+		cg_line(g, "o->%s = 0;", f->name);
+		*wide = false;
 		return;
 	}
-	cg_block(g, "\
-		#define ksc_zero_kib(p, size, k) do { \\\n\
-			if ((size) > (k) * 1024) { \\\n\
-				__builtin_memset((char *)(p) + (k) * 1024, 0, \\\n\
-						 (size) - (k) * 1024 > 1024 ? 1024 : (size) - (k) * 1024); \\\n\
-				asm volatile(\"\" ::: \"memory\"); \\\n\
-			} \\\n\
-		} while (0)\n\
-		\n\
-		#define ksc_new(type) ({ \\\n\
-			type *__o = bpf_obj_new(type); \\\n\
-			if (__o) { \\\n");
-	for (long long k = 0; k * 1024 < max; k++)
-		cg_line(g, "\t\tksc_zero_kib(__o, sizeof(type), %lld); \\", k);
-	cg_line(g, "\t} \\");
-	cg_line(g, "\t__o; \\");
-	cg_line(g, "})");
+	if (size <= 1024) {
+		if (!first)
+			cg_line(g, "asm volatile(\"\" ::: \"memory\");");
+		cg_line(g, "__builtin_memset(&o->%s, 0, sizeof(o->%s));", f->name, f->name);
+		*wide = true;
+		return;
+	}
+	for (long long off = 0; off < size; off += 1024) {
+		if (!first || off)
+			cg_line(g, "asm volatile(\"\" ::: \"memory\");");
+		cg_line(g, "__builtin_memset((char *)&o->%s + %lld, 0, %lld);", f->name, off,
+			size - off < 1024 ? size - off : 1024);
+	}
+	*wide = true;
+}
+
+/*
+ * ksc_new_T(): bpf_obj_new hands back memory as an earlier object left it
+ * (the allocator reuses freed objects and zeroes only BTF special fields),
+ * and new T() promises zeroes, as calloc() gives userspace.  Member by
+ * member: the verifier refuses a write to an object's padding.
+ */
+static void emit_new_function(struct cgen *g, struct type *t)
+{
+	const char *ty = cg_type(g, t);
+
+	cg_line(g, "static __always_inline %s *ksc_new_%s(void)", ty, t->decl->name);
+	cg_open(g, "{");
+	cg_line(g, "%s *o = bpf_obj_new(%s);", ty, ty);
+	cg_blank(g);
+	cg_open(g, "if (o) {");
+	bool wide = false;
+
+	for (const struct struct_field *f = t->decl->fields; f; f = f->next)
+		zero_member(g, f, f == t->decl->fields, &wide);
+	cg_close(g, "}");
+	cg_line(g, "return o;");
+	cg_close(g, "}");
 	cg_blank(g);
 }
 
@@ -211,8 +230,8 @@ static void emit_obj_support(struct cgen *g)
 			#define bpf_obj_new(type) ((type *)bpf_obj_new_impl(bpf_core_type_id_local(type), NULL))\n\
 			#define bpf_obj_drop(kptr) bpf_obj_drop_impl(kptr, NULL)\n\
 			\n");
-	if (EB(g)->new_max)
-		emit_new_macro(g, EB(g)->new_max);
+	for (int i = 0; i < EB(g)->new_types.n; i++)
+		emit_new_function(g, EB(g)->new_types.v[i]);
 }
 
 /* Support code emitted only when the program needs it. */

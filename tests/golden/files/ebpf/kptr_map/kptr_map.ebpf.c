@@ -42,12 +42,16 @@ extern void bpf_obj_drop_impl(void *kptr, void *meta) __ksym;
 #define bpf_obj_new(type) ((type *)bpf_obj_new_impl(bpf_core_type_id_local(type), NULL))
 #define bpf_obj_drop(kptr) bpf_obj_drop_impl(kptr, NULL)
 
-#define ksc_new(type) ({ \
-	type *__o = bpf_obj_new(type); \
-	if (__o) \
-		__builtin_memset(__o, 0, sizeof(*__o)); \
-	__o; \
-})
+static __always_inline struct flow *ksc_new_flow(void)
+{
+	struct flow *o = bpf_obj_new(struct flow);
+
+	if (o) {
+		o->packets = 0;
+		o->bytes = 0;
+	}
+	return o;
+}
 
 SEC("xdp")
 #line 16 "tests/ebpf/progs/kptr_map.ks"
@@ -67,7 +71,7 @@ int kptr_count(struct xdp_md *ctx)
 #line 19 "tests/ebpf/progs/kptr_map.ks"
 			bpf_obj_drop(f_owned);
 #line 19 "tests/ebpf/progs/kptr_map.ks"
-		f_owned = ksc_new(struct flow);
+		f_owned = ksc_new_flow();
 #line 19 "tests/ebpf/progs/kptr_map.ks"
 		f = f_owned;
 #line 20 "tests/ebpf/progs/kptr_map.ks"
@@ -176,7 +180,7 @@ int kptr_count(struct xdp_md *ctx)
 	return XDP_PASS;
 #line 16 "tests/ebpf/progs/kptr_map.ks"
 }
-#line 180 "kptr_map.ebpf.c"
+#line 184 "kptr_map.ebpf.c"
 
 SEC("xdp")
 #line 37 "tests/ebpf/progs/kptr_map.ks"
@@ -197,7 +201,7 @@ int kptr_forget(struct xdp_md *ctx)
 #line 39 "tests/ebpf/progs/kptr_map.ks"
 		__u32 __k = 8;
 #line 39 "tests/ebpf/progs/kptr_map.ks"
-		struct flow *__obj = ksc_new(struct flow);
+		struct flow *__obj = ksc_new_flow();
 #line 39 "tests/ebpf/progs/kptr_map.ks"
 		struct ksc_kptr_flow *__p = bpf_map_lookup_elem(&flows, &__k);
 
@@ -244,5 +248,5 @@ int kptr_forget(struct xdp_md *ctx)
 	return XDP_PASS;
 #line 37 "tests/ebpf/progs/kptr_map.ks"
 }
-#line 248 "kptr_map.ebpf.c"
+#line 252 "kptr_map.ebpf.c"
 

@@ -50,23 +50,32 @@ extern void bpf_obj_drop_impl(void *kptr, void *meta) __ksym;
 #define bpf_obj_new(type) ((type *)bpf_obj_new_impl(bpf_core_type_id_local(type), NULL))
 #define bpf_obj_drop(kptr) bpf_obj_drop_impl(kptr, NULL)
 
-#define ksc_zero_kib(p, size, k) do { \
-	if ((size) > (k) * 1024) { \
-		__builtin_memset((char *)(p) + (k) * 1024, 0, \
-				 (size) - (k) * 1024 > 1024 ? 1024 : (size) - (k) * 1024); \
-		asm volatile("" ::: "memory"); \
-	} \
-} while (0)
+static __always_inline struct counter_obj *ksc_new_counter_obj(void)
+{
+	struct counter_obj *o = bpf_obj_new(struct counter_obj);
 
-#define ksc_new(type) ({ \
-	type *__o = bpf_obj_new(type); \
-	if (__o) { \
-		ksc_zero_kib(__o, sizeof(type), 0); \
-		ksc_zero_kib(__o, sizeof(type), 1); \
-		ksc_zero_kib(__o, sizeof(type), 2); \
-	} \
-	__o; \
-})
+	if (o) {
+		o->a = 0;
+		o->b = 0;
+	}
+	return o;
+}
+
+static __always_inline struct big_obj *ksc_new_big_obj(void)
+{
+	struct big_obj *o = bpf_obj_new(struct big_obj);
+
+	if (o) {
+		o->first = 0;
+		asm volatile("" ::: "memory");
+		__builtin_memset((char *)&o->rest + 0, 0, 1024);
+		asm volatile("" ::: "memory");
+		__builtin_memset((char *)&o->rest + 1024, 0, 1024);
+		asm volatile("" ::: "memory");
+		__builtin_memset((char *)&o->rest + 2048, 0, 352);
+	}
+	return o;
+}
 
 SEC("xdp")
 #line 25 "tests/ebpf/progs/objects.ks"
@@ -79,7 +88,7 @@ int objects(struct xdp_md *ctx)
 	struct counter_obj *p = NULL;
 
 #line 26 "tests/ebpf/progs/objects.ks"
-	o = ksc_new(struct counter_obj);
+	o = ksc_new_counter_obj();
 #line 27 "tests/ebpf/progs/objects.ks"
 	if (o == NULL) {
 #line 28 "tests/ebpf/progs/objects.ks"
@@ -105,7 +114,7 @@ int objects(struct xdp_md *ctx)
 #line 32 "tests/ebpf/progs/objects.ks"
 		for (i = 0; i < 64; i++) {
 #line 33 "tests/ebpf/progs/objects.ks"
-			p = ksc_new(struct counter_obj);
+			p = ksc_new_counter_obj();
 #line 34 "tests/ebpf/progs/objects.ks"
 			if (p == NULL) {
 #line 35 "tests/ebpf/progs/objects.ks"
@@ -213,7 +222,7 @@ int objects(struct xdp_md *ctx)
 	return XDP_PASS;
 #line 25 "tests/ebpf/progs/objects.ks"
 }
-#line 217 "objects.ebpf.c"
+#line 226 "objects.ebpf.c"
 
 SEC("xdp")
 #line 56 "tests/ebpf/progs/objects.ks"
@@ -223,7 +232,7 @@ int objects_large(struct xdp_md *ctx)
 	struct big_obj *o = NULL;
 
 #line 57 "tests/ebpf/progs/objects.ks"
-	o = ksc_new(struct big_obj);
+	o = ksc_new_big_obj();
 #line 58 "tests/ebpf/progs/objects.ks"
 	if (o == NULL) {
 #line 59 "tests/ebpf/progs/objects.ks"
@@ -265,5 +274,5 @@ int objects_large(struct xdp_md *ctx)
 	return XDP_PASS;
 #line 56 "tests/ebpf/progs/objects.ks"
 }
-#line 269 "objects.ebpf.c"
+#line 278 "objects.ebpf.c"
 

@@ -24,12 +24,16 @@ extern void bpf_obj_drop_impl(void *kptr, void *meta) __ksym;
 #define bpf_obj_new(type) ((type *)bpf_obj_new_impl(bpf_core_type_id_local(type), NULL))
 #define bpf_obj_drop(kptr) bpf_obj_drop_impl(kptr, NULL)
 
-#define ksc_new(type) ({ \
-	type *__o = bpf_obj_new(type); \
-	if (__o) \
-		__builtin_memset(__o, 0, sizeof(*__o)); \
-	__o; \
-})
+static __always_inline struct FlowState *ksc_new_FlowState(void)
+{
+	struct FlowState *o = bpf_obj_new(struct FlowState);
+
+	if (o) {
+		o->packets = 0;
+		o->last_len = 0;
+	}
+	return o;
+}
 
 int ks_track(struct xdp_md *ctx) __asm__("track");
 SEC("xdp")
@@ -41,7 +45,7 @@ int ks_track(struct xdp_md *ctx)
 	__u32 ks_key;
 
 #line 15 "tests/ks/pass/object_lifetimes.ks"
-	st = ksc_new(struct FlowState);
+	st = ksc_new_FlowState();
 #line 16 "tests/ks/pass/object_lifetimes.ks"
 	if (st == NULL) {
 #line 17 "tests/ks/pass/object_lifetimes.ks"
@@ -106,5 +110,5 @@ int ks_track(struct xdp_md *ctx)
 	return XDP_PASS;
 #line 14 "tests/ks/pass/object_lifetimes.ks"
 }
-#line 110 "object_lifetimes.ebpf.c"
+#line 114 "object_lifetimes.ebpf.c"
 
