@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,6 +276,21 @@ int write_file_reported(const char *path, const char *data, size_t len)
 	if (err)
 		p_err("cannot write '%s': %s", path, strerror(-err));
 	return err;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path) ? -1 : 0;
+}
+
+int remove_tree(const char *path)
+{
+	if (nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) && errno != ENOENT)
+		return -errno;
+	return 0;
 }
 
 int ksc_color_when = KSC_COLOR_AUTO;

@@ -56,6 +56,12 @@ const char *read_file_strerror(int err);
 int write_file(const char *path, const char *data, size_t len);
 /* write_file() that reports a failure with p_err ("cannot write 'PATH': ..."). */
 int write_file_reported(const char *path, const char *data, size_t len);
+/*
+ * rm -rf of a directory that is ksc's as a whole (a temporary tree it
+ * made): 0, or -errno; a path already gone is 0.  Never for a directory
+ * that may hold a user's files (compiler/output/tree.c says which).
+ */
+int remove_tree(const char *path);
 
 /*
  * "did you mean": the candidate closest to a name that is not known, by

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,22 +116,6 @@ static enum own classify(const struct owned *o, const char *rel, bool is_dir)
 	if (is_product(o, rel, is_dir))
 		return is_dir ? PRODUCT_DIR : OWN_FILE;
 	return FOREIGN;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path) ? -1 : 0;
-}
-
-/* rm -rf, for what is ksc's as a whole: a stamped temporary tree, a product directory. */
-static int remove_tree(const char *path)
-{
-	if (nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) && errno != ENOENT)
-		return -errno;
-	return 0;
 }
 
 /*

@@ -128,11 +128,6 @@ static char *debian_arch(void)
 
 /* ---- the staging directory, ksc's alone ---- */
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static int make_stage(struct pkg *p)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -733,7 +728,7 @@ static int package(struct pkg *p)
 static void free_pkg(struct pkg *p)
 {
 	if (p->stage)
-		nftw(p->stage, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		remove_tree(p->stage);
 	free(p->stage);
 	free(p->tree);
 	free(p->root);

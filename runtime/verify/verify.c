@@ -7,7 +7,6 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
-#include <ftw.h>
 #include <glob.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -359,14 +358,9 @@ int verify_tree(const char *dir, const char *source)
 	return err ? EXIT_USER : EXIT_OK;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 void verify_remove_tmp(const char *dir)
 {
-	nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	remove_tree(dir);
 }
 
 enum { V_KERNEL, V_KDIR, V_SOURCE };
