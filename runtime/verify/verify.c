@@ -414,7 +414,6 @@ static int verify_file(const char *file)
 	return status;
 }
 
-/* Every operand built here for the kernel of --kernel, all verified in one boot of it. */
 /*
  * The .ks file a built tree came from, as its object's line info names it
  * (NAME.ks for NAME.ebpf.o), when that file is here: the guest gets it at
@@ -441,6 +440,7 @@ static char *tree_source(const char *dir)
 	return src;
 }
 
+/* Every operand built here for the kernel of --kernel, all verified in one boot of it. */
 static int verify_in_vm(char **what, int n, const char *kernel, const char *kdir)
 {
 	struct verify_vm vm;
