@@ -196,14 +196,13 @@ static void zero_member(struct cgen *g, const struct struct_field *f, bool first
 static void emit_new_function(struct cgen *g, struct type *t)
 {
 	const char *ty = cg_type(g, t);
+	bool wide = false;
 
 	cg_line(g, "static __always_inline %s *ksc_new_%s(void)", ty, t->decl->name);
 	cg_open(g, "{");
 	cg_line(g, "%s *o = bpf_obj_new(%s);", ty, ty);
 	cg_blank(g);
 	cg_open(g, "if (o) {");
-	bool wide = false;
-
 	for (const struct struct_field *f = t->decl->fields; f; f = f->next)
 		zero_member(g, f, f == t->decl->fields, &wide);
 	cg_close(g, "}");
