@@ -250,6 +250,32 @@ static int base_from_image(const struct kdir *k, const char *image, const char *
 	return err;
 }
 
+/*
+ * Refuses at once what pahole could only refuse after kbuild ran: a base
+ * that is not raw BTF (either byte order) or an ELF vmlinux.  The image
+ * package itself is what the hint of kmod_btf_no_base leads to, so it gets
+ * the step that turns it into the image.
+ */
+static bool usable_base(const char *path)
+{
+	unsigned char m[8] = { 0 };
+	FILE *f = fopen(path, "rb");
+	size_t n = f ? fread(m, 1, sizeof(m), f) : 0;
+
+	if (f)
+		fclose(f);
+	if (n >= 2 && ((m[0] == 0x9f && m[1] == 0xeb) || (m[0] == 0xeb && m[1] == 0x9f)))
+		return true;
+	if (n >= 4 && !memcmp(m, "\177ELF", 4))
+		return true;
+	if (n == 8 && !memcmp(m, "!<arch>\n", 8))
+		p_err("--btf-base %s is a Debian package, not a kernel image: unpack it with 'dpkg-deb -x %s DIR' and give DIR/boot/vmlinuz-RELEASE (on 7.x, DIR/usr/lib/modules/RELEASE/vmlinuz)",
+		      path, path);
+	else
+		p_err("--btf-base %s is neither raw BTF, an ELF vmlinux nor a kernel image (bzImage)", path);
+	return false;
+}
+
 static bool readable(const char *path)
 {
 	return access(path, R_OK) == 0;
@@ -276,6 +302,8 @@ int kmod_btf_find_base(const struct kdir *k, const char *given, const char *work
 		}
 		if (is_bzimage(given))
 			return base_from_image(k, given, workdir, b);
+		if (!usable_base(given))
+			return -EINVAL;
 		b->path = xstrdup(given);
 		b->origin = xstrdup(given);
 		return 0;
@@ -308,7 +336,7 @@ int kmod_btf_no_base(const struct kdir *k)
 {
 	const char *dirs = getenv("KSC_VMLINUZ_PATH");
 
-	p_err("no base BTF for kernel %s: --kdir has no vmlinux and there is no vmlinuz-%s in %s; give the kernel image with --btf-base (apt-get download linux-image-%s)",
+	p_err("no base BTF for kernel %s: --kdir has no vmlinux and there is no vmlinuz-%s in %s; give the kernel image with --btf-base (apt-get download linux-image-%s, then dpkg-deb -x)",
 	      k->release, k->release, dirs && *dirs ? dirs : "/boot", k->release);
 	return -ENOENT;
 }

@@ -229,6 +229,17 @@ if v612=$(scripts/kernels vmlinuz 6.12 2>/dev/null) && [ -d "$k61" ]; then
 	bad "image of another kernel" "give the image of the kernel" \
 		./ksc -q kmod build $ks --kdir "$k61" --btf-base "$v612" -o "$dir/bad-out"
 fi
+# The image package the no-base hint leads to, and a file pahole cannot
+# read: each refused before kbuild runs, not by pahole after it.
+if [ -d "$k61" ]; then
+	mkdir -p "$dir/imgpkg/DEBIAN" &&
+		printf 'Package: linux-image-x\nVersion: 1\nArchitecture: amd64\nMaintainer: t <t@t>\nDescription: t\n' \
+			>"$dir/imgpkg/DEBIAN/control" && dpkg-deb -b "$dir/imgpkg" "$dir/image.deb" >/dev/null
+	bad "an image package as --btf-base" "is a Debian package, not a kernel image: unpack it with 'dpkg-deb -x" \
+		./ksc -q kmod build $ks --kdir "$k61" --btf-base "$dir/image.deb" -o "$dir/bad-out"
+	bad "a text file as --btf-base" "is neither raw BTF, an ELF vmlinux nor a kernel image" \
+		./ksc -q kmod build $ks --kdir "$k61" --btf-base "$dir/imgpkg/DEBIAN/control" -o "$dir/bad-out"
+fi
 [ -d "$k61" ] && [ -n "${v61:=$(scripts/kernels vmlinuz 6.1 2>/dev/null)}" ] &&
 	PAHOLE=/nonexistent/pahole bad "pahole missing" "apt-get install dwarves" \
 		./ksc -q kmod build $ks --kdir "$k61" --btf-base "$v61" -o "$dir/bad-out"
